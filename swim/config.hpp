@@ -1,0 +1,63 @@
+#pragma once
+// Protocol configuration and timing profiles. The lan/wan/local profiles carry
+// memberlist 0.2.2's values (config.go); `heartbeat(ms)` scales the lan
+// profile from a probe interval, for gce-cache-cluster's `heartbeat` key.
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "swim/address.hpp"
+#include "swim/bytes.hpp"
+#include "swim/time.hpp"
+
+namespace swim {
+
+/// Timings and fan-outs; names follow memberlist's Config fields.
+struct timing {
+  duration probe_interval = milliseconds(1000);
+  duration probe_timeout = milliseconds(500);
+  duration gossip_interval = milliseconds(200);
+  int gossip_nodes = 3;
+  int indirect_checks = 3;
+  int retransmit_mult = 4;
+  int suspicion_mult = 4;
+  int suspicion_max_timeout_mult = 6;
+  duration push_pull_interval = seconds(30);
+  duration gossip_to_the_dead_time = seconds(30);
+  duration tcp_timeout = seconds(10);
+  int awareness_max_multiplier = 8;
+  bool disable_tcp_pings = false;
+  /// memberlist DeadNodeReclaimTime; 0 = a dead node's address never changes until reaped.
+  duration dead_node_reclaim_time = duration::zero();
+};
+
+/// memberlist DefaultLANConfig (what `serf agent` runs).
+timing lan_timing();
+/// memberlist DefaultWANConfig.
+timing wan_timing();
+/// memberlist DefaultLocalConfig.
+timing local_timing();
+/// The lan profile scaled so that probe_interval = `probe_ms` (gce-cache-cluster's
+/// `heartbeat`, default 250): every interval and timeout scales by probe_ms/1000,
+/// with floors so that loopback and LAN round trips still fit.
+timing heartbeat_timing(int probe_ms);
+/// Timing by profile name: "lan", "wan", "local"; nullopt for anything else.
+std::optional<timing> timing_for_profile(std::string_view name);
+
+/// Everything a node needs to start.
+struct config {
+  std::string name;        ///< unique node name (memberlist Name)
+  address advertise;       ///< IP and port peers reach us at (sent in alive)
+  bytes meta;              ///< node meta (Serf tags); <= 512 bytes
+  timing t = lan_timing();
+  std::size_t udp_buffer_size = 1400;  ///< gossip packet budget (memberlist UDPBufferSize)
+  bool enable_compression = true;      ///< compress stream frames and, when smaller, packets
+  /// Send the Serf leave intent before the memberlist dead-self, so that Serf
+  /// agents show us as "left" rather than "failed" (memberlist-wire.md §9.4).
+  bool serf_compat = true;
+};
+
+}  // namespace swim

@@ -1,0 +1,34 @@
+#pragma once
+// The node's events (memberlist: EventDelegate, Delegate.NotifyMsg, ConflictDelegate).
+// Called synchronously from inside node entry points; a delegate must not call
+// back into the node.
+
+#include "swim/bytes.hpp"
+#include "swim/member.hpp"
+
+namespace swim {
+
+/// What changed about a member.
+enum class member_event : std::uint8_t {
+  join,      ///< first seen, or alive again after dead/left
+  update,    ///< meta or address changed, or a higher incarnation while alive
+  suspect,   ///< became suspect (still a live peer for most users)
+  refuted,   ///< back to alive from suspect
+  dead,      ///< declared dead (failed)
+  left,      ///< left gracefully
+  reaped,    ///< removed from the member table (dead/left for gossip_to_the_dead_time)
+};
+
+/// Receives membership events and user messages.
+class delegate {
+ public:
+  virtual ~delegate() = default;
+  /// A member changed; `m` is its state after the change.
+  virtual void on_member_event(const member& m, member_event ev) { (void)m; (void)ev; }
+  /// A memberlist user message (type 8) arrived: Serf intents, events, queries.
+  virtual void on_user_message(byte_view payload) { (void)payload; }
+  /// Another node claims a known name from a different address.
+  virtual void on_conflict(const member& existing, const member& other) { (void)existing; (void)other; }
+};
+
+}  // namespace swim

@@ -1,0 +1,107 @@
+#pragma once
+// swim::node: SWIM with the Lifeguard extensions, speaking memberlist 0.2.2.
+// Sans-I/O: no sockets, clock, threads or global randomness. A driver calls the
+// entry points with `now`, delivers packets and stream results, and calls
+// tick() when next_deadline() is reached. Output goes to the injected
+// transport; events go to the delegate. The design preamble is in node.cpp.
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "swim/address.hpp"
+#include "swim/bytes.hpp"
+#include "swim/config.hpp"
+#include "swim/delegate.hpp"
+#include "swim/member.hpp"
+#include "swim/time.hpp"
+#include "swim/transport.hpp"
+#include "swim/wire.hpp"
+
+namespace swim {
+
+/// Counters a node keeps; the agent exports them as metrics.
+struct node_stats {
+  std::uint64_t packets_in = 0, packets_out = 0;
+  std::uint64_t bytes_in = 0, bytes_out = 0;
+  std::uint64_t streams_in = 0, streams_out = 0;
+  std::uint64_t probes = 0, probe_failures = 0;
+  std::uint64_t indirect_probes = 0, tcp_fallback_pings = 0;
+  std::uint64_t suspicions_raised = 0;   ///< we suspected someone
+  std::uint64_t refutations = 0;         ///< we refuted a suspicion/death about us
+  std::uint64_t deaths_declared = 0;     ///< our suspicion timers that expired
+  std::uint64_t push_pulls = 0;          ///< push-pull exchanges completed (both directions)
+  std::uint64_t push_pull_failures = 0;
+  std::uint64_t broadcasts_queued = 0;
+  std::uint64_t conflicts = 0;
+  std::uint64_t ignored_pings = 0;       ///< pings for another node name
+  /// Dropped input by reason, indexed by wire::error.
+  std::array<std::uint64_t, static_cast<std::size_t>(wire::error::count_)> drops{};
+};
+
+/// One SWIM/Lifeguard member. Not thread-safe: one driver thread owns it.
+class node {
+ public:
+  /// Create a node that knows only itself. `seed` feeds its private PRNG.
+  node(config cfg, transport& out, delegate& events, std::uint64_t seed, time_point now);
+  ~node();
+  node(const node&) = delete;
+  node& operator=(const node&) = delete;
+
+  // ---- driver entry points ----
+
+  /// Push-pull join with each seed (memberlist Join). Results arrive as stream replies.
+  void join(const std::vector<address>& seeds, time_point now);
+  /// A UDP datagram arrived from `from`.
+  void on_packet(const address& from, byte_view datagram, time_point now);
+  /// A complete inbound stream frame (already parsed by the driver with
+  /// wire::parse_stream). Returns the reply frame to write, if any.
+  std::optional<bytes> on_stream(const address& from, const wire::stream_message& msg,
+                                 time_point now);
+  /// Outcome of a send_stream: the parsed reply, or nullopt on failure/timeout.
+  void on_stream_reply(stream_id id, const std::optional<wire::stream_message>& reply,
+                       time_point now);
+  /// Run every timer due at or before `now`.
+  void tick(time_point now);
+  /// When tick() must next be called.
+  time_point next_deadline() const;
+
+  // ---- control ----
+
+  /// Start a graceful leave: Serf leave intent (if serf_compat), then dead{self, from self}.
+  void leave(time_point now);
+  /// True once the leave has been fully gossiped (every transmit spent) or nobody is left to tell.
+  bool leave_done() const;
+  /// Change our meta (tags): gossips an alive with a higher incarnation.
+  void set_meta(bytes meta, time_point now);
+  /// Queue a memberlist user message (type 8 payload) for gossip, e.g. Serf events.
+  void broadcast_user(bytes payload);
+
+  // ---- inspection ----
+
+  const config& cfg() const;
+  const member& self() const;
+  /// The member called `name`, if known (any state).
+  const member* find(std::string_view name) const;
+  /// Every known member, self included, any state.
+  std::vector<member> members() const;
+  /// Number of members in state alive or suspect, self included.
+  std::size_t num_live() const;
+  /// Number of known members (memberlist's estimate of cluster size n).
+  std::size_t num_known() const;
+  /// Lifeguard local health score, 0 (healthy) .. awareness_max_multiplier-1.
+  int health_score() const;
+  const node_stats& stats() const;
+  /// Pending broadcasts in the gossip queue.
+  std::size_t queued_broadcasts() const;
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> p_;
+};
+
+}  // namespace swim
