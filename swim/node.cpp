@@ -1,0 +1,977 @@
+// swim::node: SWIM + Lifeguard, as memberlist 0.2.2 runs it.
+//
+// Design
+// ------
+// The node is one single-threaded state machine. memberlist runs the same
+// protocol with goroutines, tickers and seven mutexes; here every timer is a
+// time_point the driver learns from next_deadline(), and every "blocking"
+// step of memberlist's probeNode() is a phase of `probe_state`.
+//
+// Rounds. Every probe_interval (a fixed grid, like Go's time.Ticker) the node
+// probes the next member of its probe list, which is shuffled at the end of
+// each round (randomized round-robin: worst-case first detection 2N-1
+// periods, SWIM §4.3). Self and dead/left members are skipped. New members are
+// inserted at a random position, so a join does not delay everyone's probe.
+//
+// Probe. ping(seq) → wait probe_timeout → indirect pings through up to
+// indirect_checks alive members (asking for a nack when they speak protocol
+// >= 4) and a TCP ping through the transport (protocol >= 3) → wait until
+// probe_interval × (health + 1) after the start. Any ack with the sequence
+// number, direct or relayed, is success; TCP alone is success with a warning
+// counter. A failure raises local health by the missing nacks (or by 1 when no
+// nacks were asked for) and suspects the target. A ping to a suspect member
+// carries the suspicion (Lifeguard "buddy system"), so it can refute at once.
+//
+// Suspicion (Lifeguard). The timer starts at max = suspicion_max_timeout_mult
+// × min, min = suspicion_mult × max(1, log10 n) × probe_interval, and shrinks
+// toward min with each independent confirmation (k = suspicion_mult - 2).
+// Expiry declares the member dead and gossips it.
+//
+// Incarnations. Only a member raises its own incarnation: to refute a suspect
+// or dead about itself, or to publish new meta. A restarted member starts at 1
+// and out-bids the incarnation the cluster remembers, which it learns from
+// push-pull state (dead/suspect about itself) or from gossip.
+//
+// Dissemination. Updates go into a transmit-limited queue and ride on every
+// ping/ack/indirect/nack (piggyback) and on a separate gossip timer (gossip_nodes
+// random members every gossip_interval, recently dead members included).
+// Push-pull (TCP) exchanges full state on join and every push_pull_interval,
+// scaled up for n > 32.
+//
+// Divergences from memberlist 0.2.2 (all invisible on the wire)
+// -------------------------------------------------------------
+// - Left members are reaped like dead ones after gossip_to_the_dead_time (as
+//   memberlist >= 0.3.1 does); 0.2.2 keeps them forever, so state grows.
+// - A Vsn shorter than 6 bytes never crashes us: alive messages with one keep
+//   the stored versions, and push-pull states with one fail verification.
+// - An alive with incarnation 0 about an unknown member is ignored, instead of
+//   leaving a phantom dead entry behind.
+// - Datagrams are compressed only when they are at least compress_min_bytes
+//   long (below that LZW plus its 13-byte frame never wins); Go tries every one.
+// - The CRC header is added when the destination is a known member with
+//   protocol max >= 5, whether or not the caller passed the member (Go only
+//   finds it for gossip, buddy pings and for members named by their IP). Go
+//   verifies it when present.
+// - Serf compatibility: after a successful join we gossip a Serf join intent,
+//   and leave() gossips a Serf leave intent before dead{self}, so Serf agents
+//   show this node "left" rather than "failed".
+
+#include "swim/node.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <queue>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <unordered_map>
+
+#include "swim/awareness.hpp"
+#include "swim/broadcast_queue.hpp"
+#include "swim/serf.hpp"
+#include "swim/suspicion.hpp"
+
+namespace swim {
+namespace {
+
+constexpr std::size_t compound_header_overhead = 2;  // memberlist compoundHeaderOverhead
+constexpr std::size_t compound_overhead = 2;         // per part: its uint16 length
+constexpr std::size_t compress_min_bytes = 256;
+constexpr std::size_t push_pull_scale_threshold = 32;
+constexpr std::size_t max_compound_parts = 255;
+
+bool is_dead_or_left(member_state s) {
+  return s == member_state::dead || s == member_state::left;
+}
+
+/// memberlist pushPullScale: the interval times ceil(log2 n - log2 32) + 1 above 32 members.
+duration push_pull_scale(duration interval, std::size_t n) {
+  if (n <= push_pull_scale_threshold) return interval;
+  double multiplier = std::ceil(std::log2(static_cast<double>(n)) -
+                                std::log2(static_cast<double>(push_pull_scale_threshold))) +
+                      1.0;
+  return duration(static_cast<std::int64_t>(multiplier) * interval.count());
+}
+
+bytes vsn_bytes(const std::array<std::uint8_t, 6>& v) { return bytes(v.begin(), v.end()); }
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+
+struct node::impl {
+  /// A member plus the bookkeeping the protocol needs.
+  struct entry {
+    member m;
+    std::unique_ptr<suspicion> susp;  // non-null while suspect
+  };
+
+  /// What an outstanding ack sequence number is for.
+  struct ack_handler {
+    enum class kind : std::uint8_t { probe, relay } k = kind::probe;
+    time_point deadline;
+    // relay (we are the intermediary of an indirect ping)
+    address requester;
+    std::uint32_t requester_seq = 0;
+    bool want_nack = false;
+  };
+
+  /// memberlist probeNode(), as phases.
+  struct probe_state {
+    bool active = false;
+    bool indirect = false;        // probe_timeout passed, indirect phase running
+    std::string target;
+    std::uint32_t seq = 0;
+    time_point start, timeout_at, end_at;
+    int expected_nacks = 0;
+    int nacks = 0;
+    bool tcp_ok = false;
+  };
+
+  enum class stream_kind : std::uint8_t { push_pull, push_pull_join, tcp_ping, user };
+  struct pending_stream {
+    stream_kind k;
+    std::uint32_t seq = 0;  // tcp_ping
+  };
+
+  enum class timer_kind : std::uint8_t { ack, suspicion };
+  struct timer {
+    time_point at;
+    std::uint64_t order;
+    timer_kind k;
+    std::uint32_t seq;  // ack
+    std::string name;   // suspicion
+    bool operator>(const timer& o) const {
+      if (at != o.at) return at > o.at;
+      return order > o.order;
+    }
+  };
+
+  impl(config c, transport& t, delegate& d, std::uint64_t seed, time_point now)
+      : cfg(std::move(c)), out(t), events(d), rng(seed), health(cfg.t.awareness_max_multiplier) {
+    if (cfg.meta.size() > meta_max_size_bytes)
+      throw std::invalid_argument("node meta is " + std::to_string(cfg.meta.size()) +
+                                  " bytes; the limit is 512");
+    if (cfg.name.empty()) throw std::invalid_argument("node name must not be empty");
+    // Random phases, like memberlist's staggered tickers, so members don't beat in step.
+    next_probe_at = now + random_stagger(cfg.t.probe_interval);
+    next_gossip_at = now + random_stagger(cfg.t.gossip_interval);
+    next_push_pull_at = now + random_stagger(cfg.t.push_pull_interval);
+    seq_no = static_cast<std::uint32_t>(rng());  // unpredictable across restarts
+    // memberlist setAlive: an alive about ourselves, processed as a bootstrap.
+    alive a;
+    a.incarnation = next_incarnation();
+    a.node = cfg.name;
+    a.addr = bytes(cfg.advertise.ip_bytes().begin(), cfg.advertise.ip_bytes().end());
+    a.port = cfg.advertise.port;
+    a.meta = cfg.meta;
+    a.vsn = default_vsn();
+    alive_node(a, now, /*bootstrap=*/true);
+  }
+
+  static constexpr std::size_t meta_max_size_bytes = 512;
+
+  // ---- state ----
+  config cfg;
+  transport& out;
+  delegate& events;
+  std::mt19937_64 rng;
+  awareness health;
+  broadcast_queue queue;
+  node_stats st;
+
+  std::vector<std::unique_ptr<entry>> nodes;          // probe order
+  std::unordered_map<std::string, entry*> node_map;   // by name
+  std::size_t probe_index = 0;
+  std::uint32_t incarnation = 0;
+  std::uint32_t seq_no = 0;
+  std::uint64_t ltime = 1;  // Serf Lamport clock (member intents)
+
+  time_point next_probe_at, next_gossip_at, next_push_pull_at;
+  probe_state probe;
+  bool probe_tick_pending = false;  // a grid tick passed during a long probe (Go ticker buffer)
+
+  std::unordered_map<std::uint32_t, ack_handler> acks;
+  std::priority_queue<timer, std::vector<timer>, std::greater<>> timers;
+  std::uint64_t timer_order = 0;
+
+  std::unordered_map<stream_id, pending_stream> streams;
+  stream_id next_stream = 1;
+
+  bool leaving = false;
+  std::uint64_t leave_broadcast = 0;
+  bool join_intent_sent = false;
+
+  // ---- small helpers ----
+
+  duration random_stagger(duration d) {
+    if (d.count() <= 0) return duration::zero();
+    return duration(static_cast<std::int64_t>(rng() % static_cast<std::uint64_t>(d.count())));
+  }
+  std::size_t random_offset(std::size_t n) { return n == 0 ? 0 : rng() % n; }
+  std::uint32_t next_seq() { return ++seq_no; }
+  std::uint32_t next_incarnation() { return ++incarnation; }
+
+  entry* self_entry() { return node_map.at(cfg.name); }
+
+  entry* lookup(const std::string& name) {
+    auto it = node_map.find(name);
+    return it == node_map.end() ? nullptr : it->second;
+  }
+
+  void add_timer(time_point at, timer_kind k, std::uint32_t seq, std::string name) {
+    timers.push(timer{at, timer_order++, k, seq, std::move(name)});
+  }
+
+  void drop(wire::error e) { st.drops[static_cast<std::size_t>(e)]++; }
+
+  bytes self_addr_bytes() const {
+    auto v = cfg.advertise.ip_bytes();
+    return bytes(v.begin(), v.end());
+  }
+
+  void emit(const member& m, member_event ev) { events.on_member_event(m, ev); }
+
+  // ---- sending ----
+
+  /// Final step for a datagram: compress when it helps, CRC for members that verify it.
+  void raw_send_packet(const address& to, const entry* dest, bytes msg) {
+    if (cfg.enable_compression && msg.size() >= compress_min_bytes) {
+      bytes c = wire::compress(msg);
+      if (c.size() < msg.size()) msg = std::move(c);
+    }
+    if (dest != nullptr && dest->m.pmax() >= 5) msg = wire::add_crc(msg);
+    st.packets_out++;
+    st.bytes_out += msg.size();
+    out.send_packet(to, std::move(msg));
+  }
+
+  /// memberlist sendMsg: piggyback queued broadcasts on `msg` when they fit.
+  void send_msg(const address& to, const entry* dest, bytes msg) {
+    std::size_t budget = cfg.udp_buffer_size;
+    std::size_t used = msg.size() + compound_header_overhead;
+    std::vector<bytes> extra;
+    if (budget > used)
+      extra = queue.take(compound_overhead, budget - used, transmit_limit(),
+                         max_compound_parts - 1);
+    if (extra.empty()) {
+      raw_send_packet(to, dest, std::move(msg));
+      return;
+    }
+    extra.insert(extra.begin(), std::move(msg));
+    raw_send_packet(to, dest, wire::make_compound(extra));
+  }
+
+  int transmit_limit() const { return retransmit_limit(cfg.t.retransmit_mult, nodes.size()); }
+
+  void broadcast(const std::string& key, bytes msg) {
+    st.broadcasts_queued++;
+    queue.push(key, std::move(msg));
+  }
+
+  address addr_from(const bytes& ip, std::uint16_t port) const {
+    auto a = address::from_ip_bytes(ip, port == 0 ? cfg.advertise.port : port);
+    return a ? *a : address{};
+  }
+
+  ping make_ping(const std::string& target) {
+    ping p;
+    p.seq_no = next_seq();
+    p.node = target;
+    p.source_addr = self_addr_bytes();
+    p.source_port = cfg.advertise.port;
+    p.source_node = cfg.name;
+    return p;
+  }
+
+  // ---- probing (memberlist state.go probe / probeNode) ----
+
+  void probe_tick(time_point now) {
+    if (probe.active) {
+      // Go's ticker buffers one tick while probeNode runs; the next probe starts right after.
+      probe_tick_pending = true;
+      return;
+    }
+    start_probe(now);
+  }
+
+  void start_probe(time_point now) {
+    std::size_t checks = 0;
+    while (true) {
+      if (checks >= nodes.size()) return;  // nobody to probe
+      if (probe_index >= nodes.size()) {
+        reset_nodes(now);
+        probe_index = 0;
+        checks++;
+        continue;
+      }
+      entry* e = nodes[probe_index].get();
+      probe_index++;
+      if (e->m.name == cfg.name || is_dead_or_left(e->m.state)) {
+        checks++;
+        continue;
+      }
+      probe_node(*e, now);
+      return;
+    }
+  }
+
+  /// memberlist resetNodes: reap long-dead members, reshuffle the probe order.
+  void reset_nodes(time_point now) {
+    auto reap = [&](const std::unique_ptr<entry>& e) {
+      return e->m.name != cfg.name && is_dead_or_left(e->m.state) &&
+             now - e->m.state_change > cfg.t.gossip_to_the_dead_time;
+    };
+    std::vector<std::unique_ptr<entry>> keep;
+    keep.reserve(nodes.size());
+    for (auto& e : nodes) {
+      if (reap(e)) {
+        node_map.erase(e->m.name);
+        emit(e->m, member_event::reaped);
+      } else {
+        keep.push_back(std::move(e));
+      }
+    }
+    nodes = std::move(keep);
+    std::shuffle(nodes.begin(), nodes.end(), rng);
+  }
+
+  void probe_node(entry& target, time_point now) {
+    st.probes++;
+    duration interval = health.scale(cfg.t.probe_interval);
+    ping p = make_ping(target.m.name);
+    probe = probe_state{};
+    probe.active = true;
+    probe.target = target.m.name;
+    probe.seq = p.seq_no;
+    probe.start = now;
+    probe.timeout_at = now + cfg.t.probe_timeout;
+    probe.end_at = now + interval;
+    acks[p.seq_no] = ack_handler{ack_handler::kind::probe, probe.end_at, {}, 0, false};
+    add_timer(probe.end_at, timer_kind::ack, p.seq_no, {});
+
+    if (target.m.state == member_state::alive) {
+      send_msg(target.m.addr, &target, wire::encode(p));
+    } else {
+      // Buddy system: the suspicion rides along so the target can refute at once.
+      suspect s{target.m.incarnation, target.m.name, cfg.name};
+      raw_send_packet(target.m.addr, &target,
+                      wire::make_compound({wire::encode(p), wire::encode(s)}));
+    }
+  }
+
+  void probe_timeout(time_point now) {
+    entry* target = lookup(probe.target);
+    probe.indirect = true;
+    if (target == nullptr) return;  // reaped meanwhile; the handler expiry ends the probe
+    // Indirect pings through random alive members.
+    auto peers = k_random_nodes(static_cast<std::size_t>(cfg.t.indirect_checks), [&](const entry& e) {
+      return e.m.name == cfg.name || e.m.name == target->m.name ||
+             e.m.state != member_state::alive;
+    });
+    indirect_ping_req ind;
+    ind.seq_no = probe.seq;
+    ind.target = bytes(target->m.addr.ip_bytes().begin(), target->m.addr.ip_bytes().end());
+    ind.port = target->m.addr.port;
+    ind.node = target->m.name;
+    ind.source_addr = self_addr_bytes();
+    ind.source_port = cfg.advertise.port;
+    ind.source_node = cfg.name;
+    for (entry* peer : peers) {
+      ind.nack = peer->m.pmax() >= 4;
+      if (ind.nack) probe.expected_nacks++;
+      st.indirect_probes++;
+      send_msg(peer->m.addr, peer, wire::encode(ind));
+    }
+    // TCP fallback: the same ping over a stream, until the end of this probe.
+    if (!cfg.t.disable_tcp_pings && target->m.pmax() >= 3) {
+      ping p;
+      p.seq_no = probe.seq;
+      p.node = target->m.name;
+      p.source_addr = self_addr_bytes();
+      p.source_port = cfg.advertise.port;
+      p.source_node = cfg.name;
+      stream_id id = next_stream++;
+      streams[id] = pending_stream{stream_kind::tcp_ping, probe.seq};
+      st.tcp_fallback_pings++;
+      st.streams_out++;
+      out.send_stream(id, target->m.addr, wire::encode(p), true, probe.end_at);
+    }
+    (void)now;
+  }
+
+  /// The probe ends: success (any ack, or TCP) or failure (suspect the target).
+  void finish_probe(bool acked, time_point now) {
+    if (!probe.active) return;
+    probe_state done = probe;
+    probe = probe_state{};
+    acks.erase(done.seq);
+    if (acked || done.tcp_ok) {
+      health.apply_delta(-1);
+    } else {
+      int delta = 0;
+      if (done.expected_nacks > 0) {
+        if (done.nacks < done.expected_nacks) delta += done.expected_nacks - done.nacks;
+      } else {
+        delta += 1;
+      }
+      health.apply_delta(delta);
+      st.probe_failures++;
+      if (entry* t = lookup(done.target)) {
+        suspect s{t->m.incarnation, t->m.name, cfg.name};
+        st.suspicions_raised++;
+        suspect_node(s, now);
+      }
+    }
+    if (probe_tick_pending) {
+      probe_tick_pending = false;
+      start_probe(now);
+    }
+  }
+
+  template <class Filter>
+  std::vector<entry*> k_random_nodes(std::size_t k, Filter skip) {
+    // memberlist kRandomNodes: up to 3n random picks, skipping filtered and duplicate members.
+    std::vector<entry*> picked;
+    std::size_t n = nodes.size();
+    for (std::size_t i = 0; i < 3 * n && picked.size() < k; ++i) {
+      entry* e = nodes[random_offset(n)].get();
+      if (skip(*e)) continue;
+      if (std::find(picked.begin(), picked.end(), e) != picked.end()) continue;
+      picked.push_back(e);
+    }
+    return picked;
+  }
+
+  // ---- gossip and push-pull ----
+
+  void gossip(time_point now) {
+    auto targets = k_random_nodes(static_cast<std::size_t>(cfg.t.gossip_nodes), [&](const entry& e) {
+      if (e.m.name == cfg.name) return true;
+      switch (e.m.state) {
+        case member_state::alive:
+        case member_state::suspect: return false;
+        case member_state::dead: return now - e.m.state_change > cfg.t.gossip_to_the_dead_time;
+        default: return true;
+      }
+    });
+    std::size_t avail = cfg.udp_buffer_size - compound_header_overhead;
+    for (entry* e : targets) {
+      auto msgs = queue.take(compound_overhead, avail, transmit_limit(), max_compound_parts);
+      if (msgs.empty()) return;
+      if (msgs.size() == 1)
+        raw_send_packet(e->m.addr, e, std::move(msgs.front()));
+      else
+        raw_send_packet(e->m.addr, e, wire::make_compound(msgs));
+    }
+  }
+
+  void periodic_push_pull(time_point now) {
+    auto peers = k_random_nodes(1, [&](const entry& e) {
+      return e.m.name == cfg.name || e.m.state != member_state::alive;
+    });
+    if (peers.empty()) return;
+    start_push_pull(peers.front()->m.addr, false, now);
+  }
+
+  push_pull local_state(bool join) const {
+    push_pull pp;
+    pp.join = join;
+    pp.states.reserve(nodes.size());
+    for (const auto& e : nodes) {
+      push_node_state s;
+      s.name = e->m.name;
+      s.addr = bytes(e->m.addr.ip_bytes().begin(), e->m.addr.ip_bytes().end());
+      s.port = e->m.addr.port;
+      s.meta = e->m.meta;
+      s.incarnation = e->m.incarnation;
+      s.state = e->m.state;
+      s.vsn = vsn_bytes(e->m.vsn);
+      pp.states.push_back(std::move(s));
+    }
+    return pp;
+  }
+
+  bytes stream_frame(bytes frame) const {
+    return cfg.enable_compression ? wire::compress(frame) : frame;
+  }
+
+  void start_push_pull(const address& to, bool join, time_point now) {
+    stream_id id = next_stream++;
+    streams[id] = pending_stream{join ? stream_kind::push_pull_join : stream_kind::push_pull, 0};
+    st.streams_out++;
+    out.send_stream(id, to, stream_frame(wire::encode(local_state(join))), true,
+                    now + cfg.t.tcp_timeout);
+  }
+
+  /// memberlist verifyProtocol: every version in range of every live member's min/max.
+  bool verify_protocol(const std::vector<push_node_state>& remote) const {
+    std::uint8_t max_pmin = 0, min_pmax = 255, max_dmin = 0, min_dmax = 255;
+    auto widen = [&](const std::uint8_t* v) {
+      max_pmin = std::max(max_pmin, v[0]);
+      min_pmax = std::min(min_pmax, v[1]);
+      max_dmin = std::max(max_dmin, v[3]);
+      min_dmax = std::min(min_dmax, v[4]);
+    };
+    for (const auto& r : remote) {
+      if (r.vsn.size() != 6) {
+        if (!r.vsn.empty()) return false;  // a short Vsn: reject, never index past it
+        continue;
+      }
+      if (r.state == member_state::alive) widen(r.vsn.data());
+    }
+    for (const auto& e : nodes)
+      if (e->m.state == member_state::alive) widen(e->m.vsn.data());
+    auto in_range = [&](std::uint8_t pcur, std::uint8_t dcur) {
+      return pcur >= max_pmin && pcur <= min_pmax && dcur >= max_dmin && dcur <= min_dmax;
+    };
+    for (const auto& r : remote) {
+      if (r.vsn.size() != 6) return false;  // an empty Vsn counts as version 0: incompatible
+      if (!in_range(r.vsn[2], r.vsn[5])) return false;
+    }
+    for (const auto& e : nodes)
+      if (!in_range(e->m.vsn[2], e->m.vsn[5])) return false;
+    return true;
+  }
+
+  /// memberlist mergeState: remote alive → alive, left → dead from itself, dead/suspect →
+  /// suspect from us (a remote death is only a suspicion here).
+  bool merge_remote(const push_pull& pp, time_point now) {
+    if (!verify_protocol(pp.states)) {
+      st.push_pull_failures++;
+      return false;
+    }
+    for (const auto& r : pp.states) {
+      switch (r.state) {
+        case member_state::alive: {
+          alive a{r.incarnation, r.name, r.addr, r.port, r.meta, r.vsn};
+          alive_node(a, now, false);
+          break;
+        }
+        case member_state::left: dead_node(dead{r.incarnation, r.name, r.name}, now); break;
+        case member_state::dead:
+        case member_state::suspect:
+          suspect_node(suspect{r.incarnation, r.name, cfg.name}, now);
+          break;
+      }
+    }
+    st.push_pulls++;
+    return true;
+  }
+
+  // ---- state changes (memberlist state.go aliveNode / suspectNode / deadNode / refute) ----
+
+  void alive_node(const alive& a, time_point now, bool bootstrap) {
+    if (leaving && a.node == cfg.name) return;
+    if (a.vsn.size() >= 3 && (a.vsn[0] == 0 || a.vsn[1] == 0 || a.vsn[0] > a.vsn[1])) return;
+    auto addr = address::from_ip_bytes(a.addr, a.port == 0 ? cfg.advertise.port : a.port);
+    if (!addr) {
+      drop(wire::error::bad_field);
+      return;
+    }
+
+    entry* e = lookup(a.node);
+    bool updates_node = false;
+    bool is_new = false;
+    if (e == nullptr) {
+      if (a.incarnation == 0 && a.node != cfg.name) return;  // would leave a phantom entry
+      auto fresh = std::make_unique<entry>();
+      fresh->m.name = a.node;
+      fresh->m.addr = *addr;
+      fresh->m.meta = a.meta;
+      fresh->m.state = member_state::dead;  // so the join below is reported as one
+      fresh->m.state_change = now;
+      if (a.vsn.size() >= 6) std::copy_n(a.vsn.begin(), 6, fresh->m.vsn.begin());
+      e = fresh.get();
+      node_map[a.node] = e;
+      // Insert at a random offset so the new member's first probe is not delayed a round.
+      std::size_t n = nodes.size();
+      std::size_t offset = random_offset(n + 1);
+      nodes.push_back(std::move(fresh));
+      std::swap(nodes[offset], nodes[n]);
+      is_new = true;
+    } else if (!(e->m.addr == *addr)) {
+      bool can_reclaim = cfg.t.dead_node_reclaim_time > duration::zero() &&
+                         now - e->m.state_change > cfg.t.dead_node_reclaim_time;
+      if (e->m.state == member_state::left || (e->m.state == member_state::dead && can_reclaim)) {
+        updates_node = true;
+      } else {
+        st.conflicts++;
+        member other = e->m;
+        other.addr = *addr;
+        other.meta = a.meta;
+        events.on_conflict(e->m, other);
+        return;
+      }
+    }
+
+    bool is_local = a.node == cfg.name;
+    if (a.incarnation <= e->m.incarnation && !is_local && !updates_node && !is_new) return;
+    if (a.incarnation < e->m.incarnation && is_local) return;
+
+    e->susp.reset();
+    member_state old_state = e->m.state;
+    bytes old_meta = e->m.meta;
+    address old_addr = e->m.addr;
+
+    if (!bootstrap && is_local) {
+      bytes versions = vsn_bytes(e->m.vsn);
+      if (a.incarnation == e->m.incarnation && a.meta == e->m.meta && a.vsn == versions) return;
+      refute(*e, a.incarnation);
+      return;  // our own state is not changed by someone else's alive about us
+    }
+    broadcast(a.node, wire::encode(a));
+    if (a.vsn.size() >= 6) std::copy_n(a.vsn.begin(), 6, e->m.vsn.begin());
+    e->m.incarnation = a.incarnation;
+    e->m.meta = a.meta;
+    e->m.addr = *addr;
+    if (e->m.state != member_state::alive) {
+      e->m.state = member_state::alive;
+      e->m.state_change = now;
+    }
+    if (is_local) return;  // no events about ourselves
+    if (old_state == member_state::dead || old_state == member_state::left)
+      emit(e->m, member_event::join);
+    else if (old_state == member_state::suspect)
+      emit(e->m, member_event::refuted);
+    else if (old_meta != e->m.meta || !(old_addr == e->m.addr))
+      emit(e->m, member_event::update);
+  }
+
+  void suspect_node(const suspect& s, time_point now) {
+    entry* e = lookup(s.node);
+    if (e == nullptr) return;
+    if (s.incarnation < e->m.incarnation) return;
+    if (e->susp) {
+      // Independent confirmations shorten the timer; only new ones are re-gossiped.
+      if (e->susp->confirm(s.from, now)) {
+        broadcast(s.node, wire::encode(s));
+        add_timer(e->susp->deadline(), timer_kind::suspicion, 0, s.node);
+      }
+      return;
+    }
+    if (e->m.state != member_state::alive) return;
+    if (e->m.name == cfg.name) {
+      refute(*e, s.incarnation);
+      return;
+    }
+    broadcast(s.node, wire::encode(s));
+    e->m.incarnation = s.incarnation;
+    e->m.state = member_state::suspect;
+    e->m.state_change = now;
+
+    // k confirmations expected, none when the cluster is too small to give them.
+    int k = cfg.t.suspicion_mult - 2;
+    std::size_t n = nodes.size();
+    if (static_cast<int>(n) - 2 < k) k = 0;
+    duration min = suspicion_min_timeout(cfg.t.suspicion_mult, n, cfg.t.probe_interval);
+    duration max = min * cfg.t.suspicion_max_timeout_mult;
+    e->susp = std::make_unique<suspicion>(s.from, k, min, max, now);
+    add_timer(e->susp->deadline(), timer_kind::suspicion, 0, s.node);
+    emit(e->m, member_event::suspect);
+  }
+
+  void suspicion_expired(const std::string& name, time_point now) {
+    entry* e = lookup(name);
+    if (e == nullptr || !e->susp || e->m.state != member_state::suspect) return;
+    if (e->susp->deadline() > now) return;  // moved; a newer timer entry exists
+    st.deaths_declared++;
+    dead_node(dead{e->m.incarnation, e->m.name, cfg.name}, now);
+  }
+
+  void dead_node(const dead& d, time_point now) {
+    entry* e = lookup(d.node);
+    if (e == nullptr) return;
+    if (d.incarnation < e->m.incarnation) return;
+    e->susp.reset();
+    if (is_dead_or_left(e->m.state)) return;
+    if (e->m.name == cfg.name) {
+      if (!leaving) {
+        refute(*e, d.incarnation);
+        return;
+      }
+      leave_broadcast = queue.push(d.node, wire::encode(d));
+      st.broadcasts_queued++;
+    } else {
+      broadcast(d.node, wire::encode(d));
+    }
+    e->m.incarnation = d.incarnation;
+    e->m.state = d.node == d.from ? member_state::left : member_state::dead;
+    e->m.state_change = now;
+    if (e->m.name != cfg.name)
+      emit(e->m, e->m.state == member_state::left ? member_event::left : member_event::dead);
+  }
+
+  void refute(entry& self, std::uint32_t accused) {
+    std::uint32_t inc = next_incarnation();
+    if (accused >= inc) {
+      incarnation = accused + 1;
+      inc = incarnation;
+    }
+    self.m.incarnation = inc;
+    health.apply_delta(1);
+    st.refutations++;
+    alive a{inc, self.m.name, self_addr_bytes(), cfg.advertise.port, self.m.meta,
+            vsn_bytes(self.m.vsn)};
+    broadcast(self.m.name, wire::encode(a));
+  }
+
+  // ---- inbound ----
+
+  void handle(const address& from, const ping& p, time_point now) {
+    (void)now;
+    if (!p.node.empty() && p.node != cfg.name) {
+      st.ignored_pings++;
+      return;
+    }
+    address to = from;
+    if (!p.source_addr.empty() && p.source_port > 0) {
+      if (auto a = address::from_ip_bytes(p.source_addr, p.source_port)) to = *a;
+    }
+    send_msg(to, lookup(p.source_node), wire::encode(ack_resp{p.seq_no, {}}));
+  }
+
+  void handle(const address& from, const indirect_ping_req& ind, time_point now) {
+    auto target = address::from_ip_bytes(ind.target, ind.port == 0 ? cfg.advertise.port : ind.port);
+    if (!target) {
+      drop(wire::error::bad_field);
+      return;
+    }
+    address requester = from;
+    if (!ind.source_addr.empty() && ind.source_port > 0) {
+      if (auto a = address::from_ip_bytes(ind.source_addr, ind.source_port)) requester = *a;
+    }
+    ping p = make_ping(ind.node);
+    time_point deadline = now + cfg.t.probe_timeout;
+    acks[p.seq_no] = ack_handler{ack_handler::kind::relay, deadline, requester, ind.seq_no, ind.nack};
+    add_timer(deadline, timer_kind::ack, p.seq_no, {});
+    send_msg(*target, lookup(ind.node), wire::encode(p));
+  }
+
+  void handle(const address&, const ack_resp& a, time_point now) {
+    auto it = acks.find(a.seq_no);
+    if (it == acks.end()) return;  // late or unknown: ignored, as memberlist does
+    ack_handler h = it->second;
+    acks.erase(it);
+    if (h.k == ack_handler::kind::probe) {
+      if (probe.active && probe.seq == a.seq_no) finish_probe(true, now);
+    } else {
+      send_msg(h.requester, nullptr, wire::encode(ack_resp{h.requester_seq, {}}));
+    }
+  }
+
+  void handle(const address&, const nack_resp& n, time_point) {
+    if (probe.active && probe.seq == n.seq_no) probe.nacks++;
+  }
+
+  void handle(const address&, const alive& a, time_point now) { alive_node(a, now, false); }
+  void handle(const address&, const suspect& s, time_point now) { suspect_node(s, now); }
+  void handle(const address&, const dead& d, time_point now) { dead_node(d, now); }
+  void handle(const address&, const user_msg& u, time_point) { user_message(u.payload); }
+
+  void user_message(const bytes& payload) {
+    // Keep the Serf Lamport clock ahead of every intent we see, so our own intents order
+    // after them (memberlist-wire.md §9.4).
+    if (auto i = serf::decode_intent(payload)) {
+      if (i->ltime >= ltime) ltime = i->ltime + 1;
+    }
+    events.on_user_message(payload);
+  }
+
+  void ack_expired(std::uint32_t seq, time_point at, time_point now) {
+    auto it = acks.find(seq);
+    if (it == acks.end() || it->second.deadline != at) return;
+    ack_handler h = it->second;
+    acks.erase(it);
+    if (h.k == ack_handler::kind::probe) {
+      if (probe.active && probe.seq == seq) finish_probe(false, now);
+    } else if (h.want_nack) {
+      send_msg(h.requester, nullptr, wire::encode(nack_resp{h.requester_seq}));
+    }
+  }
+
+  void send_join_intent() {
+    if (!cfg.serf_compat) return;
+    serf::intent i{serf::message_type::join, ltime, cfg.name, false};
+    ltime++;
+    broadcast("_serf_intent", serf::encode_intent(i));
+    join_intent_sent = true;
+  }
+};
+
+// ---------------------------------------------------------------------------
+
+node::node(config cfg, transport& out, delegate& events, std::uint64_t seed, time_point now)
+    : p_(std::make_unique<impl>(std::move(cfg), out, events, seed, now)) {}
+
+node::~node() = default;
+
+void node::join(const std::vector<address>& seeds, time_point now) {
+  for (const auto& s : seeds)
+    if (!(s == p_->cfg.advertise)) p_->start_push_pull(s, true, now);
+}
+
+void node::on_packet(const address& from, byte_view datagram, time_point now) {
+  auto& s = *p_;
+  s.st.packets_in++;
+  s.st.bytes_in += datagram.size();
+  auto u = wire::unpack_packet(datagram);
+  for (auto e : u.errors) s.drop(e);
+  for (const auto& m : u.messages) std::visit([&](const auto& v) { s.handle(from, v, now); }, m);
+}
+
+std::optional<bytes> node::on_stream(const address& from, const wire::stream_message& msg,
+                                     time_point now) {
+  auto& s = *p_;
+  s.st.streams_in++;
+  if (const auto* p = std::get_if<ping>(&msg)) {
+    if (!p->node.empty() && p->node != s.cfg.name) {
+      s.st.ignored_pings++;
+      return std::nullopt;  // memberlist closes without a reply
+    }
+    return s.stream_frame(wire::encode(ack_resp{p->seq_no, {}}));
+  }
+  if (const auto* pp = std::get_if<push_pull>(&msg)) {
+    // Reply with our state before merging theirs, as memberlist does.
+    bytes reply = s.stream_frame(wire::encode(s.local_state(pp->join)));
+    s.merge_remote(*pp, now);
+    return reply;
+  }
+  if (const auto* u = std::get_if<user_msg>(&msg)) {
+    s.user_message(u->payload);
+    return std::nullopt;
+  }
+  (void)from;
+  s.drop(wire::error::unknown_type);  // an ack or error is not a request
+  return std::nullopt;
+}
+
+void node::on_stream_reply(stream_id id, const std::optional<wire::stream_message>& reply,
+                           time_point now) {
+  auto& s = *p_;
+  auto it = s.streams.find(id);
+  if (it == s.streams.end()) return;
+  impl::pending_stream ps = it->second;
+  s.streams.erase(it);
+  switch (ps.k) {
+    case impl::stream_kind::push_pull:
+    case impl::stream_kind::push_pull_join: {
+      const push_pull* pp = reply ? std::get_if<push_pull>(&*reply) : nullptr;
+      if (pp == nullptr) {
+        s.st.push_pull_failures++;
+        return;
+      }
+      if (s.merge_remote(*pp, now) && ps.k == impl::stream_kind::push_pull_join &&
+          !s.join_intent_sent)
+        s.send_join_intent();
+      return;
+    }
+    case impl::stream_kind::tcp_ping: {
+      const ack_resp* a = reply ? std::get_if<ack_resp>(&*reply) : nullptr;
+      if (a != nullptr && a->seq_no == ps.seq && s.probe.active && s.probe.seq == ps.seq)
+        s.probe.tcp_ok = true;
+      return;
+    }
+    case impl::stream_kind::user: return;
+  }
+}
+
+void node::tick(time_point now) {
+  auto& s = *p_;
+  // Timers first (acks, suspicions), then the probe phases, then the periodic work.
+  while (!s.timers.empty() && s.timers.top().at <= now) {
+    impl::timer t = s.timers.top();
+    s.timers.pop();
+    if (t.k == impl::timer_kind::ack)
+      s.ack_expired(t.seq, t.at, now);
+    else
+      s.suspicion_expired(t.name, now);
+  }
+  if (s.probe.active && !s.probe.indirect && s.probe.timeout_at <= now) s.probe_timeout(now);
+  if (s.next_probe_at <= now) {
+    // A fixed grid like time.Ticker; missed ticks are dropped, not queued.
+    while (s.next_probe_at <= now) s.next_probe_at += s.cfg.t.probe_interval;
+    s.probe_tick(now);
+  }
+  if (s.next_gossip_at <= now) {
+    while (s.next_gossip_at <= now) s.next_gossip_at += s.cfg.t.gossip_interval;
+    s.gossip(now);
+  }
+  if (s.next_push_pull_at <= now) {
+    s.next_push_pull_at = now + push_pull_scale(s.cfg.t.push_pull_interval, s.nodes.size());
+    s.periodic_push_pull(now);
+  }
+}
+
+time_point node::next_deadline() const {
+  const auto& s = *p_;
+  time_point t = std::min({s.next_probe_at, s.next_gossip_at, s.next_push_pull_at});
+  if (!s.timers.empty()) t = std::min(t, s.timers.top().at);
+  if (s.probe.active && !s.probe.indirect) t = std::min(t, s.probe.timeout_at);
+  return t;
+}
+
+void node::leave(time_point now) {
+  auto& s = *p_;
+  if (s.leaving) return;
+  s.leaving = true;
+  if (s.cfg.serf_compat) {
+    serf::intent i{serf::message_type::leave, s.ltime, s.cfg.name, false};
+    s.ltime++;
+    s.broadcast("_serf_intent", serf::encode_intent(i));
+  }
+  impl::entry* self = s.self_entry();
+  s.dead_node(dead{self->m.incarnation, s.cfg.name, s.cfg.name}, now);
+}
+
+bool node::leave_done() const {
+  const auto& s = *p_;
+  if (!s.leaving) return false;
+  bool anyone = std::any_of(s.nodes.begin(), s.nodes.end(), [&](const auto& e) {
+    return e->m.name != s.cfg.name && !is_dead_or_left(e->m.state);
+  });
+  return !anyone || !s.queue.pending(s.leave_broadcast);
+}
+
+void node::set_meta(bytes meta, time_point now) {
+  auto& s = *p_;
+  if (meta.size() > impl::meta_max_size_bytes) return;
+  s.cfg.meta = meta;
+  impl::entry* self = s.self_entry();
+  alive a{s.next_incarnation(), s.cfg.name, s.self_addr_bytes(), s.cfg.advertise.port,
+          std::move(meta), vsn_bytes(self->m.vsn)};
+  s.alive_node(a, now, /*bootstrap=*/true);
+}
+
+void node::broadcast_user(bytes payload) {
+  user_msg u{std::move(payload)};
+  p_->broadcast({}, wire::encode(u));
+}
+
+const config& node::cfg() const { return p_->cfg; }
+const member& node::self() const { return p_->node_map.at(p_->cfg.name)->m; }
+
+const member* node::find(std::string_view name) const {
+  auto it = p_->node_map.find(std::string(name));
+  return it == p_->node_map.end() ? nullptr : &it->second->m;
+}
+
+std::vector<member> node::members() const {
+  std::vector<member> out;
+  out.reserve(p_->nodes.size());
+  for (const auto& e : p_->nodes) out.push_back(e->m);
+  return out;
+}
+
+std::size_t node::num_live() const {
+  return static_cast<std::size_t>(std::count_if(p_->nodes.begin(), p_->nodes.end(), [](const auto& e) {
+    return !is_dead_or_left(e->m.state);
+  }));
+}
+
+std::size_t node::num_known() const { return p_->nodes.size(); }
+int node::health_score() const { return p_->health.score(); }
+const node_stats& node::stats() const { return p_->st; }
+std::size_t node::queued_broadcasts() const { return p_->queue.size(); }
+
+}  // namespace swim

@@ -1,0 +1,396 @@
+// swim::node driven by hand: a recording transport, explicit time, no simulator.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <map>
+#include <vector>
+
+#include "swim/node.hpp"
+#include "swim/wire.hpp"
+
+using namespace swim;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct sent_packet {
+  address to;
+  std::vector<wire::packet_message> messages;
+  bool had_crc;
+};
+
+struct sent_stream {
+  stream_id id;
+  address to;
+  wire::stream_message msg;
+  time_point deadline;
+};
+
+class recording_transport : public transport {
+ public:
+  std::vector<sent_packet> packets;
+  std::vector<sent_stream> streams;
+
+  void send_packet(const address& to, bytes packet) override {
+    auto u = wire::unpack_packet(packet);
+    REQUIRE(u.errors.empty());  // everything we send must decode cleanly
+    packets.push_back({to, u.messages, u.had_crc});
+  }
+  void send_stream(stream_id id, const address& to, bytes frame, bool, time_point deadline) override {
+    auto r = wire::parse_stream(frame);
+    REQUIRE(r.status == wire::parse_status::good);
+    CHECK(r.consumed == frame.size());
+    streams.push_back({id, to, r.message, deadline});
+  }
+
+  template <class T>
+  std::vector<std::pair<address, T>> all() const {
+    std::vector<std::pair<address, T>> out;
+    for (const auto& p : packets)
+      for (const auto& m : p.messages)
+        if (const T* v = std::get_if<T>(&m)) out.push_back({p.to, *v});
+    return out;
+  }
+  void clear() {
+    packets.clear();
+    streams.clear();
+  }
+};
+
+class recording_delegate : public delegate {
+ public:
+  std::vector<std::pair<std::string, member_event>> events;
+  int conflicts = 0;
+  void on_member_event(const member& m, member_event ev) override { events.push_back({m.name, ev}); }
+  void on_conflict(const member&, const member&) override { conflicts++; }
+  bool saw(const std::string& name, member_event ev) const {
+    return std::find(events.begin(), events.end(), std::make_pair(name, ev)) != events.end();
+  }
+};
+
+address addr_of(int i) { return address::v4(127, 0, 0, static_cast<std::uint8_t>(i), 7946); }
+
+config make_config(const std::string& name, int i) {
+  config c;
+  c.name = name;
+  c.advertise = addr_of(i);
+  return c;
+}
+
+alive alive_for(const std::string& name, int i, std::uint32_t inc) {
+  auto a = addr_of(i);
+  return alive{inc, name, bytes(a.ip_bytes().begin(), a.ip_bytes().end()), 7946, {}, default_vsn()};
+}
+
+// Advance `n` to `until`, calling tick at every deadline on the way.
+void run_until(node& n, time_point& now, time_point until) {
+  while (true) {
+    time_point d = n.next_deadline();
+    if (d > until) break;
+    now = std::max(now, d);
+    n.tick(now);
+  }
+  now = until;
+}
+
+struct fixture {
+  recording_transport out;
+  recording_delegate events;
+  time_point now{};
+  node n{make_config("a", 1), out, events, 42, now};
+
+  void deliver(const auto& msg, int from = 9) { n.on_packet(addr_of(from), wire::encode(msg), now); }
+  void add_members(int count) {
+    for (int i = 2; i < 2 + count; ++i) deliver(alive_for("m" + std::to_string(i), i, 1));
+  }
+};
+
+}  // namespace
+
+TEST_CASE("node: starts alone, alive at incarnation 1, with its own alive queued") {
+  fixture f;
+  CHECK(f.n.self().state == member_state::alive);
+  CHECK(f.n.self().incarnation == 1);
+  CHECK(f.n.num_known() == 1);
+  CHECK(f.n.queued_broadcasts() == 1);
+  CHECK(std::equal(f.n.self().vsn.begin(), f.n.self().vsn.end(), default_vsn().begin()));
+}
+
+TEST_CASE("node: a ping for us is acked to its source address with the same seq") {
+  fixture f;
+  ping p{77, "a", bytes{127, 0, 0, 5}, 8000, "x"};
+  f.deliver(p, 9);
+  auto acks = f.out.all<ack_resp>();
+  REQUIRE(acks.size() == 1);
+  CHECK(acks[0].first == address::v4(127, 0, 0, 5, 8000));
+  CHECK(acks[0].second.seq_no == 77);
+  CHECK(acks[0].second.payload.empty());
+}
+
+TEST_CASE("node: a ping without source fields is acked to the UDP source; wrong name ignored") {
+  fixture f;
+  f.deliver(ping{5, "", {}, 0, ""}, 9);
+  auto acks = f.out.all<ack_resp>();
+  REQUIRE(acks.size() == 1);
+  CHECK(acks[0].first == addr_of(9));
+  f.out.clear();
+  f.deliver(ping{6, "someone-else", {}, 0, ""}, 9);
+  CHECK(f.out.all<ack_resp>().empty());
+  CHECK(f.n.stats().ignored_pings == 1);
+}
+
+TEST_CASE("node: an alive adds a member once and re-gossips it; stale incarnations are ignored") {
+  fixture f;
+  f.deliver(alive_for("b", 2, 3));
+  REQUIRE(f.n.find("b"));
+  CHECK(f.n.find("b")->incarnation == 3);
+  CHECK(f.events.saw("b", member_event::join));
+  auto queued = f.n.queued_broadcasts();
+  f.deliver(alive_for("b", 2, 3));  // same incarnation: nothing new
+  f.deliver(alive_for("b", 2, 2));  // older: ignored
+  CHECK(f.n.queued_broadcasts() == queued);
+  CHECK(f.events.events.size() == 1);
+}
+
+TEST_CASE("node: an alive from a different address is a conflict while the member lives") {
+  fixture f;
+  f.deliver(alive_for("b", 2, 1));
+  f.deliver(alive_for("b", 3, 5));
+  CHECK(f.events.conflicts == 1);
+  CHECK(f.n.find("b")->addr == addr_of(2));
+  // Once it has left, the name may come back from a new address at once.
+  f.deliver(dead{5, "b", "b"});
+  CHECK(f.n.find("b")->state == member_state::left);
+  f.deliver(alive_for("b", 3, 6));
+  CHECK(f.n.find("b")->addr == addr_of(3));
+  CHECK(f.n.find("b")->state == member_state::alive);
+}
+
+TEST_CASE("node: a suspect or dead about ourselves is refuted with a higher incarnation") {
+  fixture f;
+  f.deliver(suspect{1, "a", "b"});
+  CHECK(f.n.self().incarnation == 2);
+  CHECK(f.n.self().state == member_state::alive);
+  CHECK(f.n.health_score() == 1);
+  CHECK(f.n.stats().refutations == 1);
+  f.deliver(dead{9, "a", "b"});  // an old life's incarnation: out-bid it
+  CHECK(f.n.self().incarnation == 10);
+  CHECK(f.n.self().state == member_state::alive);
+  // The refutation is gossiped: it rides on the next ack.
+  f.deliver(ping{1, "a", {}, 0, ""});
+  auto alives = f.out.all<alive>();
+  REQUIRE_FALSE(alives.empty());
+  CHECK(alives.back().second.node == "a");
+  CHECK(alives.back().second.incarnation == 10);
+}
+
+TEST_CASE("node: dead from the member itself means left, from another means dead") {
+  fixture f;
+  f.add_members(2);
+  f.deliver(dead{1, "m2", "m2"});
+  f.deliver(dead{1, "m3", "a"});
+  CHECK(f.n.find("m2")->state == member_state::left);
+  CHECK(f.n.find("m3")->state == member_state::dead);
+  CHECK(f.events.saw("m2", member_event::left));
+  CHECK(f.events.saw("m3", member_event::dead));
+  CHECK(f.n.num_live() == 1);
+}
+
+TEST_CASE("node: only a higher incarnation clears a suspicion") {
+  fixture f;
+  f.add_members(1);
+  f.deliver(suspect{1, "m2", "x"});
+  CHECK(f.n.find("m2")->state == member_state::suspect);
+  f.deliver(alive_for("m2", 2, 1));
+  CHECK(f.n.find("m2")->state == member_state::suspect);
+  f.deliver(alive_for("m2", 2, 2));
+  CHECK(f.n.find("m2")->state == member_state::alive);
+  CHECK(f.events.saw("m2", member_event::refuted));
+}
+
+TEST_CASE("node: an unanswered probe goes indirect, then TCP, then suspect, then dead") {
+  fixture f;
+  f.add_members(4);  // members m2..m5
+  f.out.clear();
+  // Run until the first ping goes out.
+  time_point limit = f.now + 2s;
+  ping first{};
+  address target;
+  while (f.now < limit) {
+    f.now = f.n.next_deadline();
+    f.n.tick(f.now);
+    auto pings = f.out.all<ping>();
+    if (!pings.empty()) {
+      target = pings[0].first;
+      first = pings[0].second;
+      break;
+    }
+  }
+  REQUIRE_FALSE(first.node.empty());
+  time_point sent = f.now;
+  CHECK(first.source_node == "a");
+  // Nothing indirect before the probe timeout...
+  run_until(f.n, f.now, sent + 499ms);
+  CHECK(f.out.all<indirect_ping_req>().empty());
+  // ...then up to 3 indirect pings (one per other alive member) and a TCP ping.
+  run_until(f.n, f.now, sent + 500ms);
+  auto ind = f.out.all<indirect_ping_req>();
+  CHECK(ind.size() == 3);
+  for (const auto& [to, req] : ind) {
+    CHECK(req.node == first.node);
+    CHECK(req.seq_no == first.seq_no);
+    CHECK(req.nack);
+    CHECK_FALSE(to == target);
+  }
+  REQUIRE(f.out.streams.size() == 1);
+  CHECK(std::get<ping>(f.out.streams[0].msg).seq_no == first.seq_no);
+  f.n.on_stream_reply(f.out.streams[0].id, std::nullopt, f.now);  // TCP fails too
+  CHECK(f.n.find(first.node)->state == member_state::alive);
+  // The probe ends at probe_interval: suspect.
+  run_until(f.n, f.now, sent + 1s);
+  CHECK(f.n.find(first.node)->state == member_state::suspect);
+  CHECK(f.n.health_score() == 3);  // 3 nacks expected, none came
+  // n = 5 <= 10 and k = 2: the timer starts at max = 6 * 4 s = 24 s. Acks from other probes
+  // must not clear the suspicion, so answer nothing and watch both sides of the deadline.
+  time_point suspected = f.now;
+  run_until(f.n, f.now, suspected + 23900ms);
+  CHECK(f.n.find(first.node)->state == member_state::suspect);
+  run_until(f.n, f.now, suspected + 24s);
+  CHECK(f.n.find(first.node)->state == member_state::dead);
+  CHECK(f.n.stats().deaths_declared >= 1);
+}
+
+TEST_CASE("node: an ack relayed through an indirect peer saves the probe") {
+  fixture f;
+  f.add_members(3);
+  f.out.clear();
+  ping first{};
+  while (first.node.empty()) {
+    f.now = f.n.next_deadline();
+    f.n.tick(f.now);
+    auto pings = f.out.all<ping>();
+    if (!pings.empty()) first = pings[0].second;
+  }
+  time_point sent = f.now;
+  run_until(f.n, f.now, sent + 600ms);
+  REQUIRE_FALSE(f.out.all<indirect_ping_req>().empty());
+  f.deliver(ack_resp{first.seq_no, {}}, 3);  // relayed ack: source is not checked
+  // Up to the end of this probe's interval (the next probe starts then, and goes unanswered).
+  run_until(f.n, f.now, sent + 999ms);
+  CHECK(f.n.find(first.node)->state == member_state::alive);
+  CHECK(f.n.stats().probe_failures == 0);
+  CHECK(f.n.health_score() == 0);
+}
+
+TEST_CASE("node: an indirect ping request is relayed, and a nack sent when the target is silent") {
+  fixture f;
+  indirect_ping_req req{900, bytes{127, 0, 0, 7}, 7946, "t", true, bytes{127, 0, 0, 8}, 7946, "r"};
+  f.deliver(req, 8);
+  auto pings = f.out.all<ping>();
+  REQUIRE(pings.size() == 1);
+  CHECK(pings[0].first == addr_of(7));
+  CHECK(pings[0].second.node == "t");
+  f.out.clear();
+  time_point t0 = f.now;
+  run_until(f.n, f.now, t0 + 499ms);
+  CHECK(f.out.all<nack_resp>().empty());
+  run_until(f.n, f.now, t0 + 500ms);
+  auto nacks = f.out.all<nack_resp>();
+  REQUIRE(nacks.size() == 1);
+  CHECK(nacks[0].first == addr_of(8));
+  CHECK(nacks[0].second.seq_no == 900);
+
+  // And when the target answers, the requester gets an ack with its own seq.
+  f.out.clear();
+  f.deliver(indirect_ping_req{901, bytes{127, 0, 0, 7}, 7946, "t", true, {}, 0, ""}, 8);
+  auto relay = f.out.all<ping>();
+  REQUIRE(relay.size() == 1);
+  f.deliver(ack_resp{relay[0].second.seq_no, {}}, 7);
+  auto acks = f.out.all<ack_resp>();
+  REQUIRE(acks.size() == 1);
+  CHECK(acks[0].first == addr_of(8));
+  CHECK(acks[0].second.seq_no == 901);
+}
+
+TEST_CASE("node: garbage is dropped and counted, never fatal") {
+  fixture f;
+  const std::uint8_t junk[][6] = {{0xff, 1, 2, 3, 4, 5}, {0, 0x85, 0xa4, 'N', 'o', 'd'},
+                                  {7, 9, 0, 1, 0, 1}, {12, 0, 0, 0, 0, 0}};
+  for (const auto& j : junk) f.n.on_packet(addr_of(9), byte_view(j, 6), f.now);
+  f.n.on_packet(addr_of(9), byte_view{}, f.now);
+  std::uint64_t drops = 0;
+  for (auto d : f.n.stats().drops) drops += d;
+  CHECK(drops >= 5);
+  CHECK(f.n.num_known() == 1);
+}
+
+TEST_CASE("node: inbound push-pull replies with our state first, then merges theirs") {
+  fixture f;
+  push_pull pp;
+  pp.join = true;
+  auto b = addr_of(2);
+  pp.states.push_back({"b", bytes(b.ip_bytes().begin(), b.ip_bytes().end()), 7946, {}, 4,
+                       member_state::alive, default_vsn()});
+  pp.states.push_back({"c", bytes{127, 0, 0, 3}, 7946, {}, 1, member_state::dead, default_vsn()});
+  auto reply = f.n.on_stream(b, pp, f.now);
+  REQUIRE(reply);
+  auto r = wire::parse_stream(*reply);
+  REQUIRE(r.status == wire::parse_status::good);
+  const auto& mine = std::get<push_pull>(r.message);
+  CHECK(mine.join);
+  REQUIRE(mine.states.size() == 1);
+  CHECK(mine.states[0].name == "a");
+  CHECK(f.n.find("b")->incarnation == 4);
+  CHECK(f.n.find("c") == nullptr);  // a remote death of an unknown member adds nothing
+  CHECK(f.n.stats().push_pulls == 1);
+}
+
+TEST_CASE("node: push-pull with an incompatible or short Vsn is rejected whole") {
+  fixture f;
+  push_pull pp;
+  pp.states.push_back({"b", bytes{127, 0, 0, 2}, 7946, {}, 1, member_state::alive, bytes{1, 5, 2}});
+  f.n.on_stream(addr_of(2), pp, f.now);
+  CHECK(f.n.find("b") == nullptr);
+  pp.states[0].vsn = {1, 5, 2, 0, 0, 0};  // memberlist's plain defaults: delegate version 0
+  f.n.on_stream(addr_of(2), pp, f.now);
+  CHECK(f.n.find("b") == nullptr);
+  CHECK(f.n.stats().push_pull_failures == 2);
+}
+
+TEST_CASE("node: join sends a push-pull; the reply merges and a Serf join intent follows") {
+  fixture f;
+  f.n.join({addr_of(2), addr_of(1)}, f.now);  // our own address is skipped
+  REQUIRE(f.out.streams.size() == 1);
+  CHECK(f.out.streams[0].to == addr_of(2));
+  CHECK(std::get<push_pull>(f.out.streams[0].msg).join);
+  push_pull reply;
+  reply.join = true;
+  reply.states.push_back({"b", bytes{127, 0, 0, 2}, 7946, {}, 1, member_state::alive, default_vsn()});
+  reply.states.push_back({"a", bytes{127, 0, 0, 1}, 7946, {}, 7, member_state::dead, default_vsn()});
+  f.n.on_stream_reply(f.out.streams[0].id, wire::stream_message{reply}, f.now);
+  CHECK(f.n.find("b"));
+  // The cluster remembered our old life at incarnation 7 as dead: we out-bid it.
+  CHECK(f.n.self().incarnation == 8);
+  f.deliver(ping{1, "a", {}, 0, ""});
+  bool intent = false;
+  for (const auto& [to, u] : f.out.all<user_msg>())
+    if (!u.payload.empty() && u.payload[0] == 1) intent = true;  // serf join intent
+  CHECK(intent);
+}
+
+TEST_CASE("node: leave gossips dead-from-self and completes once transmitted") {
+  fixture f;
+  f.add_members(2);
+  f.n.leave(f.now);
+  CHECK(f.n.self().state == member_state::left);
+  CHECK_FALSE(f.n.leave_done());
+  run_until(f.n, f.now, f.now + 10s);
+  CHECK(f.n.leave_done());
+  bool dead_self = false;
+  for (const auto& [to, d] : f.out.all<dead>())
+    if (d.node == "a" && d.from == "a") dead_self = true;
+  CHECK(dead_self);
+  // A leaving node ignores an alive about itself rather than rejoining.
+  f.deliver(alive_for("a", 1, 50));
+  CHECK(f.n.self().state == member_state::left);
+}
