@@ -1,0 +1,153 @@
+#pragma once
+// The agent's configuration file, cachecluster.ini: loading, defaults and
+// validation. Keys are compatible with gce-cache-cluster's cachecluster.ini
+// ([cache], [cluster], [match], [meta]) and extended with our own sections.
+// docs/config.md is the reference; keep it, cachecluster.ini and this file in step.
+//
+// The agent reads its config once at start-up: any error throws config_error,
+// which main catches. Unknown sections and keys are not errors; they come back
+// as warnings for the caller to print.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace agent {
+
+/// A config file that cannot be read or holds an invalid value; what() names the
+/// file, the [section] key and what is allowed.
+class config_error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// A host (DNS name or IP literal) and a port.
+struct host_port {
+  std::string host;        ///< "10.0.0.2", "cache-1.internal" or "::1" (no brackets)
+  std::uint16_t port = 0;  ///< 1-65535
+
+  /// "10.0.0.2:7946", or "[::1]:7946" for IPv6.
+  std::string to_string() const;
+
+  friend bool operator==(const host_port&, const host_port&) = default;
+};
+
+/// Where protocol timings come from: [cluster] heartbeat, or a fixed memberlist profile.
+enum class timing_profile {
+  heartbeat,  ///< the lan profile scaled to [cluster] heartbeat (the default)
+  lan,        ///< memberlist DefaultLANConfig, as `serf agent` runs
+  wan,        ///< memberlist DefaultWANConfig
+  local,      ///< memberlist DefaultLocalConfig
+};
+
+/// [log] level.
+enum class log_level { trace, debug, info, warn, error };
+
+/// [log] format.
+enum class log_format { text, json };
+
+/// "heartbeat", "lan", "wan" or "local".
+std::string_view to_string(timing_profile p);
+/// "trace", "debug", "info", "warn" or "error".
+std::string_view to_string(log_level l);
+/// "text" or "json".
+std::string_view to_string(log_format f);
+
+/// [cache]: the cache server this agent sits beside.
+struct cache_config {
+  /// Port of the cache node, published to peers; nullopt = not published.
+  std::optional<std::uint16_t> port;
+};
+
+/// [cluster]: gossip.
+struct cluster_config {
+  std::uint16_t port = 7946;                 ///< gossip port, UDP and TCP
+  std::chrono::milliseconds heartbeat{250};  ///< probe interval (profile = heartbeat)
+  std::string bind = "0.0.0.0";              ///< IP address to listen on
+  std::optional<host_port> advertise;        ///< address peers reach us at; nullopt = discovered
+  std::vector<host_port> join;               ///< seeds contacted at start-up
+  timing_profile profile = timing_profile::heartbeat;  ///< where timings come from
+  std::size_t udp_buffer_size = 1400;                  ///< largest gossip packet, bytes
+  std::chrono::milliseconds leave_timeout{5000};       ///< how long a graceful leave may take
+};
+
+/// [match] and [meta]: which instances of the project are peers.
+struct match_config {
+  std::string project;                      ///< "" = this instance's project
+  std::string zone;                         ///< "" = this instance's zone
+  std::string network_interface = "nic0";   ///< NIC whose IP a peer is reached at
+  std::vector<std::string> tags;            ///< network tags a peer must all carry
+  std::map<std::string, std::string> meta;  ///< [meta]: metadata a peer must carry, exactly
+};
+
+/// [gce]: the Compute API.
+struct gce_config {
+  std::string api_endpoint = "https://compute.googleapis.com/compute/v1/";  ///< API root URL
+  int api_calls_per_minute = 10;               ///< request budget of this agent
+  std::vector<std::string> zones;              ///< zones to list; empty = see match_config::zone
+  std::string region;                          ///< list every zone of this region
+  std::map<std::string, std::string> labels;   ///< labels a peer must carry, exactly
+  std::vector<std::string> status{"RUNNING"};  ///< instance statuses that count as peers
+};
+
+/// [node]: this agent's identity in the cluster.
+struct node_config {
+  std::string name;  ///< unique member name; defaults to the host name
+};
+
+/// [publish]: where cache nodes read the peer list (peerlib connects here).
+struct publish_config {
+  std::string socket = "/run/cachecluster/cachecluster.sock";  ///< Unix socket path
+};
+
+/// [http]: status and metrics endpoint.
+struct http_config {
+  host_port listen{"127.0.0.1", 9101};  ///< IP literal and port
+};
+
+/// [log]: agent logging.
+struct log_config {
+  log_level level = log_level::info;     ///< least severe level written
+  log_format format = log_format::text;  ///< one line of text, or one JSON object, per event
+};
+
+/// The whole file, with defaults for every absent key.
+struct config {
+  cache_config cache;                       ///< [cache]
+  cluster_config cluster;                   ///< [cluster]
+  match_config match;                       ///< [match] and [meta]
+  node_config node;                         ///< [node]
+  publish_config publish;                   ///< [publish]
+  http_config http;                         ///< [http]
+  log_config log;                           ///< [log]
+  std::map<std::string, std::string> tags;  ///< [tags]: Serf tags published in node meta
+  gce_config gce;                           ///< [gce]
+};
+
+/// A validated config and the warnings found while reading it.
+struct loaded_config {
+  config cfg;                         ///< every key, defaults filled in
+  std::vector<std::string> warnings;  ///< unknown or ignored sections and keys, one per line
+};
+
+/// Read and validate a cachecluster.ini. Throws config_error.
+loaded_config load_config(const std::filesystem::path& path);
+
+/// Validate INI text already in memory; `name` stands for the file in messages.
+/// Throws config_error.
+loaded_config parse_config(std::string_view text, std::string_view name);
+
+/// Parse a duration: "250ms", "5s", "2m", or a bare integer of milliseconds.
+std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
+
+/// "250ms", "5s", "2m": the shortest exact form.
+std::string format_duration(std::chrono::milliseconds d);
+
+}  // namespace agent
