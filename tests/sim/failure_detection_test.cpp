@@ -1,0 +1,84 @@
+#include <doctest/doctest.h>
+
+#include "scenario.hpp"
+
+using namespace sim_test;
+
+TEST_CASE("sim: cold bootstrap of 50 members through one seed converges") {
+  cluster c(options("lan"));
+  SIM_SEED_INFO(c);
+  const std::size_t n = 50;
+  c.start(n);
+  c.join_all(0);
+  // Lower side: the seed answers each join with its state before merging the
+  // joiner, so early joiners learn the rest only from gossip, which cannot
+  // have spread to everyone within half a gossip interval.
+  c.run_for(c.options().t.gossip_interval / 2);
+  CHECK_FALSE(c.converged());
+  // Upper side: memberlist 0.2.2 measured 0.84-1.10 s for this (anchors.md §3);
+  // allow twice the worst figure before calling it slow.
+  const bool ok = c.run_until([&] { return c.converged(); }, 2200ms);
+  INFO("converged at " << secs(c.elapsed()) << " s");
+  CHECK(ok);
+}
+
+TEST_CASE("sim: a crashed member is suspected, then removed by every member") {
+  cluster c(options("lan"));
+  SIM_SEED_INFO(c);
+  const std::size_t n = 10;
+  bootstrap(c, n);
+  c.run_for(5s);
+  const swim::timing& t = c.options().t;
+  const std::size_t victim = 7;
+  const time_point t0 = c.now();
+  c.crash(victim);
+
+  // Lower side: a probe cannot fail before its timeout, and a suspicion cannot
+  // end before the minimum suspicion timeout (n = 10: 4 s).
+  const duration earliest_dead = t.probe_timeout + suspicion_min(t, n);
+  c.run_for(earliest_dead - 1ms);
+  CHECK(deaths(c, victim, t0) == 0);
+  CHECK_FALSE(c.any_sees(victim, member_state::dead));
+
+  // Upper side: with n-1 probers the crash is noticed within a probe period or
+  // two, two confirmations bring the timeout down to its minimum, and the dead
+  // gossip reaches everyone within a period: min + 4 probe periods.
+  const duration latest = suspicion_min(t, n) + 4 * t.probe_interval;
+  const bool removed = c.run_until([&] { return c.all_see_gone(victim); }, latest - (c.now() - t0));
+  const auto first_suspect = c.first_event(victim, member_event::suspect, t0);
+  const auto first_dead = c.first_event(victim, member_event::dead, t0);
+  INFO("first suspect +" << (first_suspect ? secs(*first_suspect - t0) : -1) << " s, first dead +"
+                         << (first_dead ? secs(*first_dead - t0) : -1) << " s, now +"
+                         << secs(c.now() - t0) << " s");
+  CHECK(removed);
+  REQUIRE(first_suspect.has_value());
+  CHECK(*first_suspect - t0 >= t.probe_timeout);
+  // Every survivor raised the dead event itself (nobody missed it).
+  CHECK(deaths(c, victim, t0) >= n - 1);
+  CHECK(c.count_events(victim, member_event::left, t0) == 0);
+}
+
+TEST_CASE("sim: a graceful leave reaches every member as left, never as dead") {
+  cluster c(options("lan"));
+  SIM_SEED_INFO(c);
+  const std::size_t n = 10;
+  bootstrap(c, n);
+  c.run_for(5s);
+  const std::size_t leaver = 3;
+  const time_point t0 = c.now();
+  c.leave(leaver);
+  // Lower side: nobody can know before the leave has left the process.
+  CHECK_FALSE(c.any_sees(leaver, member_state::left));
+  // Upper side: memberlist measured 0.19-0.39 s at N=5 (anchors.md §3); the
+  // goal (G3) is p99 <= 0.5 s at N <= 50. Gossip needs about log_3(n) rounds
+  // of 200 ms: 1 s is generous.
+  const bool ok = c.run_until([&] { return c.all_see(leaver, member_state::left); }, 1s);
+  INFO("all saw left at +" << secs(c.now() - t0) << " s");
+  CHECK(ok);
+  // The leaver shuts down once its leave is gossiped; it must stay "left".
+  c.run_for(20s);
+  CHECK(c.status(leaver) == swim::sim::member_status::left);
+  CHECK(deaths(c, leaver, t0) == 0);
+  CHECK(c.all_see_gone(leaver));
+  CHECK(c.count_events(leaver, member_event::left, t0) >= n - 1);
+}
