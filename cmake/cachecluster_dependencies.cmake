@@ -31,7 +31,8 @@ find_package(OpenSSL QUIET COMPONENTS Crypto)
 cachecluster_require(OpenSSL_FOUND "OpenSSL libcrypto" "libssl-dev")
 
 if(PkgConfig_FOUND)
-  pkg_check_modules(INIREADER QUIET IMPORTED_TARGET INIReader)
+  # inih too: agent/config.cpp calls its C API (ini_parse_string) directly.
+  pkg_check_modules(INIREADER QUIET IMPORTED_TARGET INIReader inih)
 endif()
 cachecluster_require(INIREADER_FOUND "inih (INIReader)" "libinih-dev")
 
