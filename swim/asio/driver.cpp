@@ -1,0 +1,397 @@
+// The Asio glue for swim::node. Each handler starts with the same check: a
+// closed driver ignores completions (operation_aborted is normal shutdown).
+// Streams follow memberlist: one request and at most one reply per connection,
+// then both sides close; the whole exchange has one deadline.
+
+#include <utility>  // before Asio: Boost 1.74's awaitable.hpp needs it under GCC 12 / C++20
+
+#include "swim/asio/driver.hpp"
+
+#include <boost/asio.hpp>
+
+#include <optional>
+#include <system_error>
+
+namespace swim::asio {
+namespace {
+
+namespace net = boost::asio;
+using net::ip::tcp;
+using net::ip::udp;
+
+time_point now() {
+  return std::chrono::time_point_cast<duration>(std::chrono::steady_clock::now());
+}
+
+std::chrono::steady_clock::time_point to_steady(time_point t) {
+  return std::chrono::steady_clock::time_point(
+      std::chrono::duration_cast<std::chrono::steady_clock::duration>(t.time_since_epoch()));
+}
+
+net::ip::address to_ip(const address& a) {
+  if (a.is_v4()) {
+    net::ip::address_v4::bytes_type b;
+    std::copy_n(a.ip.begin(), 4, b.begin());
+    return net::ip::address_v4(b);
+  }
+  net::ip::address_v6::bytes_type b;
+  std::copy_n(a.ip.begin(), 16, b.begin());
+  return net::ip::address_v6(b);
+}
+
+address from_ip(const net::ip::address& ip, std::uint16_t port) {
+  if (ip.is_v4()) {
+    auto b = ip.to_v4().to_bytes();
+    return *address::from_ip_bytes({b.data(), b.size()}, port);
+  }
+  auto b = ip.to_v6().to_bytes();
+  return *address::from_ip_bytes({b.data(), b.size()}, port);
+}
+
+constexpr std::size_t read_chunk = 16 * 1024;
+
+}  // namespace
+
+struct driver::impl : transport, std::enable_shared_from_this<impl> {
+  impl(net::io_context& ctx, driver_options o)
+      : io(ctx), opt(std::move(o)), udp_sock(ctx), acceptor(ctx), timer(ctx), leave_timer(ctx) {}
+
+  net::io_context& io;
+  driver_options opt;
+  udp::socket udp_sock;
+  tcp::acceptor acceptor;
+  net::steady_timer timer;
+  net::steady_timer leave_timer;
+  std::optional<swim::node> n;
+  driver_stats st;
+  wire::limits lim;
+  std::array<std::uint8_t, 65536> rbuf{};
+  udp::endpoint rfrom;
+  std::size_t inbound_active = 0;
+  bool closed = false;
+  std::optional<time_point> armed;
+  std::shared_ptr<std::function<void()>> leave_poll;  // reset on close (it holds the impl)
+
+  void bind() {
+    net::ip::address ip = to_ip(opt.bind);
+    udp::endpoint uep(ip, opt.bind.port);
+    udp_sock.open(uep.protocol());
+    udp_sock.set_option(net::socket_base::reuse_address(true));
+    udp_sock.bind(uep);
+    // Bind TCP to the same port UDP got (they must match: peers use one port for both).
+    std::uint16_t port = udp_sock.local_endpoint().port();
+    tcp::endpoint tep(ip, port);
+    acceptor.open(tep.protocol());
+    acceptor.set_option(net::socket_base::reuse_address(true));
+    acceptor.bind(tep);
+    acceptor.listen(net::socket_base::max_listen_connections);
+    boost::system::error_code ignored;
+    udp_sock.set_option(net::socket_base::receive_buffer_size(opt.udp_receive_buffer), ignored);
+  }
+
+  // ---- timer ----
+
+  void rearm() {
+    if (closed) return;
+    time_point next = n->next_deadline();
+    if (armed && *armed == next) return;
+    armed = next;
+    timer.expires_at(to_steady(next));
+    timer.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+      if (ec || self->closed) return;
+      self->armed.reset();
+      self->n->tick(now());
+      self->rearm();
+    });
+  }
+
+  // ---- UDP ----
+
+  void receive() {
+    udp_sock.async_receive_from(
+        net::buffer(rbuf), rfrom,
+        [self = shared_from_this()](const boost::system::error_code& ec, std::size_t len) {
+          if (self->closed || ec == net::error::operation_aborted) return;
+          if (!ec) {
+            address from = from_ip(self->rfrom.address(), self->rfrom.port());
+            self->n->on_packet(from, byte_view(self->rbuf.data(), len), now());
+            self->rearm();
+          }
+          // Errors such as ICMP-induced ECONNREFUSED on Linux are per-datagram: keep going.
+          self->receive();
+        });
+  }
+
+  void send_packet(const address& to, bytes packet) override {
+    if (closed) return;
+    auto buf = std::make_shared<bytes>(std::move(packet));
+    udp::endpoint ep(to_ip(to), to.port);
+    udp_sock.async_send_to(net::buffer(*buf), ep,
+                           [self = shared_from_this(), buf](const boost::system::error_code& ec,
+                                                            std::size_t) {
+                             if (ec && ec != net::error::operation_aborted)
+                               self->st.udp_send_errors++;
+                           });
+  }
+
+  // ---- TCP: inbound ----
+
+  struct inbound : std::enable_shared_from_this<inbound> {
+    inbound(std::shared_ptr<impl> d, tcp::socket s)
+        : drv(std::move(d)), sock(std::move(s)), deadline(drv->io) {}
+    std::shared_ptr<impl> drv;
+    tcp::socket sock;
+    net::steady_timer deadline;
+    bytes buf;
+    std::array<std::uint8_t, read_chunk> chunk{};
+    bytes reply;
+
+    void start() {
+      deadline.expires_after(drv->n->cfg().t.tcp_timeout);
+      deadline.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+        if (ec) return;
+        self->drv->st.stream_timeouts++;
+        boost::system::error_code ignored;
+        self->sock.close(ignored);
+      });
+      read();
+    }
+
+    void read() {
+      sock.async_read_some(net::buffer(chunk), [self = shared_from_this()](
+                                                   const boost::system::error_code& ec,
+                                                   std::size_t len) {
+        self->on_read(ec, len);
+      });
+    }
+
+    void on_read(const boost::system::error_code& ec, std::size_t len) {
+      if (drv->closed) return finish();
+      buf.insert(buf.end(), chunk.begin(), chunk.begin() + static_cast<std::ptrdiff_t>(len));
+      auto r = wire::parse_stream(buf, drv->lim);
+      if (r.status == wire::parse_status::good) {
+        address from = remote();
+        auto out = drv->n->on_stream(from, r.message, now());
+        drv->rearm();
+        if (!out) return finish();
+        reply = std::move(*out);
+        return write_reply();
+      }
+      if (r.status == wire::parse_status::bad) {
+        drop(r.err);
+        if (r.err == wire::error::encrypted) {
+          // memberlist's answer to an encrypted stream when it has no keyring.
+          reply = wire::encode(err_resp{"Remote state is encrypted and encryption is not configured"});
+          return write_reply();
+        }
+        return finish();
+      }
+      if (ec) {  // EOF or error before a complete frame
+        if (!buf.empty()) drop(wire::error::truncated);
+        return finish();
+      }
+      if (buf.size() > drv->opt.max_stream_bytes) {
+        drop(wire::error::too_large);
+        return finish();
+      }
+      read();
+    }
+
+    void write_reply() {
+      net::async_write(sock, net::buffer(reply),
+                       [self = shared_from_this()](const boost::system::error_code&, std::size_t) {
+                         self->finish();
+                       });
+    }
+
+    address remote() const {
+      boost::system::error_code ec;
+      auto ep = sock.remote_endpoint(ec);
+      return ec ? address{} : from_ip(ep.address(), ep.port());
+    }
+
+    void drop(wire::error e) { drv->st.stream_drops[static_cast<std::size_t>(e)]++; }
+
+    void finish() {
+      boost::system::error_code ignored;
+      deadline.cancel();
+      if (sock.is_open()) {
+        sock.shutdown(tcp::socket::shutdown_both, ignored);
+        sock.close(ignored);
+      }
+    }
+
+    ~inbound() { drv->inbound_active--; }
+  };
+
+  void accept() {
+    acceptor.async_accept([self = shared_from_this()](const boost::system::error_code& ec,
+                                                      tcp::socket sock) {
+      if (self->closed || ec == net::error::operation_aborted) return;
+      if (!ec) {
+        if (self->inbound_active >= self->opt.max_inbound_streams) {
+          // Over the cap: close without a reply, as memberlist does past 128 push-pulls.
+          self->st.inbound_streams_rejected++;
+          boost::system::error_code ignored;
+          sock.close(ignored);
+        } else {
+          self->st.inbound_streams++;
+          self->inbound_active++;
+          std::make_shared<inbound>(self, std::move(sock))->start();
+        }
+      }
+      self->accept();
+    });
+  }
+
+  // ---- TCP: outbound ----
+
+  struct outbound : std::enable_shared_from_this<outbound> {
+    outbound(std::shared_ptr<impl> d, stream_id i, bytes f, bool want)
+        : drv(std::move(d)), sock(drv->io), deadline(drv->io), id(i), frame(std::move(f)),
+          expect_reply(want) {}
+    std::shared_ptr<impl> drv;
+    tcp::socket sock;
+    net::steady_timer deadline;
+    stream_id id;
+    bytes frame;
+    bool expect_reply;
+    bool done = false;
+    bytes buf;
+    std::array<std::uint8_t, read_chunk> chunk{};
+
+    void start(const address& to, time_point until) {
+      deadline.expires_at(to_steady(until));
+      deadline.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+        if (ec || self->done) return;
+        self->drv->st.stream_timeouts++;
+        self->finish(std::nullopt);
+      });
+      sock.async_connect(tcp::endpoint(to_ip(to), to.port),
+                         [self = shared_from_this()](const boost::system::error_code& ec) {
+                           if (self->done) return;
+                           if (ec) {
+                             self->drv->st.stream_connect_failures++;
+                             return self->finish(std::nullopt);
+                           }
+                           self->write();
+                         });
+    }
+
+    void write() {
+      net::async_write(sock, net::buffer(frame),
+                       [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
+                         if (self->done) return;
+                         if (ec || !self->expect_reply) return self->finish(std::nullopt);
+                         self->read();
+                       });
+    }
+
+    void read() {
+      sock.async_read_some(net::buffer(chunk), [self = shared_from_this()](
+                                                   const boost::system::error_code& ec,
+                                                   std::size_t len) {
+        if (self->done) return;
+        self->buf.insert(self->buf.end(), self->chunk.begin(),
+                         self->chunk.begin() + static_cast<std::ptrdiff_t>(len));
+        auto r = wire::parse_stream(self->buf, self->drv->lim);
+        if (r.status == wire::parse_status::good) return self->finish(std::move(r.message));
+        if (r.status == wire::parse_status::bad) {
+          self->drv->st.stream_drops[static_cast<std::size_t>(r.err)]++;
+          return self->finish(std::nullopt);
+        }
+        if (ec || self->buf.size() > self->drv->opt.max_stream_bytes)
+          return self->finish(std::nullopt);
+        self->read();
+      });
+    }
+
+    void finish(std::optional<wire::stream_message> reply) {
+      if (done) return;
+      done = true;
+      boost::system::error_code ignored;
+      deadline.cancel();
+      sock.close(ignored);
+      if (drv->closed) return;
+      drv->n->on_stream_reply(id, reply, now());
+      drv->rearm();
+    }
+  };
+
+  void send_stream(stream_id id, const address& to, bytes frame, bool expect_reply,
+                   time_point deadline) override {
+    if (closed) return;
+    // Started from inside a node entry point: defer so the node is never re-entered.
+    auto o = std::make_shared<outbound>(shared_from_this(), id, std::move(frame), expect_reply);
+    net::post(io, [o, to, deadline] { o->start(to, deadline); });
+  }
+};
+
+driver::driver(boost::asio::io_context& io, config cfg, delegate& events, driver_options opt,
+               std::uint64_t seed)
+    : p_(std::make_shared<impl>(io, std::move(opt))) {
+  p_->bind();
+  if (cfg.advertise.port == 0) cfg.advertise.port = p_->udp_sock.local_endpoint().port();
+  p_->n.emplace(std::move(cfg), *p_, events, seed, now());
+}
+
+driver::~driver() { close(); }
+
+void driver::start() {
+  p_->receive();
+  p_->accept();
+  p_->rearm();
+}
+
+void driver::join(const std::vector<address>& seeds) {
+  p_->n->join(seeds, now());
+  p_->rearm();
+}
+
+void driver::leave(duration timeout, std::function<void(bool)> done) {
+  p_->n->leave(now());
+  p_->rearm();
+  time_point until = now() + timeout;
+  // Poll for completion: the queue drains on the gossip timer, a few times per second.
+  auto poll = std::make_shared<std::function<void()>>();
+  std::weak_ptr<std::function<void()>> weak = poll;
+  *poll = [self = p_, until, done = std::move(done), weak] {
+    if (self->closed) return;
+    bool complete = self->n->leave_done();
+    if (complete || now() >= until) return done(complete);
+    self->leave_timer.expires_after(std::chrono::milliseconds(20));
+    self->leave_timer.async_wait([weak](const boost::system::error_code& ec) {
+      if (ec) return;
+      if (auto f = weak.lock()) (*f)();
+    });
+  };
+  // Keep the poller alive until it finishes.
+  p_->leave_poll = poll;
+  (*poll)();
+}
+
+void driver::set_meta(bytes meta) {
+  p_->n->set_meta(std::move(meta), now());
+  p_->rearm();
+}
+
+void driver::close() {
+  if (!p_ || p_->closed) return;
+  p_->closed = true;
+  boost::system::error_code ignored;
+  p_->timer.cancel();
+  p_->leave_timer.cancel();
+  p_->udp_sock.close(ignored);
+  p_->acceptor.close(ignored);
+  p_->leave_poll.reset();
+}
+
+const swim::node& driver::node() const { return *p_->n; }
+const driver_stats& driver::stats() const { return p_->st; }
+
+address driver::local_address() const {
+  auto ep = p_->udp_sock.local_endpoint();
+  return from_ip(ep.address(), ep.port());
+}
+
+}  // namespace swim::asio
