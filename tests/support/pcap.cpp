@@ -388,6 +388,11 @@ void scan_message(swim::byte_view msg, std::size_t frame, std::vector<lzw_payloa
 
 }  // namespace
 
+std::optional<lzw_payload> read_compress_message(swim::byte_view message) {
+  if (message.empty() || message[0] != 9) return std::nullopt;
+  return read_compress(message.subspan(1));
+}
+
 std::vector<lzw_payload> find_lzw_payloads(const capture& cap) {
   std::vector<lzw_payload> out;
   for (const auto& d : cap.udp) {

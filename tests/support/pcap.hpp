@@ -79,6 +79,10 @@ struct lzw_payload {
 /// traffic is not looked into.
 std::vector<lzw_payload> find_lzw_payloads(const capture& cap);
 
+/// The decoded compress{Algo, Buf} of a message that starts with type byte 9;
+/// nullopt when it is not one. Same minimal msgpack reading as above.
+std::optional<lzw_payload> read_compress_message(swim::byte_view message);
+
 /// Full path of a capture in tests/golden, e.g. golden_path("plain.pcap").
 std::string golden_path(std::string_view name);
 
