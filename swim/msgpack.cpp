@@ -184,7 +184,9 @@ status reader::read_container_header(std::uint8_t fix_mask, std::uint8_t d16, st
   return status::ok;
 }
 
-status reader::read_map_header(std::size_t& n) { return read_container_header(0x80, map16, map32, n); }
+status reader::read_map_header(std::size_t& n) {
+  return read_container_header(0x80, map16, map32, n);
+}
 
 status reader::read_array_header(std::size_t& n) {
   return read_container_header(0x90, array16, array32, n);
@@ -207,13 +209,26 @@ status reader::read_raw_header(std::size_t& len, bool allow_bin, bool& is_nil) {
   }
   int width = 0;
   switch (b) {
-    case str8: width = 1; break;
-    case str16: width = 2; break;
-    case str32: width = 4; break;
-    case bin8: width = allow_bin ? 1 : 0; break;
-    case bin16: width = allow_bin ? 2 : 0; break;
-    case bin32: width = allow_bin ? 4 : 0; break;
-    default: break;
+    case str8:
+      width = 1;
+      break;
+    case str16:
+      width = 2;
+      break;
+    case str32:
+      width = 4;
+      break;
+    case bin8:
+      width = allow_bin ? 1 : 0;
+      break;
+    case bin16:
+      width = allow_bin ? 2 : 0;
+      break;
+    case bin32:
+      width = allow_bin ? 4 : 0;
+      break;
+    default:
+      break;
   }
   // go-msgpack: "Unrecognized descriptor byte" for bin into a string field.
   if (width == 0) return status::bad;
@@ -287,15 +302,36 @@ status reader::read_uint64(std::uint64_t& out) {
   int width = 0;
   bool is_signed = false;
   switch (b) {
-    case uint8: width = 1; break;
-    case uint16: width = 2; break;
-    case uint32: width = 4; break;
-    case uint64: width = 8; break;
-    case int8: width = 1; is_signed = true; break;
-    case int16: width = 2; is_signed = true; break;
-    case int32: width = 4; is_signed = true; break;
-    case int64: width = 8; is_signed = true; break;
-    default: return status::bad;
+    case uint8:
+      width = 1;
+      break;
+    case uint16:
+      width = 2;
+      break;
+    case uint32:
+      width = 4;
+      break;
+    case uint64:
+      width = 8;
+      break;
+    case int8:
+      width = 1;
+      is_signed = true;
+      break;
+    case int16:
+      width = 2;
+      is_signed = true;
+      break;
+    case int32:
+      width = 4;
+      is_signed = true;
+      break;
+    case int64:
+      width = 8;
+      is_signed = true;
+      break;
+    default:
+      return status::bad;
   }
   if (status s = need(1 + static_cast<std::size_t>(width)); s != status::ok) return s;
   ++pos_;
@@ -316,10 +352,18 @@ status reader::read_int64(std::int64_t& out) {
   }
   int width = 0;
   switch (b) {
-    case int8: width = 1; break;
-    case int16: width = 2; break;
-    case int32: width = 4; break;
-    case int64: width = 8; break;
+    case int8:
+      width = 1;
+      break;
+    case int16:
+      width = 2;
+      break;
+    case int32:
+      width = 4;
+      break;
+    case int64:
+      width = 8;
+      break;
     default: {
       std::uint64_t u = 0;
       if (status s = read_uint64(u); s != status::ok) return s;
@@ -345,10 +389,15 @@ status reader::read_bool(bool& out) {
   switch (in_[pos_]) {
     case nil_byte:
     case false_byte:
-    case 0x00: out = false; break;
+    case 0x00:
+      out = false;
+      break;
     case true_byte:
-    case 0x01: out = true; break;
-    default: return status::bad;
+    case 0x01:
+      out = true;
+      break;
+    default:
+      return status::bad;
   }
   ++pos_;
   return status::ok;
@@ -404,26 +453,81 @@ status reader::skip_depth(std::size_t depth_left) {
   } else {
     int len_width = 0;
     switch (b) {
-      case uint8: case int8: payload = 1; break;
-      case uint16: case int16: payload = 2; break;
-      case uint32: case int32: case float32: payload = 4; break;
-      case uint64: case int64: case float64_byte: payload = 8; break;
-      case fixext1: payload = 2; break;  // type byte + 1
-      case 0xd5: payload = 3; break;
-      case 0xd6: payload = 5; break;
-      case 0xd7: payload = 9; break;
-      case fixext16: payload = 17; break;
-      case str8: case bin8: len_width = 1; break;
-      case str16: case bin16: len_width = 2; break;
-      case str32: case bin32: len_width = 4; break;
-      case ext8: len_width = 1; payload = 1; break;  // + type byte
-      case ext16: len_width = 2; payload = 1; break;
-      case ext32: len_width = 4; payload = 1; break;
-      case array16: container = true; len_width = 2; break;
-      case array32: container = true; len_width = 4; break;
-      case map16: container = true; len_width = 2; break;
-      case map32: container = true; len_width = 4; break;
-      default: return status::bad;  // 0xc1 (never used)
+      case uint8:
+      case int8:
+        payload = 1;
+        break;
+      case uint16:
+      case int16:
+        payload = 2;
+        break;
+      case uint32:
+      case int32:
+      case float32:
+        payload = 4;
+        break;
+      case uint64:
+      case int64:
+      case float64_byte:
+        payload = 8;
+        break;
+      case fixext1:
+        payload = 2;
+        break;  // type byte + 1
+      case 0xd5:
+        payload = 3;
+        break;
+      case 0xd6:
+        payload = 5;
+        break;
+      case 0xd7:
+        payload = 9;
+        break;
+      case fixext16:
+        payload = 17;
+        break;
+      case str8:
+      case bin8:
+        len_width = 1;
+        break;
+      case str16:
+      case bin16:
+        len_width = 2;
+        break;
+      case str32:
+      case bin32:
+        len_width = 4;
+        break;
+      case ext8:
+        len_width = 1;
+        payload = 1;
+        break;  // + type byte
+      case ext16:
+        len_width = 2;
+        payload = 1;
+        break;
+      case ext32:
+        len_width = 4;
+        payload = 1;
+        break;
+      case array16:
+        container = true;
+        len_width = 2;
+        break;
+      case array32:
+        container = true;
+        len_width = 4;
+        break;
+      case map16:
+        container = true;
+        len_width = 2;
+        break;
+      case map32:
+        container = true;
+        len_width = 4;
+        break;
+      default:
+        return status::bad;  // 0xc1 (never used)
     }
     if (len_width != 0) {
       if (status s = need(1 + static_cast<std::size_t>(len_width)); s != status::ok) return s;

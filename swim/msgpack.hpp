@@ -161,9 +161,7 @@ class reader {
   }
 
  private:
-  status need(std::size_t n) const {
-    return remaining() >= n ? status::ok : status::truncated;
-  }
+  status need(std::size_t n) const { return remaining() >= n ? status::ok : status::truncated; }
   std::uint64_t get_be(int n);
   std::uint64_t peek_be(std::size_t offset, int n) const;
   /// Reads a str-family header (and bin when `allow_bin`); `len` is the payload size.

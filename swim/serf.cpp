@@ -42,9 +42,12 @@ std::optional<intent> decode_intent(byte_view user_payload) {
   msgpack::reader r(user_payload.subspan(1));
   const msgpack::status s = r.read_struct(fields, [&](std::size_t f) {
     switch (f) {
-      case 0: return r.read_uint(result.ltime);
-      case 1: return r.read_string(result.node);
-      default: return r.read_bool(result.prune);
+      case 0:
+        return r.read_uint(result.ltime);
+      case 1:
+        return r.read_string(result.node);
+      default:
+        return r.read_bool(result.prune);
     }
   });
   if (s != msgpack::status::ok) return std::nullopt;

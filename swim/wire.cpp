@@ -18,11 +18,16 @@ using msgpack::writer;
 
 error to_error(status s) {
   switch (s) {
-    case status::ok: return error::ok;
-    case status::truncated: return error::truncated;
-    case status::bad: return error::bad_msgpack;
-    case status::out_of_range: return error::bad_field;  // Go: overflow / negative into unsigned
-    case status::too_deep: return error::too_deep;
+    case status::ok:
+      return error::ok;
+    case status::truncated:
+      return error::truncated;
+    case status::bad:
+      return error::bad_msgpack;
+    case status::out_of_range:
+      return error::bad_field;  // Go: overflow / negative into unsigned
+    case status::too_deep:
+      return error::too_deep;
   }
   return error::bad_msgpack;
 }
@@ -39,9 +44,8 @@ bool is_ip_or_empty(const bytes& b) { return b.empty() || is_ip(b); }
 
 constexpr std::string_view ping_fields[] = {"SeqNo", "Node", "SourceAddr", "SourcePort",
                                             "SourceNode"};
-constexpr std::string_view indirect_fields[] = {"SeqNo",      "Target",     "Port",
-                                                "Node",       "Nack",       "SourceAddr",
-                                                "SourcePort", "SourceNode"};
+constexpr std::string_view indirect_fields[] = {"SeqNo", "Target",     "Port",       "Node",
+                                                "Nack",  "SourceAddr", "SourcePort", "SourceNode"};
 constexpr std::string_view ack_fields[] = {"SeqNo", "Payload"};
 constexpr std::string_view nack_fields[] = {"SeqNo"};
 constexpr std::string_view accusation_fields[] = {"Incarnation", "Node", "From"};
@@ -58,11 +62,16 @@ constexpr std::string_view err_fields[] = {"Error"};
 status read_body(reader& r, ping& m) {
   return r.read_struct(ping_fields, [&](std::size_t i) {
     switch (i) {
-      case 0: return r.read_uint(m.seq_no);
-      case 1: return r.read_string(m.node);
-      case 2: return r.read_bytes(m.source_addr);
-      case 3: return r.read_uint(m.source_port);
-      default: return r.read_string(m.source_node);
+      case 0:
+        return r.read_uint(m.seq_no);
+      case 1:
+        return r.read_string(m.node);
+      case 2:
+        return r.read_bytes(m.source_addr);
+      case 3:
+        return r.read_uint(m.source_port);
+      default:
+        return r.read_string(m.source_node);
     }
   });
 }
@@ -70,14 +79,22 @@ status read_body(reader& r, ping& m) {
 status read_body(reader& r, indirect_ping_req& m) {
   return r.read_struct(indirect_fields, [&](std::size_t i) {
     switch (i) {
-      case 0: return r.read_uint(m.seq_no);
-      case 1: return r.read_bytes(m.target);
-      case 2: return r.read_uint(m.port);
-      case 3: return r.read_string(m.node);
-      case 4: return r.read_bool(m.nack);
-      case 5: return r.read_bytes(m.source_addr);
-      case 6: return r.read_uint(m.source_port);
-      default: return r.read_string(m.source_node);
+      case 0:
+        return r.read_uint(m.seq_no);
+      case 1:
+        return r.read_bytes(m.target);
+      case 2:
+        return r.read_uint(m.port);
+      case 3:
+        return r.read_string(m.node);
+      case 4:
+        return r.read_bool(m.nack);
+      case 5:
+        return r.read_bytes(m.source_addr);
+      case 6:
+        return r.read_uint(m.source_port);
+      default:
+        return r.read_string(m.source_node);
     }
   });
 }
@@ -96,9 +113,12 @@ template <class T>
 status read_accusation(reader& r, T& m) {
   return r.read_struct(accusation_fields, [&](std::size_t i) {
     switch (i) {
-      case 0: return r.read_uint(m.incarnation);
-      case 1: return r.read_string(m.node);
-      default: return r.read_string(m.from);
+      case 0:
+        return r.read_uint(m.incarnation);
+      case 1:
+        return r.read_string(m.node);
+      default:
+        return r.read_string(m.from);
     }
   });
 }
@@ -108,12 +128,18 @@ status read_body(reader& r, dead& m) { return read_accusation(r, m); }
 status read_body(reader& r, alive& m) {
   return r.read_struct(alive_fields, [&](std::size_t i) {
     switch (i) {
-      case 0: return r.read_uint(m.incarnation);
-      case 1: return r.read_string(m.node);
-      case 2: return r.read_bytes(m.addr);
-      case 3: return r.read_uint(m.port);
-      case 4: return r.read_bytes(m.meta);
-      default: return r.read_bytes(m.vsn);
+      case 0:
+        return r.read_uint(m.incarnation);
+      case 1:
+        return r.read_string(m.node);
+      case 2:
+        return r.read_bytes(m.addr);
+      case 3:
+        return r.read_uint(m.port);
+      case 4:
+        return r.read_bytes(m.meta);
+      default:
+        return r.read_bytes(m.vsn);
     }
   });
 }
@@ -121,9 +147,12 @@ status read_body(reader& r, alive& m) {
 status read_body(reader& r, push_pull_header& m) {
   return r.read_struct(header_fields, [&](std::size_t i) {
     switch (i) {
-      case 0: return r.read_int64(m.nodes);
-      case 1: return r.read_int64(m.user_state_len);
-      default: return r.read_bool(m.join);
+      case 0:
+        return r.read_int64(m.nodes);
+      case 1:
+        return r.read_int64(m.user_state_len);
+      default:
+        return r.read_bool(m.join);
     }
   });
 }
@@ -131,11 +160,16 @@ status read_body(reader& r, push_pull_header& m) {
 status read_body(reader& r, push_node_state& m) {
   return r.read_struct(node_state_fields, [&](std::size_t i) {
     switch (i) {
-      case 0: return r.read_string(m.name);
-      case 1: return r.read_bytes(m.addr);
-      case 2: return r.read_uint(m.port);
-      case 3: return r.read_bytes(m.meta);
-      case 4: return r.read_uint(m.incarnation);
+      case 0:
+        return r.read_string(m.name);
+      case 1:
+        return r.read_bytes(m.addr);
+      case 2:
+        return r.read_uint(m.port);
+      case 3:
+        return r.read_bytes(m.meta);
+      case 4:
+        return r.read_uint(m.incarnation);
       case 5: {
         // memberlist nodeStateType is an int; only 0..3 mean anything.
         std::int64_t v = 0;
@@ -145,7 +179,8 @@ status read_body(reader& r, push_node_state& m) {
         m.state = static_cast<member_state>(v);
         return status::ok;
       }
-      default: return r.read_bytes(m.vsn);
+      default:
+        return r.read_bytes(m.vsn);
     }
   });
 }
@@ -176,7 +211,9 @@ status read_body(reader& r, user_header& m) {
 
 // ---- field checks after decoding (what the node cannot use) ------------------
 
-error validate(const ping& m) { return is_ip_or_empty(m.source_addr) ? error::ok : error::bad_field; }
+error validate(const ping& m) {
+  return is_ip_or_empty(m.source_addr) ? error::ok : error::bad_field;
+}
 error validate(const indirect_ping_req& m) {
   return is_ip(m.target) && is_ip_or_empty(m.source_addr) ? error::ok : error::bad_field;
 }
@@ -262,13 +299,27 @@ class unpacker {
     }
     const byte_view body = buf.subspan(1);
     switch (static_cast<message_type>(buf[0])) {
-      case message_type::ping: decode_into<ping>(body); break;
-      case message_type::indirect_ping: decode_into<indirect_ping_req>(body); break;
-      case message_type::ack: decode_into<ack_resp>(body); break;
-      case message_type::nack: decode_into<nack_resp>(body); break;
-      case message_type::suspect: decode_into<suspect>(body); break;
-      case message_type::alive: decode_into<alive>(body); break;
-      case message_type::dead: decode_into<dead>(body); break;
+      case message_type::ping:
+        decode_into<ping>(body);
+        break;
+      case message_type::indirect_ping:
+        decode_into<indirect_ping_req>(body);
+        break;
+      case message_type::ack:
+        decode_into<ack_resp>(body);
+        break;
+      case message_type::nack:
+        decode_into<nack_resp>(body);
+        break;
+      case message_type::suspect:
+        decode_into<suspect>(body);
+        break;
+      case message_type::alive:
+        decode_into<alive>(body);
+        break;
+      case message_type::dead:
+        decode_into<dead>(body);
+        break;
       case message_type::user:
         // UDP user messages carry the raw payload, no header.
         out_.messages.emplace_back(user_msg{bytes(body.begin(), body.end())});
@@ -430,9 +481,12 @@ stream_result parse_plain(byte_view data, const limits& lim) {
   const byte_view view = data.first(std::min(data.size(), lim.max_stream_frame));
   reader r(view.subspan(1));
   switch (static_cast<message_type>(data[0])) {
-    case message_type::ping: return parse_simple<ping>(r, available, lim);
-    case message_type::ack: return parse_simple<ack_resp>(r, available, lim);
-    case message_type::err: return parse_simple<err_resp>(r, available, lim);
+    case message_type::ping:
+      return parse_simple<ping>(r, available, lim);
+    case message_type::ack:
+      return parse_simple<ack_resp>(r, available, lim);
+    case message_type::err:
+      return parse_simple<err_resp>(r, available, lim);
     case message_type::user: {
       user_header h;
       if (status s = read_body(r, h); s != status::ok) return stream_failure(s, available, lim);
@@ -477,19 +531,32 @@ stream_result parse_plain(byte_view data, const limits& lim) {
 
 std::string_view to_string(error e) {
   switch (e) {
-    case error::ok: return "ok";
-    case error::empty: return "empty";
-    case error::truncated: return "truncated";
-    case error::bad_msgpack: return "bad_msgpack";
-    case error::bad_field: return "bad_field";
-    case error::unknown_type: return "unknown_type";
-    case error::bad_crc: return "bad_crc";
-    case error::bad_compress: return "bad_compress";
-    case error::too_deep: return "too_deep";
-    case error::too_large: return "too_large";
-    case error::bad_label: return "bad_label";
-    case error::encrypted: return "encrypted";
-    case error::count_: break;
+    case error::ok:
+      return "ok";
+    case error::empty:
+      return "empty";
+    case error::truncated:
+      return "truncated";
+    case error::bad_msgpack:
+      return "bad_msgpack";
+    case error::bad_field:
+      return "bad_field";
+    case error::unknown_type:
+      return "unknown_type";
+    case error::bad_crc:
+      return "bad_crc";
+    case error::bad_compress:
+      return "bad_compress";
+    case error::too_deep:
+      return "too_deep";
+    case error::too_large:
+      return "too_large";
+    case error::bad_label:
+      return "bad_label";
+    case error::encrypted:
+      return "encrypted";
+    case error::count_:
+      break;
   }
   return "unknown";
 }
@@ -616,7 +683,8 @@ bytes add_crc(byte_view message) {
   const std::uint32_t crc = crc32_ieee(message);
   bytes out = start(message_type::has_crc);
   out.reserve(5 + message.size());
-  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<std::uint8_t>(crc >> shift));
+  for (int shift = 24; shift >= 0; shift -= 8)
+    out.push_back(static_cast<std::uint8_t>(crc >> shift));
   out.insert(out.end(), message.begin(), message.end());
   return out;
 }

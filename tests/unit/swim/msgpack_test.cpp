@@ -1,14 +1,14 @@
-#include <doctest/doctest.h>
+#include "swim/msgpack.hpp"
 
 #include <cstdint>
 #include <limits>
 #include <string>
 #include <vector>
 
-#include "swim/msgpack.hpp"
+#include <doctest/doctest.h>
 
-using swim::bytes;
 using swim::byte_view;
+using swim::bytes;
 using swim::msgpack::reader;
 using swim::msgpack::status;
 using swim::msgpack::writer;
@@ -57,7 +57,9 @@ bytes enc_str_len(std::size_t n) {
   return out;
 }
 
-bytes header_of(const bytes& b, std::size_t n) { return bytes(b.begin(), b.begin() + static_cast<std::ptrdiff_t>(n)); }
+bytes header_of(const bytes& b, std::size_t n) {
+  return bytes(b.begin(), b.begin() + static_cast<std::ptrdiff_t>(n));
+}
 
 }  // namespace
 
@@ -201,13 +203,8 @@ TEST_CASE("msgpack: str family sizes at 31/32, 255/256, 65535/65536") {
     const char* hex;
   };
   const row rows[] = {
-      {0, 1, "a0"},
-      {31, 1, "bf"},
-      {32, 3, "da0020"},  // never str8 (d9)
-      {255, 3, "da00ff"},
-      {256, 3, "da0100"},
-      {65535, 3, "daffff"},
-      {65536, 5, "db00010000"},
+      {0, 1, "a0"},       {31, 1, "bf"},      {32, 3, "da0020"},  // never str8 (d9)
+      {255, 3, "da00ff"}, {256, 3, "da0100"}, {65535, 3, "daffff"}, {65536, 5, "db00010000"},
   };
   for (const row& r : rows) {
     CAPTURE(r.n);
@@ -344,7 +341,7 @@ TEST_CASE("msgpack: bool from c2/c3 and fixint 0/1 only") {
     CHECK(v == want);
   }
   const bytes r_in = hex("02");
-    reader r(r_in);
+  reader r(r_in);
   CHECK(r.read_bool(v) == status::bad);
 }
 
@@ -361,7 +358,7 @@ TEST_CASE("msgpack: truncated is distinct from bad") {
   CHECK(owned(hex("c1")).read_uint64(u) == status::bad);
   CHECK(owned(hex("c1")).read_string(s) == status::bad);
   const bytes r_in = hex("c1");
-    reader r(r_in);
+  reader r(r_in);
   CHECK(r.skip() == status::bad);
 }
 
@@ -374,20 +371,20 @@ TEST_CASE("msgpack: huge declared lengths never allocate") {
   CHECK(owned(hex("ddffffffff01")).read_bytes(b) == status::truncated);
   // Skipping a map/array of 4 G elements runs into the end of the input.
   const bytes r1_in = hex("dfffffffff0101");
-    reader r1(r1_in);
+  reader r1(r1_in);
   CHECK(r1.skip() == status::truncated);
   const bytes r2_in = hex("ddffffffff");
-    reader r2(r2_in);
+  reader r2(r2_in);
   CHECK(r2.skip() == status::truncated);
   const bytes r3_in = hex("c9ffffffff01");
-    reader r3(r3_in);  // ext32
+  reader r3(r3_in);  // ext32
   CHECK(r3.skip() == status::truncated);
 }
 
 TEST_CASE("msgpack: skip walks every type and limits nesting") {
   // fixmap{ "k": [1, -1, 1.5f32, 2.5, nil, true, "s", bin8, fixext1, ext8], "m": {} }, then 07
-  const bytes v = hex(
-      "82a16b9a01ffca3fc00000cb4004000000000000c0c3a173c40161d40102c7010203a16d8007");
+  const bytes v =
+      hex("82a16b9a01ffca3fc00000cb4004000000000000c0c3a173c40161d40102c7010203a16d8007");
   reader r(v);
   REQUIRE(r.skip() == status::ok);
   std::uint64_t after = 0;
@@ -421,9 +418,8 @@ TEST_CASE("msgpack: struct as a map in any order with unknown keys, or as an arr
   };
   auto decode = [&](const bytes& in, msg& m) {
     reader r(in);
-    return r.read_struct(fields, [&](std::size_t i) {
-      return i == 0 ? r.read_uint(m.seq) : r.read_string(m.node);
-    });
+    return r.read_struct(
+        fields, [&](std::size_t i) { return i == 0 ? r.read_uint(m.seq) : r.read_string(m.node); });
   };
   msg m;
   // {"Extra": {"x": [1, 2]}, "Node": "a", "SeqNo": 5}

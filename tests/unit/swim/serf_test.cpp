@@ -1,8 +1,8 @@
-#include <doctest/doctest.h>
+#include "swim/serf.hpp"
 
 #include <string_view>
 
-#include "swim/serf.hpp"
+#include <doctest/doctest.h>
 
 using namespace swim;
 
@@ -55,12 +55,12 @@ TEST_CASE("serf: leave intent V11 decodes and re-encodes byte for byte") {
 
 TEST_CASE("serf: other messages and malformed input are not intents") {
   // User event and query response from V11.
-  CHECK_FALSE(serf::decode_intent(
-      payload_of(hex("080384a24343c3a54c54696d6501a44e616d65a568656c6c6fa75061796c6f6164a5776f726c64"))));
+  CHECK_FALSE(serf::decode_intent(payload_of(
+      hex("080384a24343c3a54c54696d6501a44e616d65a568656c6c6fa75061796c6f6164a5776f726c64"))));
   CHECK_FALSE(serf::decode_intent(payload_of(
       hex("080585a5466c61677301a446726f6da162a24944ce4c1501b0a54c54696d6501a75061796c6f6164c0"))));
   CHECK_FALSE(serf::decode_intent({}));
-  CHECK_FALSE(serf::decode_intent(hex("01a0")));            // not a map
+  CHECK_FALSE(serf::decode_intent(hex("01a0")));                // not a map
   CHECK_FALSE(serf::decode_intent(hex("0181a54c54696d65ff")));  // negative LTime
   // Every truncation fails cleanly.
   for (const bytes* v : {&join_b, &leave_b}) {

@@ -1,9 +1,9 @@
-#include <doctest/doctest.h>
+#include "swim/tags.hpp"
 
 #include <string>
 #include <string_view>
 
-#include "swim/tags.hpp"
+#include <doctest/doctest.h>
 
 using namespace swim;
 
@@ -53,11 +53,11 @@ TEST_CASE("tags: legacy meta is the role") {
 
 TEST_CASE("tags: bad msgpack after the magic byte is rejected") {
   CHECK_FALSE(decode_tags(hex("ff")));
-  CHECK_FALSE(decode_tags(hex("ffa0")));                // not a map
-  CHECK_FALSE(decode_tags(hex("ff81a4726f6c65")));      // value missing
+  CHECK_FALSE(decode_tags(hex("ffa0")));                  // not a map
+  CHECK_FALSE(decode_tags(hex("ff81a4726f6c65")));        // value missing
   CHECK_FALSE(decode_tags(hex("ff81a4726f6c65c40161")));  // bin into a string
-  CHECK_FALSE(decode_tags(hex("ff81a4726f6c6501")));    // not a string
-  CHECK_FALSE(decode_tags(hex("ffdfffffffffa161")));    // 4 G entries claimed
+  CHECK_FALSE(decode_tags(hex("ff81a4726f6c6501")));      // not a string
+  CHECK_FALSE(decode_tags(hex("ffdfffffffffa161")));      // 4 G entries claimed
   // str8 and nil are fine.
   const auto s8 = decode_tags(hex("ff81d904726f6c65c0"));
   REQUIRE(s8);

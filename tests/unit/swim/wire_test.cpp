@@ -1,4 +1,4 @@
-#include <doctest/doctest.h>
+#include "swim/wire.hpp"
 
 #include <cstdint>
 #include <set>
@@ -8,10 +8,11 @@
 #include <variant>
 #include <vector>
 
+#include <doctest/doctest.h>
+
+#include "support/pcap.hpp"
 #include "swim/lzw.hpp"
 #include "swim/msgpack.hpp"
-#include "swim/wire.hpp"
-#include "support/pcap.hpp"
 
 using namespace swim;
 using wire::error;
@@ -62,7 +63,8 @@ const bytes v5 = hex(
     "6f7274cd1f0aa356736ea6010502020505");
 const bytes v6 = hex(
     "0702003b001d0085a44e6f6465a162a55365714e6f0eaa536f7572636541646472a47f000001aa536f757263654e6f"
-    "6465a161aa536f75726365506f7274cd1f0a0383a446726f6da161ab496e6361726e6174696f6e01a44e6f6465a163");
+    "6465a161aa536f75726365506f7274cd1f0a0383a446726f6da161ab496e6361726e6174696f6e01a44e6f6465a16"
+    "3");
 const bytes v7 = hex("0c55ff57b20383a446726f6da161ab496e6361726e6174696f6e01a44e6f6465a163");
 const bytes v8_fail = hex("0cbf8005c80583a446726f6da162ab496e6361726e6174696f6e01a44e6f6465a163");
 const bytes v8_leave = hex("0cc887355e0583a446726f6da162ab496e6361726e6174696f6e01a44e6f6465a162");
@@ -74,8 +76,8 @@ const bytes v11_join = hex("0c139aa55a080182a54c54696d6501a44e6f6465a162");
 const bytes v11_leave = hex("0c4798dcf4080083a54c54696d6503a44e6f6465a162a55072756e65c2");
 const bytes v11_event =
     hex("0c0b63d38d080384a24343c3a54c54696d6501a44e616d65a568656c6c6fa75061796c6f6164a5776f726c64");
-const bytes v11_query_resp = hex(
-    "080585a5466c61677301a446726f6da162a24944ce4c1501b0a54c54696d6501a75061796c6f6164c0");
+const bytes v11_query_resp =
+    hex("080585a5466c61677301a446726f6da162a24944ce4c1501b0a54c54696d6501a75061796c6f6164c0");
 const bytes v12 = hex(
     "0113c3a5b71c95430c494a3f553509b4943ac0b92147b52facec57c6f5a1fda400d4c9f2d39e085a7a2686c72a7518"
     "f9d6a39c69");
@@ -86,7 +88,8 @@ const bytes v14 = hex(
     "54d2380d608aaddb39dc040000c6b7afdfbf80030b1e4cb8b0e1c388132b5eccb8b1e3c790234b9e4cb9b2e5cb9833"
     "2b2e05576e9900ab369aa193b38d188a7320a98a5287629ece73596da553670e6c8781a0020808");
 const bytes v15_ack = hex("0282a75061796c6f6164c0a55365714e6fcd1b5d");
-const bytes v15_frame = hex("0982a4416c676f00a3427566b90005083a05254c1e366fc29001566a4a99384ede34dbd02520");
+const bytes v15_frame =
+    hex("0982a4416c676f00a3427566b90005083a05254c1e366fc29001566a4a99384ede34dbd02520");
 
 const bytes ip_a = {127, 0, 0, 1};
 const bytes ip_b = {127, 0, 0, 2};
@@ -300,10 +303,9 @@ TEST_CASE("wire: encrypted-looking input is rejected, never decoded") {
 // ---- truncation ---------------------------------------------------------------
 
 TEST_CASE("wire: every truncation of every datagram vector is an error") {
-  const std::vector<const bytes*> vectors = {&v1,  &v2,     &v3,       &v4,       &v5,
-                                             &v6,  &v7,     &v8_fail,  &v8_leave, &v9,
-                                             &v10, &v11_join, &v11_leave, &v11_event,
-                                             &v15_frame};
+  const std::vector<const bytes*> vectors = {&v1,  &v2,       &v3,        &v4,        &v5,
+                                             &v6,  &v7,       &v8_fail,   &v8_leave,  &v9,
+                                             &v10, &v11_join, &v11_leave, &v11_event, &v15_frame};
   for (const bytes* v : vectors) {
     for (std::size_t n = 0; n < v->size(); ++n) {
       CAPTURE(n);
@@ -431,9 +433,11 @@ TEST_CASE("wire: decoder accepts what Go accepts, rejects what Go rejects") {
       "0486a441646472a47f000003ab496e6361726e6174696f6e01a44d657461c0a44e6f6465a163a4506f7274ce00"
       "010000a356736ea6010502020505"));
   CHECK(big_port.errors == std::vector<error>{error::bad_field});
-  CHECK(wire::unpack_packet(hex("0b81a55365714e6fff")).errors == std::vector<error>{error::bad_field});
+  CHECK(wire::unpack_packet(hex("0b81a55365714e6fff")).errors ==
+        std::vector<error>{error::bad_field});
   // An alive with a 5-byte address is useless to the node.
-  const wire::unpacked bad_addr = wire::unpack_packet(wire::encode(alive{1, "x", bytes(5, 1), 1, {}, default_vsn()}));
+  const wire::unpacked bad_addr =
+      wire::unpack_packet(wire::encode(alive{1, "x", bytes(5, 1), 1, {}, default_vsn()}));
   CHECK(bad_addr.errors == std::vector<error>{error::bad_field});
   // Trailing bytes after the body are ignored, as Go's decoder does.
   bytes trailing = v10;
@@ -561,13 +565,15 @@ TEST_CASE("wire: push-pull header limits") {
     return cat({hex("0683a44a6f696ec2a54e6f646573"), hex(nodes), hex("ac5573657253746174654c656e"),
                 hex(len)});
   };
-  auto parse = [](const bytes& b, const wire::limits& lim = {}) { return wire::parse_stream(b, lim); };
+  auto parse = [](const bytes& b, const wire::limits& lim = {}) {
+    return wire::parse_stream(b, lim);
+  };
   CHECK(parse(header("ff", "00")).err == error::bad_field);                  // Nodes -1
   CHECK(parse(header("00", "d0ff")).err == error::bad_field);                // UserStateLen -1
   CHECK(parse(header("d3ffffffffffffffff", "00")).err == error::bad_field);  // int64 -1
   CHECK(parse(header("ce00100001", "00")).err == error::too_large);          // > 2^20 nodes
   CHECK(parse(header("cf7fffffffffffffff", "00")).err == error::too_large);
-  CHECK(parse(header("00", "ce01400001")).err == error::too_large);          // > 20 MiB
+  CHECK(parse(header("00", "ce01400001")).err == error::too_large);  // > 20 MiB
   CHECK(parse(header("00", "cf7fffffffffffffff")).err == error::too_large);
   CHECK(parse(header("cf8000000000000000", "00")).err == error::bad_field);  // > INT64_MAX
   // A million nodes claimed, none sent: read more (no allocation up front).
@@ -645,7 +651,8 @@ bytes rebuild(const bytes& original, const wire::unpacked& u) {
 
 }  // namespace
 
-TEST_CASE("wire: every plaintext datagram and stream in the golden captures decodes and re-encodes") {
+TEST_CASE(
+    "wire: every plaintext datagram and stream in the golden captures decodes and re-encodes") {
   for (const std::string file : {"plain.pcap", "probe.pcap", "err.pcap", "fake.pcap"}) {
     CAPTURE(file);
     std::string why;
@@ -689,7 +696,8 @@ TEST_CASE("wire: every plaintext datagram and stream in the golden captures deco
               }
             },
             r.message);
-        if ((*dir)[0] == static_cast<std::uint8_t>(message_type::compress)) plain = wire::compress(plain);
+        if ((*dir)[0] == static_cast<std::uint8_t>(message_type::compress))
+          plain = wire::compress(plain);
         // fake.pcap's TCP frames may come from the prototype nodes, whose bytes differ from Go's.
         if (file != "fake.pcap") CHECK(plain == *dir);
         ++streams;
