@@ -435,6 +435,12 @@ stream_result stream_failure(status s, std::size_t available, const limits& lim)
   return bad(to_error(s));
 }
 
+// The part of `data` a frame may occupy (at least the type byte, so a zero
+// limit still yields a decision instead of an empty view).
+byte_view clip(byte_view data, const limits& lim) {
+  return data.first(std::min(data.size(), std::max<std::size_t>(1, lim.max_stream_frame)));
+}
+
 stream_result good(stream_message m, std::size_t consumed) {
   stream_result r;
   r.status = parse_status::good;
@@ -478,7 +484,7 @@ stream_result parse_plain(byte_view data, const limits& lim) {
   if (data.empty()) return stream_result{};
   const std::size_t available = data.size();
   // Never look past the frame limit: whatever needs more is too large.
-  const byte_view view = data.first(std::min(data.size(), lim.max_stream_frame));
+  const byte_view view = clip(data, lim);
   reader r(view.subspan(1));
   switch (static_cast<message_type>(data[0])) {
     case message_type::ping:
@@ -754,7 +760,7 @@ stream_result parse_stream(byte_view data, const limits& lim) {
   // memberlist: net.go readStream. One compress layer whose Buf inflates to a
   // plain frame; the compress map itself delimits the frame.
   const std::size_t available = data.size();
-  const byte_view view = data.first(std::min(data.size(), lim.max_stream_frame));
+  const byte_view view = clip(data, lim);
   reader r(view.subspan(1));
   compress_body c;
   if (status s = read_body(r, c); s != status::ok) return stream_failure(s, available, lim);

@@ -558,6 +558,11 @@ TEST_CASE("wire: huge declared lengths are rejected without allocation") {
   const wire::stream_result r = wire::parse_stream(padded, small);
   CHECK(r.status == parse_status::bad);
   CHECK(r.err == error::too_large);
+  // A zero limit rejects everything instead of reading past an empty view.
+  wire::limits none;
+  none.max_stream_frame = 0;
+  CHECK(wire::parse_stream(v3, none).err == error::too_large);
+  CHECK(wire::parse_stream(v15_frame, none).err == error::too_large);
 }
 
 TEST_CASE("wire: push-pull header limits") {
