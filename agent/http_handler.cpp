@@ -1,0 +1,341 @@
+// The HTTP endpoint's answers. Everything here is a pure function of a status
+// snapshot, so it is tested without sockets; http_server only moves bytes.
+//
+// /metrics follows the Prometheus text exposition format 0.0.4: one family per
+// metric name, `# HELP` then `# TYPE` then its samples, contiguous. Counters end
+// in `_total`. Label values are escaped (\\, \", \n) because tag values and
+// node names come from configuration and from the network.
+
+#include "agent/http_handler.hpp"
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <initializer_list>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "swim/member.hpp"
+#include "swim/tags.hpp"
+#include "swim/wire.hpp"
+
+namespace agent {
+namespace {
+
+constexpr std::string_view metrics_content_type = "text/plain; version=0.0.4; charset=utf-8";
+constexpr std::string_view json_content_type = "application/json";
+
+/// A label name and its (unescaped) value.
+using label = std::pair<std::string_view, std::string_view>;
+
+// Label values: backslash, double quote and line feed are the only escapes the
+// format defines; anything else (including other control bytes) passes as is.
+void append_label_value(std::string& out, std::string_view v) {
+  for (char c : v) {
+    switch (c) {
+      case '\\':
+        out += "\\\\";
+        break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      default:
+        out += c;
+    }
+  }
+}
+
+// HELP text escapes only backslash and line feed.
+void append_help(std::string& out, std::string_view v) {
+  for (char c : v) {
+    switch (c) {
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      default:
+        out += c;
+    }
+  }
+}
+
+template <class T>
+requires std::is_integral_v<T>
+void append_value(std::string& out, T v) {
+  std::array<char, 24> buf{};
+  auto r = std::to_chars(buf.data(), buf.data() + buf.size(), v);
+  out.append(buf.data(), r.ptr);
+}
+
+void append_value(std::string& out, double v) {
+  if (std::isnan(v)) {
+    out += "NaN";
+  } else if (std::isinf(v)) {
+    out += v > 0 ? "+Inf" : "-Inf";
+  } else {
+    std::array<char, 32> buf{};
+    auto r = std::to_chars(buf.data(), buf.data() + buf.size(), v);  // shortest round-trip form
+    out.append(buf.data(), r.ptr);
+  }
+}
+
+/// Writes metric families in the text format, keeping each family contiguous.
+class exposition {
+ public:
+  /// Start a family: `# HELP` and `# TYPE` lines.
+  void family(std::string_view name, std::string_view type, std::string_view help) {
+    out_ += "# HELP ";
+    out_ += name;
+    out_ += ' ';
+    append_help(out_, help);
+    out_ += "\n# TYPE ";
+    out_ += name;
+    out_ += ' ';
+    out_ += type;
+    out_ += '\n';
+  }
+
+  /// One sample of the current family.
+  template <class T>
+  void sample(std::string_view name, std::initializer_list<label> labels, T value) {
+    out_ += name;
+    if (labels.size() != 0) {
+      out_ += '{';
+      bool first = true;
+      for (const auto& [k, v] : labels) {
+        if (!first) out_ += ',';
+        first = false;
+        out_ += k;
+        out_ += "=\"";
+        append_label_value(out_, v);
+        out_ += '"';
+      }
+      out_ += '}';
+    }
+    out_ += ' ';
+    append_value(out_, value);
+    out_ += '\n';
+  }
+
+  /// A family with a single unlabelled sample.
+  void counter(std::string_view name, std::string_view help, std::uint64_t value) {
+    family(name, "counter", help);
+    sample(name, {}, value);
+  }
+
+  /// A gauge with a single unlabelled sample.
+  template <class T>
+  void gauge(std::string_view name, std::string_view help, T value) {
+    family(name, "gauge", help);
+    sample(name, {}, value);
+  }
+
+  /// One series per wire::error (except ok), labelled `reason`.
+  void by_reason(std::string_view name, std::string_view help,
+                 const std::array<std::uint64_t,
+                                  static_cast<std::size_t>(swim::wire::error::count_)>& counts) {
+    family(name, "counter", help);
+    for (std::size_t i = 1; i < counts.size(); ++i) {
+      sample(name, {{"reason", swim::wire::to_string(static_cast<swim::wire::error>(i))}},
+             counts[i]);
+    }
+  }
+
+  std::string take() { return std::move(out_); }
+
+ private:
+  std::string out_;
+};
+
+// Strip the query: `/metrics?x=1` is `/metrics`. A fragment never reaches a
+// server, but a sloppy client might send one.
+std::string_view path_of(std::string_view target) {
+  auto end = target.find_first_of("?#");
+  return end == std::string_view::npos ? target : target.substr(0, end);
+}
+
+http_response text(int status, std::string body) {
+  http_response r;
+  r.status = status;
+  r.body = std::move(body);
+  return r;
+}
+
+}  // namespace
+
+http_response handle_http(std::string_view method, std::string_view target, const status& s) {
+  // Methods are case-sensitive (RFC 9110 §9.1): "get" is not GET.
+  if (method != "GET" && method != "HEAD") {
+    return text(405, "method not allowed: use GET or HEAD\n");
+  }
+  auto path = path_of(target);
+  if (path == "/health") return text(200, "ok\n");
+  if (path == "/ready") return s.ready ? text(200, "ready\n") : text(503, "not ready\n");
+  if (path == "/metrics") {
+    http_response r = text(200, render_metrics(s));
+    r.content_type = metrics_content_type;
+    return r;
+  }
+  if (path == "/v1/members") {
+    http_response r = text(200, render_members_json(s));
+    r.content_type = json_content_type;
+    return r;
+  }
+  return text(404, "not found\n");
+}
+
+std::string render_metrics(const status& s) {
+  exposition m;
+  const auto& n = s.node;
+  const auto& d = s.driver;
+  const auto& a = s.agent;
+
+  // ---- identity and lifecycle ----
+  m.family("cachecluster_build_info", "gauge", "Always 1; the version label names the build.");
+  m.sample("cachecluster_build_info", {{"version", s.version}}, std::uint64_t{1});
+  m.family("cachecluster_node_info", "gauge", "Always 1; the node label is this member's name.");
+  m.sample("cachecluster_node_info", {{"node", s.node_name}}, std::uint64_t{1});
+  m.gauge("cachecluster_ready", "1 once join or discovery completed, else 0.",
+          std::uint64_t{s.ready ? 1u : 0u});
+  m.gauge("cachecluster_local_mode", "1 while the published peer list is only this node.",
+          std::uint64_t{s.local_mode ? 1u : 0u});
+  m.gauge("cachecluster_leaving", "1 while a graceful leave is in progress.",
+          std::uint64_t{s.leaving ? 1u : 0u});
+  m.gauge("cachecluster_uptime_seconds", "Seconds since the agent started.", s.uptime_seconds);
+
+  // ---- membership ----
+  std::array<std::uint64_t, 4> by_state{};
+  for (const auto& mem : s.members) {
+    auto i = static_cast<std::size_t>(mem.state);
+    if (i < by_state.size()) by_state[i]++;
+  }
+  m.family("cachecluster_members", "gauge", "Known members by state, this node included.");
+  for (auto st : {swim::member_state::alive, swim::member_state::suspect, swim::member_state::dead,
+                  swim::member_state::left}) {
+    m.sample("cachecluster_members", {{"state", swim::to_string(st)}},
+             by_state[static_cast<std::size_t>(st)]);
+  }
+  m.gauge("cachecluster_health_score",
+          "Lifeguard local health (awareness): 0 is healthy, higher slows probing.",
+          s.health_score);
+
+  // ---- failure detection ----
+  m.counter("cachecluster_probes_total", "Direct probes (pings) started.", n.probes);
+  m.counter("cachecluster_probe_failures_total",
+            "Probes that got no ack, direct, indirect or over TCP.", n.probe_failures);
+  m.counter("cachecluster_indirect_probes_total", "Indirect ping requests sent to helpers.",
+            n.indirect_probes);
+  m.counter("cachecluster_tcp_fallback_pings_total", "Pings retried over TCP after a UDP miss.",
+            n.tcp_fallback_pings);
+  m.counter("cachecluster_suspicions_raised_total", "Members this node started suspecting.",
+            n.suspicions_raised);
+  m.counter("cachecluster_refutations_total",
+            "Suspicions or deaths about this node that it refuted.", n.refutations);
+  m.counter("cachecluster_deaths_declared_total",
+            "Suspicion timers of this node that expired into dead.", n.deaths_declared);
+  m.counter("cachecluster_conflicts_total",
+            "Alive messages that claimed a known member's name from another address.", n.conflicts);
+  m.counter("cachecluster_ignored_pings_total", "Pings addressed to another node name.",
+            n.ignored_pings);
+
+  // ---- state exchange ----
+  m.counter("cachecluster_push_pulls_total", "Push-pull state exchanges completed.", n.push_pulls);
+  m.counter("cachecluster_push_pull_failures_total", "Push-pull exchanges that failed.",
+            n.push_pull_failures);
+  m.counter("cachecluster_joins_total", "Join push-pulls that succeeded.", n.joins);
+
+  // ---- traffic ----
+  m.counter("cachecluster_gossip_packets_received_total", "UDP gossip packets received.",
+            n.packets_in);
+  m.counter("cachecluster_gossip_packets_sent_total", "UDP gossip packets sent.", n.packets_out);
+  m.counter("cachecluster_gossip_received_bytes_total", "UDP gossip bytes received.", n.bytes_in);
+  m.counter("cachecluster_gossip_sent_bytes_total", "UDP gossip bytes sent.", n.bytes_out);
+  m.counter("cachecluster_streams_received_total", "TCP stream messages handled.", n.streams_in);
+  m.counter("cachecluster_streams_sent_total", "TCP streams opened to peers.", n.streams_out);
+  m.counter("cachecluster_broadcasts_queued_total", "Broadcasts put on the gossip queue.",
+            n.broadcasts_queued);
+  m.gauge("cachecluster_broadcast_queue_depth", "Broadcasts waiting in the gossip queue.",
+          static_cast<std::uint64_t>(s.queued_broadcasts));
+  m.by_reason("cachecluster_dropped_packets_total", "UDP packets dropped as malformed, by reason.",
+              n.drops);
+
+  // ---- sockets ----
+  m.counter("cachecluster_inbound_streams_total", "Inbound TCP connections accepted.",
+            d.inbound_streams);
+  m.counter("cachecluster_inbound_streams_rejected_total",
+            "Inbound TCP connections closed because too many were open.",
+            d.inbound_streams_rejected);
+  m.counter("cachecluster_stream_timeouts_total", "TCP exchanges that passed their deadline.",
+            d.stream_timeouts);
+  m.counter("cachecluster_stream_connect_failures_total", "Outbound TCP connects that failed.",
+            d.stream_connect_failures);
+  m.counter("cachecluster_udp_send_errors_total", "UDP sends the kernel refused.",
+            d.udp_send_errors);
+  m.by_reason("cachecluster_dropped_stream_frames_total",
+              "Inbound TCP stream frames dropped as malformed, by reason.", d.stream_drops);
+
+  // ---- publishing and control ----
+  m.gauge("cachecluster_subscribers", "Peer-list subscribers connected now.", a.subscribers);
+  m.counter("cachecluster_subscribers_connected_total", "Peer-list subscribers ever connected.",
+            a.subscribers_total);
+  m.counter("cachecluster_publishes_total", "Peer-list snapshots published.", a.publishes);
+  m.counter("cachecluster_snapshots_skipped_total",
+            "Snapshots a slow subscriber never saw because a newer one replaced it.",
+            a.snapshots_skipped);
+  m.gauge("cachecluster_snapshot_version", "Version of the last published peer-list snapshot.",
+          s.snapshot_version);
+  m.counter("cachecluster_control_requests_total", "Control socket requests.", a.control_requests);
+  m.counter("cachecluster_control_errors_total", "Malformed control socket requests.",
+            a.control_errors);
+
+  return m.take();
+}
+
+std::string render_members_json(const status& s) {
+  using nlohmann::json;
+
+  std::vector<const swim::member*> sorted;
+  sorted.reserve(s.members.size());
+  for (const auto& mem : s.members) sorted.push_back(&mem);
+  std::sort(sorted.begin(), sorted.end(),
+            [](const swim::member* x, const swim::member* y) { return x->name < y->name; });
+
+  json members = json::array();
+  for (const auto* mem : sorted) {
+    json tags = json::object();
+    // Invalid msgpack after the tag magic byte: show no tags rather than fail the page.
+    if (auto decoded = swim::decode_tags(mem->meta)) {
+      for (const auto& [k, v] : *decoded) tags[k] = v;
+    }
+    json protocol = json::array();
+    for (auto v : mem->vsn) protocol.push_back(static_cast<int>(v));
+    members.push_back({
+        {"name", mem->name},
+        {"address", mem->addr.ip_string()},
+        {"port", mem->addr.port},
+        {"state", swim::to_string(mem->state)},
+        {"incarnation", mem->incarnation},
+        {"tags", std::move(tags)},
+        {"protocol", std::move(protocol)},
+    });
+  }
+  json doc = {{"node", s.node_name}, {"members", std::move(members)}};
+  // Names and tags come off the network and need not be valid UTF-8; replace
+  // bad bytes with U+FFFD instead of throwing.
+  return doc.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+}
+
+}  // namespace agent
