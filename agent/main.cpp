@@ -2,12 +2,16 @@
 // exceptions, caught once here and turned into a message and exit status 1.
 
 #include <exception>
+#include <filesystem>
+#include <optional>
 #include <iostream>
 #include <string>
 
 #include <CLI/CLI.hpp>
 
+#include "agent/cli.hpp"
 #include "agent/config.hpp"
+#include "agent/daemon.hpp"
 
 namespace {
 
@@ -65,6 +69,41 @@ int main(int argc, char** argv) {
   auto* check = app.add_subcommand("check-config", "Load and validate a config file");
   check->add_option("-c,--config", config_path, "Config file")->capture_default_str();
 
+  agent::overrides ov;
+  std::string agent_config;
+  auto* run = app.add_subcommand("agent", "Run the agent (gossip, peer-list socket, HTTP)");
+  run->add_option("-c,--config", agent_config,
+                  "Config file (default: /etc/cachecluster/cachecluster.ini if it exists)");
+  run->add_option("--node", ov.node, "Member name ([node] name)");
+  run->add_option("--bind", ov.bind, "Gossip address, IP or IP:port ([cluster] bind, port)");
+  run->add_option("--advertise", ov.advertise, "Address peers reach us at ([cluster] advertise)");
+  run->add_option("--join", ov.join, "Seed host:port to join; repeatable ([cluster] join)");
+  run->add_option("--profile", ov.profile, "Timings: heartbeat, lan, wan or local ([cluster] profile)");
+  run->add_option("--log-level", ov.log_level, "trace, debug, info, warn or error ([log] level)");
+  run->add_option("--socket", ov.socket, "Peer-list socket path ([publish] socket)");
+  run->add_option("--http", ov.http, "HTTP listen address, IP:port ([http] listen)");
+
+  // Client commands talk to a running agent over its socket.
+  std::string socket = "/run/cachecluster/cachecluster.sock";
+  auto socket_opt = [&socket](CLI::App* sub) {
+    sub->add_option("-s,--socket", socket, "The agent's socket")->capture_default_str();
+  };
+  bool members_json = false;
+  std::optional<std::string> members_status;
+  auto* members = app.add_subcommand("members", "List the members the local agent knows");
+  socket_opt(members);
+  members->add_flag("--json", members_json, "Print JSON (stable, for scripts)");
+  members->add_option("--status", members_status, "Only members in this state")
+      ->check(CLI::IsMember({"alive", "suspect", "dead", "left"}));
+  auto* watch = app.add_subcommand("watch", "Print every peer-list snapshot the agent publishes");
+  socket_opt(watch);
+  std::vector<std::string> join_addrs;
+  auto* join = app.add_subcommand("join", "Ask the local agent to join these seeds");
+  socket_opt(join);
+  join->add_option("addresses", join_addrs, "IP[:port] of members to join")->required();
+  auto* leave = app.add_subcommand("leave", "Ask the local agent to leave gracefully and exit");
+  socket_opt(leave);
+
   CLI11_PARSE(app, argc, argv);
 
   try {
@@ -74,6 +113,24 @@ int main(int argc, char** argv) {
       agent::loaded_config loaded = agent::load_config(config_path);
       for (const auto& w : loaded.warnings) std::cerr << "warning: " << w << "\n";
       print_summary(config_path, loaded.cfg, loaded.warnings.size());
+    } else if (*run) {
+      agent::loaded_config loaded;
+      if (agent_config.empty() && std::filesystem::exists(config_path)) agent_config = config_path;
+      if (!agent_config.empty())
+        loaded = agent::load_config(agent_config);
+      else
+        loaded = agent::parse_config("", "(defaults)");
+      for (const auto& w : loaded.warnings) std::cerr << "warning: " << w << "\n";
+      agent::apply_overrides(loaded.cfg, ov);
+      return agent::run_agent(loaded.cfg, agent_config);
+    } else if (*members) {
+      return agent::cli::members(socket, members_json, members_status, std::cout, std::cerr);
+    } else if (*watch) {
+      return agent::cli::watch(socket, std::cout, std::cerr);
+    } else if (*join) {
+      return agent::cli::join(socket, join_addrs, std::cout, std::cerr);
+    } else if (*leave) {
+      return agent::cli::leave(socket, std::cout, std::cerr);
     }
   } catch (const std::exception& e) {
     std::cerr << "cachecluster: " << e.what() << "\n";

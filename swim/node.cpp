@@ -861,9 +861,10 @@ void node::on_stream_reply(stream_id id, const std::optional<wire::stream_messag
         s.st.push_pull_failures++;
         return;
       }
-      if (s.merge_remote(*pp, now) && ps.k == impl::stream_kind::push_pull_join &&
-          !s.join_intent_sent)
-        s.send_join_intent();
+      if (s.merge_remote(*pp, now) && ps.k == impl::stream_kind::push_pull_join) {
+        s.st.joins++;
+        if (!s.join_intent_sent) s.send_join_intent();
+      }
       return;
     }
     case impl::stream_kind::tcp_ping: {

@@ -35,6 +35,7 @@ struct node_stats {
   std::uint64_t refutations = 0;         ///< we refuted a suspicion/death about us
   std::uint64_t deaths_declared = 0;     ///< our suspicion timers that expired
   std::uint64_t push_pulls = 0;          ///< push-pull exchanges completed (both directions)
+  std::uint64_t joins = 0;               ///< join push-pulls that succeeded
   std::uint64_t push_pull_failures = 0;
   std::uint64_t broadcasts_queued = 0;
   std::uint64_t conflicts = 0;

@@ -1,0 +1,246 @@
+#include <utility>  // before Asio: Boost 1.74's awaitable.hpp needs it under GCC 12 / C++20
+
+#include "agent/control_server.hpp"
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <boost/asio.hpp>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <list>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+
+namespace agent {
+namespace {
+
+namespace net = boost::asio;
+using stream = net::local::stream_protocol;
+using nlohmann::json;
+
+constexpr std::size_t max_request = 64 * 1024;
+constexpr auto request_timeout = std::chrono::seconds(10);
+
+/// True if something accepts connections on the Unix socket at `path`.
+bool socket_in_use(const std::string& path) {
+  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  sockaddr_un sa{};
+  sa.sun_family = AF_UNIX;
+  std::strncpy(sa.sun_path, path.c_str(), sizeof sa.sun_path - 1);
+  bool used = ::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0;
+  ::close(fd);
+  return used;
+}
+
+}  // namespace
+
+std::string result_line(bool ok, const std::string& message) {
+  return json{{"type", "result"}, {"ok", ok}, {"message", message}}.dump();
+}
+
+struct control_server::impl : std::enable_shared_from_this<impl> {
+  impl(net::io_context& ctx, std::string p, control_handlers hs)
+      : io(ctx), path(std::move(p)), h(std::move(hs)), acceptor(ctx) {}
+
+  struct session : std::enable_shared_from_this<session> {
+    session(std::shared_ptr<impl> s, stream::socket so)
+        : srv(std::move(s)), sock(std::move(so)), timer(srv->io) {}
+    std::shared_ptr<impl> srv;
+    stream::socket sock;
+    net::steady_timer timer;
+    std::string in;
+    bool subscriber = false;
+    bool writing = false;
+    bool closed = false;
+    std::shared_ptr<const std::string> pending;   // newest line not yet written
+    std::shared_ptr<const std::string> current;   // line being written
+    std::list<std::shared_ptr<session>>::iterator self_it;
+
+    void start() {
+      timer.expires_after(request_timeout);
+      timer.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+        if (!ec && !self->subscriber) self->close();  // no request in time
+      });
+      net::async_read_until(sock, net::dynamic_buffer(in, max_request), '\n',
+                            [self = shared_from_this()](const boost::system::error_code& ec,
+                                                        std::size_t n) { self->on_request(ec, n); });
+    }
+
+    void on_request(const boost::system::error_code& ec, std::size_t n) {
+      if (ec || closed) return close();
+      timer.cancel();
+      std::string line = in.substr(0, n);
+      in.erase(0, n);
+      srv->st.control_requests++;
+      json req = json::parse(line, nullptr, false);
+      if (req.is_discarded() || !req.is_object() || !req.contains("op") || !req["op"].is_string())
+        return reply_error("request must be a JSON object with a string \"op\"");
+      std::string op = req["op"];
+      if (op == "subscribe") {
+        subscriber = true;
+        srv->st.subscribers++;
+        srv->st.subscribers_total++;
+        send(srv->h.snapshot());
+        watch_eof();
+      } else if (op == "members") {
+        reply(srv->h.members());
+      } else if (op == "join") {
+        std::vector<std::string> addrs;
+        auto a = req.find("addresses");
+        if (a == req.end() || !a->is_array() || a->empty())
+          return reply_error("join needs a non-empty \"addresses\" array");
+        for (const auto& v : *a) {
+          if (!v.is_string()) return reply_error("join addresses must be strings");
+          addrs.push_back(v.get<std::string>());
+        }
+        srv->h.join(std::move(addrs), [self = shared_from_this()](std::string r) { self->reply(r); });
+      } else if (op == "leave") {
+        srv->h.leave([self = shared_from_this()](std::string r) { self->reply(r); });
+      } else {
+        reply_error("unknown op \"" + op + "\" (subscribe, members, join, leave)");
+      }
+    }
+
+    void reply_error(const std::string& msg) {
+      srv->st.control_errors++;
+      reply(json{{"type", "error"}, {"message", msg}}.dump());
+    }
+
+    /// One reply line, then close.
+    void reply(std::string line) {
+      if (closed) return;
+      auto buf = std::make_shared<std::string>(std::move(line) + "\n");
+      net::async_write(sock, net::buffer(*buf),
+                       [self = shared_from_this(), buf](const boost::system::error_code&,
+                                                        std::size_t) { self->close(); });
+    }
+
+    /// Subscribers send nothing more; a read completing means they went away.
+    void watch_eof() {
+      net::async_read(sock, net::dynamic_buffer(in, max_request),
+                      [self = shared_from_this()](const boost::system::error_code&, std::size_t) {
+                        self->close();
+                      });
+    }
+
+    void send(std::shared_ptr<const std::string> line) {
+      if (closed || !line) return;
+      if (writing) {
+        if (pending) srv->st.snapshots_skipped++;
+        pending = std::move(line);  // skip to the latest
+        return;
+      }
+      writing = true;
+      current = std::move(line);
+      std::array<net::const_buffer, 2> bufs{net::buffer(*current), net::buffer("\n", 1)};
+      net::async_write(sock, bufs,
+                       [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
+                         self->writing = false;
+                         self->current.reset();
+                         if (ec) return self->close();
+                         if (auto next = std::move(self->pending)) {
+                           self->pending.reset();
+                           self->send(std::move(next));
+                         }
+                       });
+    }
+
+    void close() {
+      if (closed) return;
+      closed = true;
+      if (subscriber) srv->st.subscribers--;
+      boost::system::error_code ignored;
+      timer.cancel();
+      sock.close(ignored);
+      srv->sessions.erase(self_it);  // may destroy *this once handlers drop their references
+    }
+  };
+
+  net::io_context& io;
+  std::string path;
+  control_handlers h;
+  stream::acceptor acceptor;
+  std::list<std::shared_ptr<session>> sessions;
+  agent_stats st;
+  bool closed = false;
+
+  void open() {
+    namespace fs = std::filesystem;
+    fs::path p(path);
+    if (p.has_parent_path()) {
+      std::error_code ec;
+      fs::create_directories(p.parent_path(), ec);
+      if (ec)
+        throw std::runtime_error("[publish] socket: cannot create directory " +
+                                 p.parent_path().string() + ": " + ec.message());
+    }
+    struct stat sb {};
+    if (::lstat(path.c_str(), &sb) == 0) {
+      if (!S_ISSOCK(sb.st_mode))
+        throw std::runtime_error("[publish] socket: " + path + " exists and is not a socket");
+      if (socket_in_use(path))
+        throw std::runtime_error("[publish] socket: " + path +
+                                 " is in use (is another agent running?)");
+      ::unlink(path.c_str());  // stale, left by an agent that died
+    }
+    if (path.size() >= sizeof(sockaddr_un{}.sun_path))
+      throw std::runtime_error("[publish] socket: path too long (" + std::to_string(path.size()) +
+                               " bytes, at most 107): " + path);
+    boost::system::error_code ec;
+    acceptor.open(stream(), ec);
+    if (!ec) acceptor.bind(stream::endpoint(path), ec);
+    if (!ec) acceptor.listen(net::socket_base::max_listen_connections, ec);
+    if (ec) throw std::runtime_error("[publish] socket: cannot listen on " + path + ": " + ec.message());
+    ::chmod(path.c_str(), 0660);
+  }
+
+  void accept() {
+    acceptor.async_accept([self = shared_from_this()](const boost::system::error_code& ec,
+                                                      stream::socket sock) {
+      if (self->closed || ec == net::error::operation_aborted) return;
+      if (!ec) {
+        auto s = std::make_shared<session>(self, std::move(sock));
+        self->sessions.push_front(s);
+        s->self_it = self->sessions.begin();
+        s->start();
+      }
+      self->accept();
+    });
+  }
+};
+
+control_server::control_server(boost::asio::io_context& io, std::string path, control_handlers h)
+    : p_(std::make_shared<impl>(io, std::move(path), std::move(h))) {
+  p_->open();
+}
+
+control_server::~control_server() { close(); }
+
+void control_server::start() { p_->accept(); }
+
+void control_server::publish(std::shared_ptr<const std::string> line) {
+  p_->st.publishes++;
+  // Copy: a failing write may remove its session from the list while we iterate.
+  auto subs = std::vector<std::shared_ptr<impl::session>>(p_->sessions.begin(), p_->sessions.end());
+  for (auto& s : subs)
+    if (s->subscriber) s->send(line);
+}
+
+void control_server::close() {
+  if (!p_ || p_->closed) return;
+  p_->closed = true;
+  boost::system::error_code ignored;
+  p_->acceptor.close(ignored);
+  auto all = std::vector<std::shared_ptr<impl::session>>(p_->sessions.begin(), p_->sessions.end());
+  for (auto& s : all) s->close();
+  ::unlink(p_->path.c_str());
+}
+
+const agent_stats& control_server::stats() const { return p_->st; }
+
+}  // namespace agent

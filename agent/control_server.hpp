@@ -1,0 +1,60 @@
+#pragma once
+// The agent's Unix socket (peerlib/protocol.hpp): subscribers get every
+// snapshot; the CLI asks for members, join and leave. A slow subscriber never
+// blocks the agent or other subscribers: each holds at most one line in
+// flight and one pending, and a newer snapshot replaces the pending one.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "agent/status.hpp"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace agent {
+
+/// What the control socket asks of the agent.
+struct control_handlers {
+  /// The current snapshot line (no newline).
+  std::function<std::shared_ptr<const std::string>()> snapshot;
+  /// The members document (render_members_json).
+  std::function<std::string()> members;
+  /// Join these "host:port" seeds; reply with a result line via the callback.
+  std::function<void(std::vector<std::string>, std::function<void(std::string)>)> join;
+  /// Leave gracefully; reply with a result line via the callback once done.
+  std::function<void(std::function<void(std::string)>)> leave;
+};
+
+/// Listens on a Unix socket and serves control requests and subscriptions.
+class control_server {
+ public:
+  /// Create the parent directory, replace a stale socket, bind, chmod 0660.
+  /// Throws std::runtime_error with the path when that fails or another agent owns it.
+  control_server(boost::asio::io_context& io, std::string path, control_handlers h);
+  ~control_server();
+  control_server(const control_server&) = delete;
+  control_server& operator=(const control_server&) = delete;
+
+  /// Start accepting.
+  void start();
+  /// Send `line` (no newline) to every subscriber.
+  void publish(std::shared_ptr<const std::string> line);
+  /// Stop accepting, close every connection and remove the socket file.
+  void close();
+  /// Publishing and control counters (subscribers, skipped snapshots, requests, errors).
+  const agent_stats& stats() const;
+
+ private:
+  struct impl;
+  std::shared_ptr<impl> p_;
+};
+
+/// A result line: {"type":"result","ok":...,"message":...}.
+std::string result_line(bool ok, const std::string& message);
+
+}  // namespace agent

@@ -1,0 +1,22 @@
+#pragma once
+// From the member table to what subscribers receive: pure functions, no I/O.
+
+#include <cstdint>
+#include <vector>
+
+#include "peerlib/protocol.hpp"
+#include "swim/member.hpp"
+
+namespace agent {
+
+/// A member as a peerlib peer: tags decoded, cache port and zone read from the reserved tags.
+peerlib::peer to_peer(const swim::member& m);
+
+/// The published view: live members (alive and suspect), self included, sorted by name.
+peerlib::snapshot build_snapshot(const swim::member& self, const std::vector<swim::member>& members,
+                                 std::uint64_t version, bool local_mode);
+
+/// True when two snapshots would tell a subscriber the same thing (versions aside).
+bool same_view(const peerlib::snapshot& a, const peerlib::snapshot& b);
+
+}  // namespace agent
