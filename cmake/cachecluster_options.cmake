@@ -1,7 +1,10 @@
 # Compiler settings applied to our own targets only (third-party headers come in
 # through imported targets, which CMake marks SYSTEM, so -Werror never trips on them).
 
-set(CACHECLUSTER_WARNINGS -Wall -Wextra -Wpedantic -Wshadow=local -Wnon-virtual-dtor)
+set(CACHECLUSTER_WARNINGS -Wall -Wextra -Wpedantic -Wnon-virtual-dtor)
+if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+  list(APPEND CACHECLUSTER_WARNINGS -Wshadow=local)  # GCC only; clang has no =local form
+endif()
 if(CACHECLUSTER_WERROR)
   list(APPEND CACHECLUSTER_WARNINGS -Werror)
 endif()
