@@ -305,7 +305,8 @@ std::string render_metrics(const status& s) {
 }
 
 std::string render_members_json(const status& s) {
-  using nlohmann::json;
+  // ordered_json keeps keys in the documented order ("node" first, "name" first).
+  using json = nlohmann::ordered_json;
 
   std::vector<const swim::member*> sorted;
   sorted.reserve(s.members.size());
@@ -335,7 +336,7 @@ std::string render_members_json(const status& s) {
   json doc = {{"node", s.node_name}, {"members", std::move(members)}};
   // Names and tags come off the network and need not be valid UTF-8; replace
   // bad bytes with U+FFFD instead of throwing.
-  return doc.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+  return doc.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
 }  // namespace agent

@@ -549,11 +549,11 @@ TEST_CASE("http_handler: the checker rejects what the format forbids") {
 TEST_CASE("http_handler: /v1/members lists every member sorted by name") {
   auto s = sample_status();
   auto body = render_members_json(s);
-  CHECK(body.find("\"node\": \"cache-1\"") != std::string::npos);
+  CHECK(body.find("\"node\":\"cache-1\"") != std::string::npos);
   std::size_t last = 0;
   for (auto name : {"cache-0", "cache-1", "cache-2", "cache-3", "cache-4", "cache-5"}) {
     CAPTURE(name);
-    auto at = body.find("\"name\": \"" + std::string(name) + "\"");
+    auto at = body.find("\"name\":\"" + std::string(name) + "\"");
     REQUIRE(at != std::string::npos);
     CHECK(at > last);
     last = at;
@@ -567,17 +567,18 @@ TEST_CASE("http_handler: /v1/members fields of one member") {
   s.members = {make_member("a", swim::address::v4(192, 168, 1, 20, 7947),
                            swim::member_state::suspect, 17, swim::encode_tags({{"role", "web"}}))};
   auto body = render_members_json(s);
-  CHECK(body.find("\"address\": \"192.168.1.20\"") != std::string::npos);
-  CHECK(body.find("\"port\": 7947") != std::string::npos);
-  CHECK(body.find("\"state\": \"suspect\"") != std::string::npos);
-  CHECK(body.find("\"incarnation\": 17") != std::string::npos);
-  CHECK(body.find("\"role\": \"web\"") != std::string::npos);
-  // protocol: [PMin, PMax, PCur, DMin, DMax, DCur], one number per line in the indented form.
-  std::string compact;
-  for (char c : body) {
-    if (c != ' ' && c != '\n') compact += c;
-  }
-  CHECK(compact.find("\"protocol\":[1,5,2,2,5,4]") != std::string::npos);
+  CHECK(body.find("\"address\":\"192.168.1.20\"") != std::string::npos);
+  CHECK(body.find("\"port\":7947") != std::string::npos);
+  CHECK(body.find("\"state\":\"suspect\"") != std::string::npos);
+  CHECK(body.find("\"incarnation\":17") != std::string::npos);
+  CHECK(body.find("\"role\":\"web\"") != std::string::npos);
+  // protocol: [PMin, PMax, PCur, DMin, DMax, DCur].
+  CHECK(body.find("\"protocol\":[1,5,2,2,5,4]") != std::string::npos);
+  // The whole document, keys in the documented order.
+  CHECK(body ==
+        R"({"node":"a","members":[{"name":"a","address":"192.168.1.20","port":7947,)"
+        R"("state":"suspect","incarnation":17,"tags":{"role":"web"},"protocol":[1,5,2,2,5,4]}]})"
+        "\n");
 }
 
 TEST_CASE("http_handler: /v1/members IPv6 address and legacy role meta") {
@@ -589,8 +590,8 @@ TEST_CASE("http_handler: /v1/members IPv6 address and legacy role meta") {
   s.members = {make_member("v6", *addr, swim::member_state::alive, 1,
                            swim::bytes{'w', 'o', 'r', 'k', 'e', 'r'})};
   auto body = render_members_json(s);
-  CHECK(body.find("\"address\": \"2001:db8::7\"") != std::string::npos);
-  CHECK(body.find("\"role\": \"worker\"") != std::string::npos);
+  CHECK(body.find("\"address\":\"2001:db8::7\"") != std::string::npos);
+  CHECK(body.find("\"role\":\"worker\"") != std::string::npos);
 }
 
 TEST_CASE("http_handler: /v1/members escapes tag values and survives invalid meta") {
@@ -607,14 +608,14 @@ TEST_CASE("http_handler: /v1/members escapes tag values and survives invalid met
   };
   std::string body;
   REQUIRE_NOTHROW(body = render_members_json(s));
-  CHECK(body.find(R"("note": "say \"hi\"\\path\nnext")") != std::string::npos);
-  CHECK(body.find("\"tags\": {}") != std::string::npos);
-  CHECK(body.find("\"name\": \"p\xef\xbf\xbd\"") != std::string::npos);  // U+FFFD
+  CHECK(body.find(R"("note":"say \"hi\"\\path\nnext")") != std::string::npos);
+  CHECK(body.find("\"tags\":{}") != std::string::npos);
+  CHECK(body.find("\"name\":\"p\xef\xbf\xbd\"") != std::string::npos);  // U+FFFD
 }
 
 TEST_CASE("http_handler: /v1/members with no members") {
   agent::status s;
   s.node_name = "lonely";
   auto body = render_members_json(s);
-  CHECK(body.find("\"members\": []") != std::string::npos);
+  CHECK(body.find("\"members\":[]") != std::string::npos);
 }
