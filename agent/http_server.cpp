@@ -79,6 +79,7 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
   net::steady_timer retry_timer;
   std::function<status()> provider;
   unsigned short bound_port = 0;
+  bool started = false;  ///< one accept chain, however often start() is called
   bool closed = false;
 
   class session;
@@ -237,7 +238,9 @@ http_server::http_server(boost::asio::io_context& io, const host_port& listen,
 http_server::~http_server() { close(); }
 
 void http_server::start() {
-  if (!p_->closed) p_->accept();
+  if (p_->started || p_->closed) return;
+  p_->started = true;
+  p_->accept();
 }
 
 void http_server::close() {
