@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -43,6 +44,7 @@ struct args {
   double loss_s = 60;
   std::size_t speed_n = 0;
   double speed_s = 60;
+  double speed_settle_s = 0;
   std::uint64_t seed = 1;
 };
 
@@ -50,7 +52,7 @@ struct args {
   std::fprintf(code ? stderr : stdout,
                "usage: swim-sim-bench [--full] [--n 10,100,...] [--profiles lan,250ms]\n"
                "                      [--trials K] [--idle-seconds S] [--loss-seconds S]\n"
-               "                      [--speed N [--speed-seconds S]]\n"
+               "                      [--speed N [--speed-seconds S] [--speed-settle S]]\n"
                "SIM_SEED overrides the seed (default 1).\n");
   std::exit(code);
 }
@@ -89,6 +91,8 @@ args parse(int argc, char** argv) {
       a.loss_s = std::stod(val());
     } else if (k == "--speed") {
       a.speed_n = std::stoul(val());
+    } else if (k == "--speed-settle") {
+      a.speed_settle_s = std::stod(val());
     } else if (k == "--speed-seconds") {
       a.speed_s = std::stod(val());
     } else if (k == "-h" || k == "--help") {
@@ -151,7 +155,7 @@ struct row {
   std::string profile;
   std::size_t n = 0;
   sample bootstrap, join1, crash_first, crash_all, leave_all;
-  double pkts_per_s = 0, bytes_per_s = 0;
+  double pkts_per_s = 0, bytes_per_s = 0, udp_bytes_per_s = 0, stream_bytes_per_s = 0;
   std::string loss10, loss20;
   double wall_s = 0, peak_mib = 0, live_mib = 0;
 };
@@ -218,13 +222,16 @@ row run_row(const args& a, const std::string& profile, std::size_t n) {
     r.pkts_per_s = static_cast<double>(tot.packets_sent + tot.streams_sent) / members / a.idle_s;
     r.bytes_per_s = static_cast<double>(tot.bytes_sent + 28 * tot.packets_sent + tot.stream_bytes_sent) /
                     members / a.idle_s;
+    r.udp_bytes_per_s = static_cast<double>(tot.bytes_sent + 28 * tot.packets_sent) / members / a.idle_s;
+    r.stream_bytes_per_s = static_cast<double>(tot.stream_bytes_sent) / members / a.idle_s;
   }
 
-  std::size_t next_victim = 1;
+  // Each trial keeps the cluster at N: a new member joins, an original member
+  // crashes, the new member leaves, and the crashed one restarts and rejoins.
   for (int trial = 0; trial < a.trials; ++trial) {
     // One new member joins an idle cluster; time until every member sees it.
+    const std::size_t j = c.start(1);
     {
-      const std::size_t j = c.start(1);
       c.join(j, 0);
       const time_point t0 = c.now();
       if (c.run_until([&] { return c.all_see(j, member_state::alive); }, 120s, poll))
@@ -234,8 +241,8 @@ row run_row(const args& a, const std::string& profile, std::size_t n) {
     }
     c.run_for(3 * t.probe_interval);
     // A silent crash: time to the first and to the last member's verdict.
+    const std::size_t v = 1 + static_cast<std::size_t>(trial) % (n - 1);
     {
-      const std::size_t v = next_victim++;
       const time_point t0 = c.now();
       c.crash(v);
       if (c.run_until([&] { return c.all_see_gone(v); }, 300s, poll)) {
@@ -248,14 +255,17 @@ row run_row(const args& a, const std::string& profile, std::size_t n) {
     c.run_for(3 * t.probe_interval);
     // A graceful leave: time until every member sees it left.
     {
-      const std::size_t v = next_victim++;
       const time_point t0 = c.now();
-      c.leave(v);
-      if (c.run_until([&] { return c.all_see_gone(v); }, 120s, poll))
+      c.leave(j);
+      if (c.run_until([&] { return c.all_see_gone(j); }, 120s, poll))
         r.leave_all.v.push_back(secs(c.now() - t0));
       else
         ++r.leave_all.timeouts;
     }
+    // Back to N: the crashed member restarts and rejoins (it refutes its death).
+    c.restart(v);
+    c.join(v, 0);
+    c.run_until([&] { return all_count(c, n); }, 120s, poll);
     c.run_for(3 * t.probe_interval);
   }
 
@@ -309,12 +319,13 @@ void print_comparison(const std::vector<row>& rows) {
         return (x >= 0.9 * lo && x <= 1.1 * hi) ? "ok" : (x < 0.9 * lo ? "faster" : "SLOWER");
       };
       std::printf("  N=%-4zu crash:all %.2f s vs %.2f-%.2f (%s); leave %.2f s vs %.2f-%.2f (%s); "
-                  "bootstrap %.2f s vs %.2f-%.2f (%s); idle %.0f B/s vs %.0f\n",
+                  "bootstrap %.2f s vs %.2f-%.2f (%s); idle %.0f B/s (UDP %.0f + streams %.0f) vs %.0f\n",
                   r.n, r.crash_all.mean(), an.crash_lo, an.crash_hi,
                   verdict(r.crash_all.mean(), an.crash_lo, an.crash_hi), r.leave_all.mean(), an.leave_lo,
                   an.leave_hi, verdict(r.leave_all.mean(), an.leave_lo, an.leave_hi), r.bootstrap.mean(),
                   an.bootstrap_lo, an.bootstrap_hi,
-                  verdict(r.bootstrap.mean(), an.bootstrap_lo, an.bootstrap_hi), r.bytes_per_s, an.bytes_per_s);
+                  verdict(r.bootstrap.mean(), an.bootstrap_lo, an.bootstrap_hi), r.bytes_per_s,
+                  r.udp_bytes_per_s, r.stream_bytes_per_s, an.bytes_per_s);
     }
   }
   // The 250 ms profile should be about 4x faster than lan at the same N.
@@ -339,16 +350,21 @@ int speed(const args& a) {
   c.start(a.speed_n);
   c.join_all(0);
   const bool ok = c.run_until([&] { return all_count(c, a.speed_n); }, 300s, 10ms);
+  const double boot_virtual = secs(c.elapsed());
+  // Optionally let the bootstrap's broadcasts drain before timing the steady state.
+  c.run_for(from_secs(a.speed_settle_s));
   const auto w1 = std::chrono::steady_clock::now();
+  const std::clock_t cpu1 = std::clock();
   const std::uint64_t ev0 = c.loop().events_run();
   c.run_for(from_secs(a.speed_s));
   const auto w2 = std::chrono::steady_clock::now();
+  const double run_cpu = static_cast<double>(std::clock() - cpu1) / CLOCKS_PER_SEC;
   const double boot_wall = std::chrono::duration<double>(w1 - w0).count();
   const double run_wall = std::chrono::duration<double>(w2 - w1).count();
-  std::printf("speed: N=%zu lan, seed %llu: bootstrap %s in %.2f s virtual, %.1f s wall; then %.0f virtual s in "
-              "%.1f s wall (%.0f events/s); live RSS %.1f MiB (%.1f KiB/member), peak %.1f MiB\n",
+  std::printf("speed: N=%zu lan, seed %llu: bootstrap %s in %.2f s virtual, %.1f s wall; after %.0f s settling, "
+              "%.0f virtual s in %.1f s wall, %.1f s CPU (%.0f events/s); live RSS %.1f MiB (%.1f KiB/member), peak %.1f MiB\n",
               a.speed_n, static_cast<unsigned long long>(a.seed), ok ? "converged" : "DID NOT converge",
-              secs(c.elapsed()) - a.speed_s, boot_wall, a.speed_s, run_wall,
+              boot_virtual, boot_wall, a.speed_settle_s, a.speed_s, run_wall, run_cpu,
               static_cast<double>(c.loop().events_run() - ev0) / run_wall, current_rss_mib(),
               current_rss_mib() * 1024.0 / static_cast<double>(a.speed_n), peak_rss_mib());
   return ok ? 0 : 1;
