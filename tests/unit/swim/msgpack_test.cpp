@@ -299,7 +299,7 @@ TEST_CASE("msgpack: str8 accepted for strings, bin only for byte slices") {
   {
     const bytes r_in = hex("c0");
     reader r(r_in);
-    s = "x";
+    s.assign(1, 'x');
     CHECK(r.read_string(s) == status::ok);
     CHECK(s.empty());
   }
