@@ -52,6 +52,10 @@
 //   protocol max >= 5, whether or not the caller passed the member (Go only
 //   finds it for gossip, buddy pings and for members named by their IP). Go
 //   verifies it when present.
+// - An ack to a pinger we hold as suspect or dead carries that accusation (the
+//   buddy system applied to acks too), so a member that resumes from a pause
+//   refutes on its first probe instead of at its next push-pull. Go members
+//   that receive it refute the same way.
 // - Serf compatibility: after a successful join we gossip a Serf join intent,
 //   and leave() gossips a Serf leave intent before dead{self}, so Serf agents
 //   show this node "left" rather than "failed".
@@ -728,7 +732,21 @@ struct node::impl {
     if (!p.source_addr.empty() && p.source_port > 0) {
       if (auto a = address::from_ip_bytes(p.source_addr, p.source_port)) to = *a;
     }
-    send_msg(to, lookup(p.source_node), wire::encode(ack_resp{p.seq_no, {}}));
+    entry* src = p.source_node.empty() ? nullptr : lookup(p.source_node);
+    bytes ack = wire::encode(ack_resp{p.seq_no, {}});
+    if (src != nullptr && src->m.name != cfg.name &&
+        (src->m.state == member_state::suspect || src->m.state == member_state::dead)) {
+      // The pinger is alive after all, yet we hold it suspect or dead: tell it in the ack so
+      // it refutes now instead of after the next push-pull (a member resuming from a pause
+      // otherwise stays dead for up to a push-pull interval).
+      bytes accusation = src->m.state == member_state::suspect
+                             ? wire::encode(suspect{src->m.incarnation, src->m.name, cfg.name})
+                             : wire::encode(dead{src->m.incarnation, src->m.name, cfg.name});
+      st.accusations_in_acks++;
+      raw_send_packet(to, src, wire::make_compound({std::move(ack), std::move(accusation)}));
+      return;
+    }
+    send_msg(to, src, std::move(ack));
   }
 
   void handle(const address& from, const indirect_ping_req& ind, time_point now) {

@@ -40,6 +40,7 @@ struct node_stats {
   std::uint64_t broadcasts_queued = 0;
   std::uint64_t conflicts = 0;
   std::uint64_t ignored_pings = 0;       ///< pings for another node name
+  std::uint64_t accusations_in_acks = 0; ///< acks that told a suspect/dead pinger so
   /// Dropped input by reason, indexed by wire::error.
   std::array<std::uint64_t, static_cast<std::size_t>(wire::error::count_)> drops{};
 };

@@ -394,3 +394,46 @@ TEST_CASE("node: leave gossips dead-from-self and completes once transmitted") {
   f.deliver(alive_for("a", 1, 50));
   CHECK(f.n.self().state == member_state::left);
 }
+
+TEST_CASE("node: an ack to a pinger we hold dead or suspect carries the accusation") {
+  fixture f;
+  f.add_members(2);
+  f.deliver(dead{1, "m2", "x"});
+  f.deliver(suspect{1, "m3", "x"});
+  f.out.clear();
+  f.deliver(ping{31, "a", bytes{127, 0, 0, 2}, 7946, "m2"}, 2);
+  auto deads = f.out.all<dead>();
+  REQUIRE(deads.size() == 1);
+  CHECK(deads[0].first == addr_of(2));
+  CHECK(deads[0].second.node == "m2");
+  CHECK(deads[0].second.incarnation == 1);
+  CHECK(f.out.all<ack_resp>().size() == 1);
+  f.out.clear();
+  f.deliver(ping{32, "a", bytes{127, 0, 0, 3}, 7946, "m3"}, 3);
+  auto sus = f.out.all<suspect>();
+  REQUIRE(sus.size() == 1);
+  CHECK(sus[0].second.node == "m3");
+  CHECK(f.n.stats().accusations_in_acks == 2);
+}
+
+TEST_CASE("node: a resumed member refutes the death an ack tells it of") {
+  // Two nodes wired by hand: "a" holds "b" dead; b pings a and gets the accusation.
+  recording_transport out_b;
+  recording_delegate ev_b;
+  time_point now{};
+  node b{make_config("b", 2), out_b, ev_b, 7, now};
+  fixture fa;
+  fa.add_members(0);
+  fa.deliver(alive_for("b", 2, 1));
+  fa.deliver(dead{1, "b", "a"});
+  fa.out.clear();
+  fa.n.on_packet(addr_of(2), wire::encode(ping{5, "a", bytes{127, 0, 0, 2}, 7946, "b"}), fa.now);
+  REQUIRE(fa.out.packets.size() == 1);
+  // Re-encode what a sent and hand it to b.
+  std::vector<bytes> parts;
+  for (const auto& m : fa.out.packets[0].messages)
+    std::visit([&](const auto& v) { parts.push_back(wire::encode(v)); }, m);
+  b.on_packet(addr_of(1), wire::make_compound(parts), now);
+  CHECK(b.self().incarnation == 2);
+  CHECK(b.stats().refutations == 1);
+}
