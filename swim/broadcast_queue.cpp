@@ -16,6 +16,7 @@ std::uint64_t broadcast_queue::push(std::string key, bytes message) {
     }
   }
   std::uint64_t id = next_id_++;
+  count_size(message.size(), 1);
   auto [it, inserted] = items_.insert(item{id, 0, key, std::move(message)});
   (void)inserted;  // ids are unique, so the insert always succeeds
   by_id_.emplace(id, it);
@@ -29,14 +30,15 @@ std::vector<bytes> broadcast_queue::take(std::size_t overhead, std::size_t limit
   if (items_.empty() || limit <= overhead) return out;
   std::vector<set_t::iterator> taken;
   std::size_t used = 0;
+  // No message left to look at is smaller than this, so once the room left is below it
+  // the walk can stop instead of visiting the whole queue.
+  const std::size_t smallest = overhead + sizes_.begin()->first;
   // Iteration order is exactly memberlist's preference; the greedy pass takes, in each
   // tier, the largest messages that still fit.
   for (auto it = items_.begin(); it != items_.end() && taken.size() < max_count; ++it) {
+    if (limit - used < smallest) break;
     std::size_t cost = overhead + it->message.size();
-    if (used + cost > limit) {
-      if (limit - used < overhead + 8) break;  // nothing useful fits any more
-      continue;
-    }
+    if (used + cost > limit) continue;
     used += cost;
     taken.push_back(it);
   }
@@ -46,6 +48,7 @@ std::vector<bytes> broadcast_queue::take(std::size_t overhead, std::size_t limit
     out.push_back(node.value().message);
     node.value().transmits++;
     if (node.value().transmits >= transmit_limit) {
+      count_size(node.value().message.size(), -1);
       by_id_.erase(node.value().id);
       if (!node.value().key.empty()) {
         auto k = by_key_.find(node.value().key);
@@ -59,7 +62,16 @@ std::vector<bytes> broadcast_queue::take(std::size_t overhead, std::size_t limit
   return out;
 }
 
+void broadcast_queue::count_size(std::size_t size, int delta) {
+  if (delta > 0) {
+    sizes_[size]++;
+  } else if (auto it = sizes_.find(size); it != sizes_.end() && --it->second == 0) {
+    sizes_.erase(it);
+  }
+}
+
 void broadcast_queue::erase(set_t::iterator it) {
+  count_size(it->message.size(), -1);
   by_id_.erase(it->id);
   if (!it->key.empty()) {
     auto k = by_key_.find(it->key);
@@ -70,6 +82,7 @@ void broadcast_queue::erase(set_t::iterator it) {
 
 void broadcast_queue::clear() {
   items_.clear();
+  sizes_.clear();
   by_id_.clear();
   by_key_.clear();
 }

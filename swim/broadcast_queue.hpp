@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -57,7 +58,10 @@ class broadcast_queue {
 
   void erase(set_t::iterator it);
 
+  void count_size(std::size_t size, int delta);
+
   set_t items_;
+  std::map<std::size_t, std::size_t> sizes_;  // message size -> how many: the smallest bounds take()
   std::unordered_map<std::uint64_t, set_t::iterator> by_id_;
   std::unordered_map<std::string, std::uint64_t> by_key_;
   std::uint64_t next_id_ = 1;

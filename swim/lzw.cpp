@@ -1,5 +1,6 @@
 #include "swim/lzw.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <memory>
@@ -58,32 +59,42 @@ class bit_writer {
 };
 
 /// Maps (prefix code, next byte) to a dictionary code. Open addressing; at
-/// most 4095 - 258 entries live in 8192 slots, so probes stay short.
+/// most 4095 - 258 entries live in 8192 slots, so probes stay short. A slot
+/// counts only if it carries the current generation, so clearing is O(1): one
+/// table per thread serves every call without being zeroed each time (gossip
+/// compresses many small packets).
 class dictionary {
  public:
   static constexpr std::uint32_t size = 8192;
 
-  void clear() { slots_.fill(0); }
+  void clear() {
+    if (++generation_ == 0) {  // wrapped: really empty it once every 2^32 clears
+      gens_.fill(0);
+      generation_ = 1;
+    }
+  }
 
   /// The code for `key`, or no_code.
   std::uint32_t find(std::uint32_t key) const {
     for (std::uint32_t h = hash(key);; h = (h + 1) & (size - 1)) {
+      if (gens_[h] != generation_) return no_code;
       const std::uint32_t s = slots_[h];
-      if (s == 0) return no_code;
-      if ((s >> 12) == key + 1) return s & max_code;
+      if ((s >> 12) == key) return s & max_code;
     }
   }
 
   void insert(std::uint32_t key, std::uint32_t code) {
     std::uint32_t h = hash(key);
-    while (slots_[h] != 0) h = (h + 1) & (size - 1);
-    // key + 1 so an all-zero slot always means empty (key 0 is prefix 0, byte 0).
-    slots_[h] = ((key + 1) << 12) | code;
+    while (gens_[h] == generation_) h = (h + 1) & (size - 1);
+    gens_[h] = generation_;
+    slots_[h] = (key << 12) | code;
   }
 
  private:
   static std::uint32_t hash(std::uint32_t key) { return ((key >> 12) ^ key) & (size - 1); }
   std::array<std::uint32_t, size> slots_{};
+  std::array<std::uint32_t, size> gens_{};
+  std::uint32_t generation_ = 1;
 };
 
 }  // namespace
@@ -92,7 +103,8 @@ bytes compress(byte_view input) {
   bytes out;
   out.reserve(input.size() / 2 + 8);
   bit_writer bits(out);
-  auto dict = std::make_unique<dictionary>();
+  thread_local auto dict = std::make_unique<dictionary>();
+  dict->clear();
 
   unsigned width = min_width;
   std::uint32_t hi = eof_code;
@@ -152,11 +164,24 @@ std::optional<bytes> decompress(byte_view input, std::size_t max_output) {
     std::array<std::uint8_t, max_code + 1> first{};
     std::array<std::uint16_t, max_code + 1> length{};
   };
-  auto t = std::make_unique<table>();
+  // One table per thread, reused: codes above `hi` are never read (a larger code is
+  // rejected, code == hi is the KwKwK case), so only the lengths this call defined
+  // need resetting, which the guard does on every return path.
+  thread_local auto tables = std::make_unique<table>();
+  table* const t = tables.get();
+  std::uint32_t high_water = eof_code;
+  struct reset_lengths {
+    table& tab;
+    std::uint32_t& top;
+    ~reset_lengths() {
+      std::fill(tab.length.begin() + clear_code, tab.length.begin() + top + 1, std::uint16_t{0});
+    }
+  } guard{*t, high_water};
   const auto first_of = [&t](std::uint32_t code) {
     return code < clear_code ? static_cast<std::uint8_t>(code) : t->first[code];
   };
   const auto define = [&](std::uint32_t code, std::uint32_t prev, std::uint8_t last_byte) {
+    if (code > high_water) high_water = code;
     t->prefix[code] = static_cast<std::uint16_t>(prev);
     t->suffix[code] = last_byte;
     t->first[code] = first_of(prev);
