@@ -56,6 +56,10 @@
 //   buddy system applied to acks too), so a member that resumes from a pause
 //   refutes on its first probe instead of at its next push-pull. Go members
 //   that receive it refute the same way.
+// - After a successful join the first periodic push-pull comes within one to two
+//   probe intervals rather than after a random part of push_pull_interval, so a
+//   member that gossip happened to miss during a mass join is repaired in
+//   seconds (infection-style gossip leaves ~n^-(2λ-2) pairs uninformed).
 // - Serf compatibility: after a successful join we gossip a Serf join intent,
 //   and leave() gossips a Serf leave intent before dead{self}, so Serf agents
 //   show this node "left" rather than "failed".
@@ -882,6 +886,11 @@ void node::on_stream_reply(stream_id id, const std::optional<wire::stream_messag
       if (s.merge_remote(*pp, now) && ps.k == impl::stream_kind::push_pull_join) {
         s.st.joins++;
         if (!s.join_intent_sent) s.send_join_intent();
+        // Gossip leaves a few pairs uninformed when many join at once (each update is sent
+        // retransmit_mult * log10(n) times); an early anti-entropy exchange repairs that within
+        // seconds instead of at the first periodic push-pull, up to 30 s later.
+        time_point early = now + s.cfg.t.probe_interval + s.random_stagger(s.cfg.t.probe_interval);
+        s.next_push_pull_at = std::min(s.next_push_pull_at, early);
       }
       return;
     }
