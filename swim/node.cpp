@@ -60,6 +60,19 @@
 //   probe intervals rather than after a random part of push_pull_interval, so a
 //   member that gossip happened to miss during a mass join is repaired in
 //   seconds (infection-style gossip leaves ~n^-(2λ-2) pairs uninformed).
+// - A suspect or dead about us at an incarnation we already out-bid means the
+//   accuser missed our refutation; memberlist ignores it, we answer the accuser
+//   directly with our current alive (at most once per accuser per probe
+//   interval). With the buddy pings and the accusations in acks, any direct
+//   contact in either direction now repairs a stale suspicion before its timer
+//   declares a live member dead. A refutation also goes straight to the accuser
+//   (besides being gossiped): the accuser's timer is the one sure to be running.
+// - A suspicion learned from another member is verified once, one probe interval
+//   later, by probing the suspect ahead of the round-robin order (the ping
+//   carries the suspicion). A live suspect answers with its alive even when
+//   gossip never brought us its refutation; a dead one gets our independent
+//   confirmation, so its timer shrinks toward the minimum as Lifeguard intends.
+//   At most one such probe per interval, in place of a round-robin one.
 // - Serf compatibility: after a successful join we gossip a Serf join intent,
 //   and leave() gossips a Serf leave intent before dead{self}, so Serf agents
 //   show this node "left" rather than "failed".
@@ -68,6 +81,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <deque>
 #include <queue>
 #include <random>
 #include <stdexcept>
@@ -208,6 +222,16 @@ struct node::impl {
 
   bool leaving = false;
   std::uint64_t leave_broadcast = 0;
+  std::unordered_map<std::string, time_point> stale_answers;  // accuser -> last direct answer
+
+  /// A suspicion taken from someone else, to verify with our own probe.
+  struct pending_verify {
+    std::string name;
+    time_point since;  // the suspicion's state_change, to skip it once it changed
+    time_point due;
+  };
+  std::deque<pending_verify> verify;  // in due order: one interval after each suspicion
+  static constexpr std::size_t max_pending_verifications = 1024;
   bool join_intent_sent = false;
 
   // ---- small helpers ----
@@ -304,6 +328,19 @@ struct node::impl {
   }
 
   void start_probe(time_point now) {
+    // A suspicion learned from others is verified first, once, by probing the suspect
+    // ourselves (the ping carries the suspicion): a live suspect answers with its alive even
+    // if gossip never brought us its refutation, and a dead one earns our confirmation.
+    while (!verify.empty() && verify.front().due <= now) {
+      pending_verify v = std::move(verify.front());
+      verify.pop_front();
+      entry* e = lookup(v.name);
+      if (e != nullptr && e->m.state == member_state::suspect && e->m.state_change == v.since) {
+        st.suspicions_verified++;
+        probe_node(*e, now);
+        return;
+      }
+    }
     std::size_t checks = 0;
     while (true) {
       if (checks >= nodes.size()) return;  // nobody to probe
@@ -646,10 +683,30 @@ struct node::impl {
       emit(e->m, member_event::update);
   }
 
+  /// Someone accuses us at an incarnation we already out-bid: it missed our refutation.
+  /// Tell it directly (at most once per accuser per probe interval), since gossip has
+  /// evidently not reached it and its suspicion timer would otherwise declare us dead.
+  void answer_stale_accusation(const std::string& accuser, time_point now) {
+    entry* to = lookup(accuser);
+    if (to == nullptr || to->m.name == cfg.name || is_dead_or_left(to->m.state)) return;
+    auto [it, fresh] = stale_answers.try_emplace(accuser, now);
+    if (!fresh && now - it->second < cfg.t.probe_interval) return;
+    it->second = now;
+    if (stale_answers.size() > 4096) stale_answers.clear();  // bounded; only a rate limit
+    entry* me = self_entry();
+    alive a{me->m.incarnation, me->m.name, self_addr_bytes(), cfg.advertise.port, me->m.meta,
+            vsn_bytes(me->m.vsn)};
+    st.stale_accusations_answered++;
+    raw_send_packet(to->m.addr, to, wire::encode(a));
+  }
+
   void suspect_node(const suspect& s, time_point now) {
     entry* e = lookup(s.node);
     if (e == nullptr) return;
-    if (s.incarnation < e->m.incarnation) return;
+    if (s.incarnation < e->m.incarnation) {
+      if (e->m.name == cfg.name && !leaving) answer_stale_accusation(s.from, now);
+      return;
+    }
     if (e->susp) {
       // Independent confirmations shorten the timer; only new ones are re-gossiped.
       if (e->susp->confirm(s.from, now)) {
@@ -660,7 +717,7 @@ struct node::impl {
     }
     if (e->m.state != member_state::alive) return;
     if (e->m.name == cfg.name) {
-      refute(*e, s.incarnation);
+      refute(*e, s.incarnation, s.from);
       return;
     }
     broadcast(s.node, wire::encode(s));
@@ -676,6 +733,10 @@ struct node::impl {
     duration max = min * cfg.t.suspicion_max_timeout_mult;
     e->susp = std::make_unique<suspicion>(s.from, k, min, max, now);
     add_timer(e->susp->deadline(), timer_kind::suspicion, 0, s.node);
+    // min >= 3 probe intervals in every profile, so a verification one interval in still
+    // has time to be answered before the earliest possible expiry.
+    if (s.from != cfg.name && verify.size() < max_pending_verifications)
+      verify.push_back({s.node, now, now + cfg.t.probe_interval});
     emit(e->m, member_event::suspect);
   }
 
@@ -690,12 +751,15 @@ struct node::impl {
   void dead_node(const dead& d, time_point now) {
     entry* e = lookup(d.node);
     if (e == nullptr) return;
-    if (d.incarnation < e->m.incarnation) return;
+    if (d.incarnation < e->m.incarnation) {
+      if (e->m.name == cfg.name && !leaving) answer_stale_accusation(d.from, now);
+      return;
+    }
     e->susp.reset();
     if (is_dead_or_left(e->m.state)) return;
     if (e->m.name == cfg.name) {
       if (!leaving) {
-        refute(*e, d.incarnation);
+        refute(*e, d.incarnation, d.from);
         return;
       }
       leave_broadcast = queue.push(d.node, wire::encode(d));
@@ -710,7 +774,7 @@ struct node::impl {
       emit(e->m, e->m.state == member_state::left ? member_event::left : member_event::dead);
   }
 
-  void refute(entry& self, std::uint32_t accused) {
+  void refute(entry& self, std::uint32_t accused, const std::string& accuser = {}) {
     std::uint32_t inc = next_incarnation();
     if (accused >= inc) {
       incarnation = accused + 1;
@@ -721,7 +785,15 @@ struct node::impl {
     st.refutations++;
     alive a{inc, self.m.name, self_addr_bytes(), cfg.advertise.port, self.m.meta,
             vsn_bytes(self.m.vsn)};
-    broadcast(self.m.name, wire::encode(a));
+    bytes msg = wire::encode(a);
+    // The accuser is the one member sure to be running a suspicion timer on us; gossip
+    // may miss it (more so under loss), so it also gets the refutation directly.
+    if (entry* to = accuser.empty() ? nullptr : lookup(accuser);
+        to != nullptr && to != &self && !is_dead_or_left(to->m.state)) {
+      st.refutations_sent_direct++;
+      raw_send_packet(to->m.addr, to, msg);
+    }
+    broadcast(self.m.name, std::move(msg));
   }
 
   // ---- inbound ----

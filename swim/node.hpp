@@ -41,6 +41,9 @@ struct node_stats {
   std::uint64_t conflicts = 0;
   std::uint64_t ignored_pings = 0;       ///< pings for another node name
   std::uint64_t accusations_in_acks = 0; ///< acks that told a suspect/dead pinger so
+  std::uint64_t stale_accusations_answered = 0;  ///< direct alives sent to stale accusers
+  std::uint64_t refutations_sent_direct = 0;     ///< refutations also sent to the accuser
+  std::uint64_t suspicions_verified = 0;         ///< suspicions from others re-checked by a probe
   /// Dropped input by reason, indexed by wire::error.
   std::array<std::uint64_t, static_cast<std::size_t>(wire::error::count_)> drops{};
 };

@@ -437,3 +437,67 @@ TEST_CASE("node: a resumed member refutes the death an ack tells it of") {
   CHECK(b.self().incarnation == 2);
   CHECK(b.stats().refutations == 1);
 }
+
+TEST_CASE("node: a refutation also goes straight to the accuser") {
+  fixture f;
+  f.add_members(3);  // m2..m4 at 127.0.0.2..4
+  f.out.clear();
+  f.deliver(suspect{1, "a", "m3"});
+  CHECK(f.n.self().incarnation == 2);
+  auto alives = f.out.all<alive>();
+  REQUIRE(alives.size() == 1);
+  CHECK(alives[0].first == addr_of(3));
+  CHECK(alives[0].second.incarnation == 2);
+  CHECK(f.n.stats().refutations_sent_direct == 1);
+}
+
+TEST_CASE("node: a stale accusation is answered with our current alive, rate-limited") {
+  fixture f;
+  f.add_members(3);
+  f.deliver(suspect{1, "a", "m2"});  // refuted: incarnation 2
+  f.out.clear();
+  f.deliver(suspect{1, "a", "m4"});  // m4 missed the refutation
+  auto alives = f.out.all<alive>();
+  REQUIRE(alives.size() == 1);
+  CHECK(alives[0].first == addr_of(4));
+  CHECK(alives[0].second.incarnation == 2);
+  CHECK(f.n.self().incarnation == 2);  // no new refutation: the accusation is old
+  f.out.clear();
+  f.deliver(dead{1, "a", "m4"});  // again within one probe interval: not repeated
+  CHECK(f.out.all<alive>().empty());
+  CHECK(f.n.stats().stale_accusations_answered == 1);
+}
+
+TEST_CASE("node: a suspicion taken from gossip is verified by our own probe of the suspect") {
+  fixture f;
+  f.add_members(30);  // m2..m31: round-robin is unlikely to reach m5 within two probes
+  f.out.clear();
+  time_point t0 = f.now;
+  f.deliver(suspect{1, "m5", "m2"});
+  REQUIRE(f.n.find("m5")->state == member_state::suspect);
+  // Within about two probe intervals we ping m5 ourselves, carrying the suspicion. The
+  // other members answer their pings (m5 too), so our health stays good.
+  bool probed = false;
+  while (!probed && f.now < t0 + 2100ms) {
+    f.now = f.n.next_deadline();
+    f.n.tick(f.now);
+    auto pings = f.out.all<ping>();
+    for (const auto& [to, pi] : pings)
+      if (pi.node != "m5") f.n.on_packet(to, wire::encode(ack_resp{pi.seq_no, {}}), f.now);
+    for (const auto& p : f.out.packets) {
+      bool ping5 = false, sus5 = false;
+      for (const auto& m : p.messages) {
+        if (const auto* pi = std::get_if<ping>(&m); pi && pi->node == "m5") ping5 = true;
+        if (const auto* su = std::get_if<suspect>(&m); su && su->node == "m5" && su->from == "a")
+          sus5 = true;
+      }
+      if (ping5 && sus5 && p.to == addr_of(5)) probed = true;
+    }
+    f.out.clear();
+  }
+  CHECK(probed);
+  CHECK(f.n.stats().suspicions_verified == 1);
+  // m5 answers with its refutation straight to us: the suspicion clears.
+  f.deliver(alive_for("m5", 5, 2), 5);
+  CHECK(f.n.find("m5")->state == member_state::alive);
+}
