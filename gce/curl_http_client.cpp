@@ -1,0 +1,139 @@
+// libcurl easy interface, one handle per client. Every curl call's result is
+// checked and turned into http_result::error; nothing here throws (allocation
+// failure aside, which ends the process anyway).
+
+#include "gce/curl_http_client.hpp"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <cctype>
+#include <mutex>
+
+namespace gce {
+namespace {
+
+std::once_flag curl_init_once;
+
+struct transfer {
+  std::string body;
+  http_headers headers;
+  std::size_t max_body = 0;
+  bool too_big = false;
+  const std::atomic<bool>* cancelled = nullptr;
+};
+
+std::size_t on_body(char* data, std::size_t size, std::size_t n, void* user) {
+  auto* t = static_cast<transfer*>(user);
+  const std::size_t len = size * n;
+  if (t->body.size() + len > t->max_body) {
+    t->too_big = true;
+    return 0;  // makes curl fail with CURLE_WRITE_ERROR
+  }
+  t->body.append(data, len);
+  return len;
+}
+
+std::size_t on_header(char* data, std::size_t size, std::size_t n, void* user) {
+  auto* t = static_cast<transfer*>(user);
+  const std::size_t len = size * n;
+  std::string_view line(data, len);
+  // A new status line (after a redirect or 100-continue) starts a new header set.
+  if (line.starts_with("HTTP/")) {
+    t->headers.clear();
+    return len;
+  }
+  const auto colon = line.find(':');
+  if (colon == std::string_view::npos) return len;
+  std::string name(line.substr(0, colon));
+  std::transform(name.begin(), name.end(), name.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::string_view value = line.substr(colon + 1);
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+  while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' '))
+    value.remove_suffix(1);
+  t->headers.emplace_back(std::move(name), std::string(value));
+  return len;
+}
+
+int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  auto* t = static_cast<transfer*>(user);
+  return t->cancelled->load() ? 1 : 0;  // non-zero aborts the transfer
+}
+
+}  // namespace
+
+curl_http_client::curl_http_client(curl_options options) : options_(std::move(options)) {
+  std::call_once(curl_init_once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+  handle_ = curl_easy_init();
+}
+
+curl_http_client::~curl_http_client() {
+  if (handle_ != nullptr) curl_easy_cleanup(static_cast<CURL*>(handle_));
+}
+
+http_result curl_http_client::get(const std::string& url, const http_headers& headers,
+                                  std::chrono::milliseconds timeout) {
+  http_result out;
+  auto* curl = static_cast<CURL*>(handle_);
+  if (curl == nullptr) {
+    out.error = "curl_easy_init failed";
+    return out;
+  }
+  if (cancelled_.load()) {
+    out.error = "cancelled";
+    return out;
+  }
+  curl_easy_reset(curl);
+  transfer t;
+  t.max_body = options_.max_body_bytes;
+  t.cancelled = &cancelled_;
+
+  curl_slist* list = nullptr;
+  for (const auto& [name, value] : headers) {
+    const std::string line = name + ": " + value;
+    curl_slist* next = curl_slist_append(list, line.c_str());
+    if (next != nullptr) list = next;
+  }
+  // Discovery only ever GETs; refuse other schemes so a bad endpoint cannot
+  // turn into a file:// read.
+  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);  // worker threads: no SIGALRM
+  curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(std::max<std::int64_t>(1, timeout.count())));
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
+                   static_cast<long>(std::min(options_.connect_timeout, timeout).count()));
+  // The metadata server is plain HTTP on a link-local address: never send it
+  // through a proxy picked up from the environment.
+  curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &t);
+  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
+  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &t);
+  curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
+  curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &t);
+  if (!options_.local_address.empty())
+    curl_easy_setopt(curl, CURLOPT_INTERFACE, ("host!" + options_.local_address).c_str());
+
+  const CURLcode rc = curl_easy_perform(curl);
+  curl_slist_free_all(list);
+  if (rc != CURLE_OK) {
+    out.timed_out = rc == CURLE_OPERATION_TIMEDOUT;
+    out.error = t.too_big ? "response body too large"
+                : cancelled_.load() ? "cancelled"
+                                    : curl_easy_strerror(rc);
+    return out;
+  }
+  long status = 0;
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+  out.status = static_cast<int>(status);
+  out.body = std::move(t.body);
+  out.headers = std::move(t.headers);
+  return out;
+}
+
+}  // namespace gce

@@ -1,0 +1,51 @@
+#pragma once
+// http_client over one libcurl easy handle (reused, so connections are kept
+// alive between calls). Not thread-safe except for cancel(): give each worker
+// thread its own client.
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "gce/http_client.hpp"
+
+namespace gce {
+
+/// Transport options of curl_http_client.
+struct curl_options {
+  /// Source IP to bind (CURLOPT_INTERFACE), e.g. the agent's bind address, so a
+  /// metadata server that identifies VMs by source address sees the right one.
+  /// Empty = let the kernel choose.
+  std::string local_address;
+  /// Connection set-up limit, within the per-request timeout.
+  std::chrono::milliseconds connect_timeout{std::chrono::seconds(3)};
+  /// Largest response body kept; longer bodies fail the request (a guard
+  /// against a runaway server, far above any real instance list page).
+  std::size_t max_body_bytes = 64u << 20;
+};
+
+/// libcurl-backed blocking client.
+class curl_http_client final : public http_client {
+ public:
+  /// A client with its own easy handle. Calls curl_global_init once per process.
+  explicit curl_http_client(curl_options options = {});
+  ~curl_http_client() override;
+  curl_http_client(const curl_http_client&) = delete;
+  curl_http_client& operator=(const curl_http_client&) = delete;
+
+  /// See http_client::get. Never throws.
+  http_result get(const std::string& url, const http_headers& headers,
+                  std::chrono::milliseconds timeout) override;
+
+  /// Abort the request in flight (and every later one) as soon as possible;
+  /// callable from any thread. Used to stop a hanging metadata watch at shutdown.
+  void cancel() { cancelled_.store(true); }
+
+ private:
+  curl_options options_;
+  void* handle_ = nullptr;  // CURL*, kept opaque so users need no curl headers
+  std::atomic<bool> cancelled_{false};
+};
+
+}  // namespace gce

@@ -1,0 +1,43 @@
+#pragma once
+// The one seam between gce's logic and the network: a blocking HTTP GET. The
+// metadata and compute clients are written against this interface, so unit
+// tests hand them a scripted fake and production hands them curl_http_client.
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace gce {
+
+/// Request or response headers as (name, value) pairs, in order.
+using http_headers = std::vector<std::pair<std::string, std::string>>;
+
+/// What one GET produced. status == 0 means no HTTP answer arrived (see error).
+struct http_result {
+  int status = 0;          ///< HTTP status, or 0 on a transport failure
+  std::string body;        ///< response body, possibly empty
+  http_headers headers;    ///< response headers; names lower-cased
+  std::string error;       ///< why status is 0 ("timeout", "connection refused", ...)
+  bool timed_out = false;  ///< the transport failure was the timeout
+
+  /// Value of the first header called `name` (case-insensitive), if any.
+  std::optional<std::string> header(std::string_view name) const;
+};
+
+/// A blocking HTTP client. Implementations never throw; failures come back in
+/// http_result. One instance is used by one thread at a time.
+class http_client {
+ public:
+  virtual ~http_client() = default;
+  /// GET `url` with `headers`; give up after `timeout` in total.
+  virtual http_result get(const std::string& url, const http_headers& headers,
+                          std::chrono::milliseconds timeout) = 0;
+};
+
+/// Percent-encode everything but RFC 3986 unreserved characters (for query values).
+std::string url_encode(std::string_view s);
+
+}  // namespace gce
