@@ -12,6 +12,7 @@
 #include "agent/cli.hpp"
 #include "agent/config.hpp"
 #include "agent/daemon.hpp"
+#include "agent/owner_cmd.hpp"
 
 namespace {
 
@@ -104,6 +105,19 @@ int main(int argc, char** argv) {
   auto* leave = app.add_subcommand("leave", "Ask the local agent to leave gracefully and exit");
   socket_opt(leave);
 
+  agent::cli::owner_args owner_args;
+  auto* owner = app.add_subcommand("owner", "Which peer owns each key (live list, or --peers offline)");
+  socket_opt(owner);
+  owner->add_option("keys", owner_args.keys, "Keys")->required();
+  owner->add_option("--algo", owner_args.algo, "groupcache or rendezvous")
+      ->check(CLI::IsMember({"groupcache", "rendezvous"}))
+      ->capture_default_str();
+  owner->add_option("--replicas", owner_args.replicas, "groupcache ring points per peer")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  owner->add_option("--peers", owner_args.peers, "Peer URLs, comma-separated, instead of the agent's list")
+      ->delimiter(',');
+
   CLI11_PARSE(app, argc, argv);
 
   try {
@@ -131,6 +145,8 @@ int main(int argc, char** argv) {
       return agent::cli::join(socket, join_addrs, std::cout, std::cerr);
     } else if (*leave) {
       return agent::cli::leave(socket, std::cout, std::cerr);
+    } else if (*owner) {
+      return agent::cli::owner(socket, owner_args, std::cout, std::cerr);
     }
   } catch (const std::exception& e) {
     std::cerr << "cachecluster: " << e.what() << "\n";
