@@ -432,9 +432,15 @@ response state::handle(const request& req, steady_clock::time_point now,
   std::string_view path = target.substr(0, target.find('?'));
   std::string_view query =
       target.find('?') == std::string_view::npos ? "" : target.substr(target.find('?') + 1);
-  if (path.starts_with("/admin/") || path == "/admin") return handle_admin(req, path, now);
-  if (path.starts_with("/computeMetadata/")) return handle_metadata(req, path, query, now);
-  if (path.starts_with("/compute/v1/")) return handle_compute(req, path, query, now, wall);
+  // Inputs are untrusted: a body of the wrong type or a number out of range
+  // becomes a 400, never an exception out of the server loop.
+  try {
+    if (path.starts_with("/admin/") || path == "/admin") return handle_admin(req, path, now);
+    if (path.starts_with("/computeMetadata/")) return handle_metadata(req, path, query, now);
+    if (path.starts_with("/compute/v1/")) return handle_compute(req, path, query, now, wall);
+  } catch (const std::exception& e) {
+    return json_response(400, {{"error", std::string("bad request: ") + e.what()}});
+  }
   if (path == "/" && req.header("metadata-flavor") == "Google") {
     response r = text_response(200, "computeMetadata/\n", "application/text");
     r.headers.emplace_back("Metadata-Flavor", "Google");
@@ -525,7 +531,8 @@ response state::handle_metadata(const request& req, std::string_view path, std::
     value = l;
   } else if (key.starts_with(nic_prefix)) {
     auto parts = split_path(std::string_view(key).substr(nic_prefix.size()));
-    if (!parts.empty() && std::all_of(parts[0].begin(), parts[0].end(), ::isdigit)) {
+    if (!parts.empty() && parts[0].size() <= 2 &&
+        std::all_of(parts[0].begin(), parts[0].end(), ::isdigit)) {
       const auto i = std::stoul(std::string(parts[0]));
       if (i < vm->nics.size()) {
         const auto& n = vm->nics[i];
