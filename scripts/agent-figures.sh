@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Measure the agent's figures on loopback (127.0.3.x) and print them as a table:
+# Measure the agent's figures on loopback (127.0.5.x) and print them as a table:
 #   (a) memory (VmRSS, VmHWM) and CPU seconds (utime+stime) of one idle agent
 #       in a 5-member cluster after it has idled for IDLE_SECONDS, next to a
 #       `serf agent` measured the same way in a 5-member serf cluster;
@@ -23,7 +23,7 @@ fi
 trials="${TRIALS:-5}"
 idle="${IDLE_SECONDS:-60}"
 serf="${SERF:-$(command -v serf || true)}"
-net=127.0.3
+net=127.0.5  # integration tests use 127.0.1-4.x
 
 work="$(mktemp -d /tmp/cc-figures-XXXXXX)"
 pids=()  # children still running; stop() takes a pid off the list once it is killed

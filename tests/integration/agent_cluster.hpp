@@ -121,6 +121,20 @@ class agent_proc {
   std::unique_ptr<process> proc_;
 };
 
+/// The agent's log tail and how its process ended, for a failed start.
+inline std::string describe_brief(const agent_proc& a) {
+  std::string log = a.log();
+  if (log.size() > 4000) log = "..." + log.substr(log.size() - 4000);
+  return "--- " + a.name() + " log tail:\n" + log;
+}
+
+/// Fail the test (with the agent's log) unless it comes up within the timeout.
+inline void require_up(const agent_proc& a) {
+  bool up = a.wait_up();
+  INFO(describe_brief(a));
+  REQUIRE(up);
+}
+
 /// True when every name in `names` has state `state` in `a`'s view.
 inline bool sees_all(const agent_proc& a, const std::vector<std::string>& names,
                      const std::string& state) {

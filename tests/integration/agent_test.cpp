@@ -104,8 +104,22 @@ TEST_CASE("agent: five agents converge; a kill -9 is removed, a SIGTERM leaves; 
   REQUIRE(sub.send_line(R"({"op":"subscribe"})"));
   json first = parse_snapshot(sub.read_line(timeout));
   REQUIRE_FALSE(first.is_null());
+  // The snapshot may trail the member table by the coalescing window, so the
+  // first one can predate the last join; a complete one follows.
+  const std::set<std::string> all(names.begin(), names.end());
+  bool complete = test_support::wait_until(
+      [&] {
+        while (peer_names(first) != all) {
+          json next = parse_snapshot(sub.read_line(10ms));
+          if (next.is_null()) return false;
+          first = next;
+        }
+        return true;
+      },
+      timeout);
+  INFO("latest snapshot: " << first.dump());
+  REQUIRE(complete);
   CHECK(first["local_mode"] == false);
-  CHECK(peer_names(first) == std::set<std::string>(names.begin(), names.end()));
   const auto v0 = first["version"].get<std::uint64_t>();
 
   // kill -9 of n5: the other four mark it dead (or have already forgotten it).
@@ -158,7 +172,7 @@ TEST_CASE("agent: a burst of member changes is coalesced into fewer snapshots") 
 
   // A lone agent with a subscriber, then one join that brings five members at once.
   agent_proc lone(dir, {"n6", ip(6), {}, "", "", ""});
-  REQUIRE(lone.wait_up());
+  require_up(lone);
   test_support::unix_client sub(lone.socket());
   REQUIRE(sub.ok());
   REQUIRE(sub.send_line(R"({"op":"subscribe"})"));
@@ -201,8 +215,8 @@ TEST_CASE("agent: cachecluster join and leave over the CLI") {
   temp_dir dir("integ");
   agent_proc a(dir, {"n1", ip(1), {}, "", "", ""});
   agent_proc b(dir, {"n2", ip(2), {}, "", "", ""});
-  REQUIRE(a.wait_up());
-  REQUIRE(b.wait_up());
+  require_up(a);
+  require_up(b);
   CHECK(alive_count_is(a, 1));
 
   // Not joined yet: /ready is fine for a lone agent without seeds.
@@ -245,7 +259,7 @@ TEST_CASE("agent: an agent whose seeds never answer is not ready") {
   temp_dir dir("integ");
   // Nobody listens on 127.0.1.9.
   agent_proc a(dir, {"n1", ip(1), {seed(9)}, "", "", ""});
-  REQUIRE(a.wait_up());
+  require_up(a);
   CHECK(a.http("/health").status == 200);
   CHECK(a.http("/ready").status == 503);
   auto m = a.http("/metrics");
@@ -318,7 +332,7 @@ TEST_CASE("agent: a stale socket is replaced; a second agent on a live socket is
   const std::string sock = (dir / "shared.sock").string();
   {
     agent_proc a(dir, {"n1", ip(1), {}, "", "", sock});
-    REQUIRE(a.wait_up());
+    require_up(a);
     REQUIRE(a.proc().signal(SIGKILL));
     REQUIRE(a.proc().wait_exit(timeout).has_value());
   }

@@ -116,8 +116,12 @@ void mixed_cluster(const std::string& profile, int base) {
   serf_proc s1(dir, "s1", ip(1));
   REQUIRE(test_support::wait_until([&] { return s1.members().has_value(); }, timeout));
   auto c1 = start_cc(dir, "c1", ip(3), s1.addr(), profile);
-  REQUIRE(test_support::wait_until([&] { return s1.sees("c1", "alive"); }, timeout));
-  REQUIRE(c1->wait_up());  // serf gives up when its -join seed does not answer
+  {
+    bool ok = test_support::wait_until([&] { return s1.sees("c1", "alive"); }, timeout);
+    INFO(s1.describe() << describe(*c1));
+    REQUIRE(ok);
+  }
+  require_up(*c1);  // serf gives up when its -join seed does not answer
   serf_proc s2(dir, "s2", ip(2), c1->gossip_addr());
   auto c2 = start_cc(dir, "c2", ip(4), s2.addr(), profile);
 
@@ -191,7 +195,7 @@ void mixed_cluster(const std::string& profile, int base) {
 
   // A new cachecluster agent joins through s1, and a new serf agent through it.
   auto c3 = start_cc(dir, "c3", ip(5), s1.addr(), profile);
-  REQUIRE(c3->wait_up());
+  require_up(*c3);
   serf_proc s3(dir, "s3", ip(6), c3->gossip_addr());
   {
     bool ok = wait_until_all_alive(*c3, {"s1", "s3", "c3"}) &&
