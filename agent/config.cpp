@@ -84,7 +84,7 @@ const std::map<std::string, std::set<std::string>>& known_keys() {
       {"cache", {"port"}},
       {"cluster",
        {"port", "heartbeat", "bind", "advertise", "join", "profile", "udp_buffer_size",
-        "leave_timeout"}},
+        "leave_timeout", "discovery"}},
       {"match", {"project", "zone", "network_interface", "tags"}},
       {"meta", {}},
       {"node", {"name"}},
@@ -487,6 +487,11 @@ config validate(const raw_file& raw, std::string_view name, std::vector<std::str
     warnings.push_back(std::string(name) + ": [cluster] heartbeat: ignored because profile = " +
                        std::string(to_string(cl.profile)));
   }
+  r.choice<discovery_mode, 3>("cluster", "discovery",
+                              {{{"auto", discovery_mode::automatic},
+                                {"gce", discovery_mode::gce},
+                                {"static", discovery_mode::static_}}},
+                              cl.discovery);
   r.integer<std::size_t>("cluster", "udp_buffer_size", 512, 65507, cl.udp_buffer_size);
   r.duration("cluster", "leave_timeout", std::chrono::milliseconds(0), std::chrono::minutes(5),
              cl.leave_timeout);
@@ -645,6 +650,15 @@ config validate(const raw_file& raw, std::string_view name, std::vector<std::str
 std::string host_port::to_string() const {
   if (host.find(':') != std::string::npos) return "[" + host + "]:" + std::to_string(port);
   return host + ":" + std::to_string(port);
+}
+
+std::string_view to_string(discovery_mode d) {
+  switch (d) {
+    case discovery_mode::automatic: return "auto";
+    case discovery_mode::gce: return "gce";
+    case discovery_mode::static_: return "static";
+  }
+  return "auto";
 }
 
 std::string_view to_string(timing_profile p) {

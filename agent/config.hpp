@@ -47,6 +47,13 @@ enum class timing_profile {
   local,      ///< memberlist DefaultLocalConfig
 };
 
+/// Where candidate peers come from ([cluster] discovery).
+enum class discovery_mode {
+  automatic,  ///< "auto": GCE when [match], [meta] or [gce] is set or GCE_METADATA_HOST is, else static
+  gce,        ///< the metadata server and the Compute API
+  static_,    ///< "static": [cluster] join only (runs anywhere)
+};
+
 /// [log] level.
 enum class log_level { trace, debug, info, warn, error };
 
@@ -55,6 +62,8 @@ enum class log_format { text, json };
 
 /// "heartbeat", "lan", "wan" or "local".
 std::string_view to_string(timing_profile p);
+/// "auto", "gce" or "static".
+std::string_view to_string(discovery_mode d);
 /// "trace", "debug", "info", "warn" or "error".
 std::string_view to_string(log_level l);
 /// "text" or "json".
@@ -76,6 +85,7 @@ struct cluster_config {
   timing_profile profile = timing_profile::heartbeat;  ///< where timings come from
   std::size_t udp_buffer_size = 1400;                  ///< largest gossip packet, bytes
   std::chrono::milliseconds leave_timeout{5000};       ///< how long a graceful leave may take
+  discovery_mode discovery = discovery_mode::automatic;  ///< where candidate peers come from
 };
 
 /// [match] and [meta]: which instances of the project are peers.
@@ -90,7 +100,7 @@ struct match_config {
 /// [gce]: the Compute API.
 struct gce_config {
   std::string api_endpoint = "https://compute.googleapis.com/compute/v1/";  ///< API root URL
-  int api_calls_per_minute = 10;               ///< request budget of this agent
+  int api_calls_per_minute = 10;               ///< Compute API budget of the whole cluster
   std::vector<std::string> zones;              ///< zones to list; empty = see match_config::zone
   std::string region;                          ///< list every zone of this region
   std::map<std::string, std::string> labels;   ///< labels a peer must carry, exactly

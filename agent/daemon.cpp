@@ -15,6 +15,7 @@
 #include <spdlog/spdlog.h>
 
 #include "agent/control_server.hpp"
+#include "agent/discovery_runner.hpp"
 #include "agent/http_handler.hpp"
 #include "agent/http_server.hpp"
 #include "agent/snapshot.hpp"
@@ -102,10 +103,13 @@ swim::timing timing_for(const cluster_config& c) {
   return swim::heartbeat_timing(static_cast<int>(c.heartbeat.count()));
 }
 
-/// Our tags: [tags] plus the reserved cache_port tag. Throws config_error past 512 bytes.
-swim::bytes encode_meta(const config& cfg) {
+/// Our tags: [tags] plus the reserved cache_port and zone tags. Throws config_error past 512
+/// bytes.
+swim::bytes encode_meta(const config& cfg, const std::string& zone) {
   swim::tag_map tags(cfg.tags.begin(), cfg.tags.end());
   if (cfg.cache.port) tags[peerlib::protocol::cache_port_tag] = std::to_string(*cfg.cache.port);
+  if (!zone.empty() && !tags.count(peerlib::protocol::zone_tag))
+    tags[peerlib::protocol::zone_tag] = zone;
   swim::bytes meta = swim::encode_tags(tags);
   if (meta.size() > swim::meta_max_size)
     throw config_error("[tags]: the encoded tags take " + std::to_string(meta.size()) +
@@ -126,10 +130,24 @@ class runner : public swim::delegate {
     sc.name = cfg_.node.name;
     sc.t = timing_for(cfg_.cluster);
     sc.udp_buffer_size = cfg_.cluster.udp_buffer_size;
-    sc.meta = encode_meta(cfg_);
 
     auto bind = swim::address::parse(cfg_.cluster.bind, cfg_.cluster.port);
     if (!bind) throw config_error("[cluster] bind: \"" + cfg_.cluster.bind + "\" is not an IP address");
+
+    // GCE: this VM's identity comes from the metadata server before anything binds, so a
+    // discovery that cannot work fails start-up with a clear message.
+    std::string zone;
+    std::optional<swim::address> gce_ip;
+    if (wants_gce(cfg_)) {
+      auto gp = make_gce_provider(cfg_, cfg_.cluster.bind);
+      const gce::identity me = gp->self();
+      provider_ = std::move(gp);
+      zone = me.zone;
+      gce_ip = swim::address::parse(me.ip, cfg_.cluster.port);
+      spdlog::info("GCE: instance {} in {} (project {}), ip {}", me.name, me.zone, me.project, me.ip);
+    }
+    sc.meta = encode_meta(cfg_, zone);
+
     swim::address advertise = *bind;
     if (cfg_.cluster.advertise) {
       auto a = swim::address::parse(cfg_.cluster.advertise->host, cfg_.cluster.advertise->port);
@@ -137,6 +155,8 @@ class runner : public swim::delegate {
         throw config_error("[cluster] advertise: \"" + cfg_.cluster.advertise->host +
                            "\" must be an IP address");
       advertise = *a;
+    } else if (gce_ip) {
+      advertise = *gce_ip;  // never guess on GCE: the metadata server knows the NIC's IP
     } else if (std::all_of(bind->ip.begin(), bind->ip.begin() + bind->ip_len,
                            [](std::uint8_t b) { return b == 0; })) {
       auto a = first_host_ipv4(cfg_.cluster.port);
@@ -174,8 +194,12 @@ class runner : public swim::delegate {
                  cfg_.http.listen.to_string());
 
     join_seeds_ = cfg_.cluster.join;
-    ready_ = join_seeds_.empty();
-    if (!join_seeds_.empty()) try_join();
+    if (provider_) {
+      start_discovery(seed);
+    } else {
+      ready_ = join_seeds_.empty();
+      if (!join_seeds_.empty()) try_join();
+    }
     publish_now();
 
     signals_.add(SIGINT);
@@ -315,6 +339,47 @@ class runner : public swim::delegate {
     (*poll)();
   }
 
+  // ---- GCE discovery ----
+
+  void start_discovery(std::uint64_t seed) {
+    discovery_hooks h;
+    h.live_members = [this] { return driver_->node().num_live(); };
+    h.join = [this](std::vector<std::string> candidates) { join_candidates(candidates); };
+    h.finished = [this](const gce::discovery_result& r) {
+      if (r.ok() && !ready_) {
+        ready_ = true;
+        spdlog::info("discovery complete: {} candidate peer(s)", r.addresses.size());
+        schedule_publish();
+      }
+    };
+    h.preempted = [this] {
+      spdlog::warn("this VM is being preempted: leaving the cluster now");
+      start_leave(nullptr);
+    };
+    gce::poll_config pc;
+    pc.api_calls_per_minute = cfg_.gce.api_calls_per_minute;
+    discovery_ = std::make_unique<discovery_runner>(io_, provider_, pc, std::move(h), "",
+                                                    cfg_.cluster.bind, seed ^ 0x9e3779b97f4a7c15ull);
+    discovery_->start();
+  }
+
+  /// Join the candidates gossip does not already know as live: new VMs, or the other side
+  /// of a partition. Known members need no push-pull.
+  void join_candidates(const std::vector<std::string>& candidates) {
+    std::vector<swim::address> known;
+    for (const auto& m : driver_->node().members())
+      if (m.state == swim::member_state::alive || m.state == swim::member_state::suspect)
+        known.push_back(m.addr);
+    std::vector<swim::address> fresh;
+    for (const auto& c : candidates) {
+      auto a = swim::address::parse(c, cfg_.cluster.port);
+      if (a && std::find(known.begin(), known.end(), *a) == known.end()) fresh.push_back(*a);
+    }
+    if (fresh.empty()) return;
+    spdlog::info("discovery: joining {} new candidate(s)", fresh.size());
+    driver_->join(fresh);
+  }
+
   // ---- leave and signals ----
 
   void start_leave(std::function<void(std::string)> reply) {
@@ -374,6 +439,7 @@ class runner : public swim::delegate {
   }
 
   void shutdown() {
+    if (discovery_) discovery_->stop();
     if (http_) http_->close();
     if (control_) control_->close();
     if (driver_) driver_->close();
@@ -390,6 +456,8 @@ class runner : public swim::delegate {
   std::unique_ptr<swim::asio::driver> driver_;
   std::unique_ptr<control_server> control_;
   std::unique_ptr<http_server> http_;
+  std::shared_ptr<gce::provider> provider_;         // GCE discovery, when configured
+  std::unique_ptr<discovery_runner> discovery_;     // declared after io_: destroyed before it
   std::vector<host_port> join_seeds_;
   std::chrono::milliseconds join_backoff_{std::chrono::duration_cast<std::chrono::milliseconds>(join_retry_min)};
   std::vector<std::function<void(std::string)>> leave_replies_;
