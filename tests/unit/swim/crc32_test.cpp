@@ -1,21 +1,14 @@
 #include <doctest/doctest.h>
 
+#include "support/hex.hpp"
+
 #include <string_view>
 
 #include "swim/crc32.hpp"
 
 namespace {
 
-swim::bytes from_hex(std::string_view hex) {
-  swim::bytes out;
-  const auto nibble = [](char c) {
-    return static_cast<std::uint8_t>(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
-  };
-  for (std::size_t i = 0; i + 1 < hex.size(); i += 2) {
-    out.push_back(static_cast<std::uint8_t>((nibble(hex[i]) << 4) | nibble(hex[i + 1])));
-  }
-  return out;
-}
+const auto from_hex = test_support::hex;
 
 /// The CRC a captured hasCrc packet carries (bytes 1..4, big-endian) and the one computed over the rest.
 void check_crc_packet(std::string_view hex) {

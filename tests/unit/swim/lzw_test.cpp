@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include "support/hex.hpp"
+
 #include <algorithm>
 #include <cstdint>
 #include <random>
@@ -11,16 +13,7 @@
 
 namespace {
 
-swim::bytes from_hex(std::string_view hex) {
-  swim::bytes out;
-  const auto nibble = [](char c) {
-    return static_cast<std::uint8_t>(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
-  };
-  for (std::size_t i = 0; i + 1 < hex.size(); i += 2) {
-    out.push_back(static_cast<std::uint8_t>((nibble(hex[i]) << 4) | nibble(hex[i + 1])));
-  }
-  return out;
-}
+const auto from_hex = test_support::hex;
 
 constexpr std::size_t unlimited = std::size_t{1} << 30;
 

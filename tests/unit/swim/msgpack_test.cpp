@@ -7,6 +7,8 @@
 
 #include <doctest/doctest.h>
 
+#include "support/hex.hpp"
+
 using swim::byte_view;
 using swim::bytes;
 using swim::msgpack::reader;
@@ -15,18 +17,7 @@ using swim::msgpack::writer;
 
 namespace {
 
-bytes hex(std::string_view h) {
-  bytes out;
-  auto nib = [](char c) { return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10; };
-  std::string digits;
-  for (char c : h) {
-    if (c != ' ') digits.push_back(c);
-  }
-  for (std::size_t i = 0; i + 1 < digits.size(); i += 2) {
-    out.push_back(static_cast<std::uint8_t>(nib(digits[i]) << 4 | nib(digits[i + 1])));
-  }
-  return out;
-}
+using test_support::hex;
 
 // A reader that owns its input, for one-expression checks.
 struct owned {

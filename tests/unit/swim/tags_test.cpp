@@ -5,18 +5,13 @@
 
 #include <doctest/doctest.h>
 
+#include "support/hex.hpp"
+
 using namespace swim;
 
 namespace {
 
-bytes hex(std::string_view h) {
-  auto nib = [](char c) { return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10; };
-  bytes out;
-  for (std::size_t i = 0; i + 1 < h.size(); i += 2) {
-    out.push_back(static_cast<std::uint8_t>(nib(h[i]) << 4 | nib(h[i + 1])));
-  }
-  return out;
-}
+using test_support::hex;
 
 }  // namespace
 

@@ -10,6 +10,8 @@
 
 #include <doctest/doctest.h>
 
+#include "support/hex.hpp"
+
 #include "support/pcap.hpp"
 #include "swim/lzw.hpp"
 #include "swim/msgpack.hpp"
@@ -20,18 +22,7 @@ using wire::parse_status;
 
 namespace {
 
-bytes hex(std::string_view h) {
-  auto nib = [](char c) { return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10; };
-  std::string digits;
-  for (char c : h) {
-    if (c != ' ') digits.push_back(c);
-  }
-  bytes out;
-  for (std::size_t i = 0; i + 1 < digits.size(); i += 2) {
-    out.push_back(static_cast<std::uint8_t>(nib(digits[i]) << 4 | nib(digits[i + 1])));
-  }
-  return out;
-}
+using test_support::hex;
 
 bytes cat(std::initializer_list<bytes> parts) {
   bytes out;
