@@ -92,7 +92,9 @@ const std::map<std::string, std::set<std::string>>& known_keys() {
       {"http", {"listen"}},
       {"log", {"level", "format"}},
       {"tags", {}},
-      {"gce", {"api_endpoint", "api_calls_per_minute", "zones", "region", "labels", "status"}},
+      {"gce",
+       {"api_endpoint", "api_calls_per_minute", "min_poll_interval", "zones", "region", "labels",
+        "status"}},
   };
   return keys;
 }
@@ -587,6 +589,8 @@ config validate(const raw_file& raw, std::string_view name, std::vector<std::str
     g.api_endpoint = *v;
   }
   r.integer<int>("gce", "api_calls_per_minute", 1, 6000, g.api_calls_per_minute);
+  r.duration("gce", "min_poll_interval", std::chrono::seconds(1), std::chrono::hours(1),
+             g.min_poll_interval);
   if (auto v = r.get("gce", "zones")) {
     for (const auto& zone : split_list(*v)) {
       if (!is_gce_name(zone)) {

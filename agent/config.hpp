@@ -101,6 +101,8 @@ struct match_config {
 struct gce_config {
   std::string api_endpoint = "https://compute.googleapis.com/compute/v1/";  ///< API root URL
   int api_calls_per_minute = 10;               ///< Compute API budget of the whole cluster
+  /// Floor of each agent's steady poll period (tests and emulators lower it).
+  std::chrono::milliseconds min_poll_interval{std::chrono::seconds(60)};
   std::vector<std::string> zones;              ///< zones to list; empty = see match_config::zone
   std::string region;                          ///< list every zone of this region
   std::map<std::string, std::string> labels;   ///< labels a peer must carry, exactly

@@ -358,6 +358,7 @@ class runner : public swim::delegate {
     };
     gce::poll_config pc;
     pc.api_calls_per_minute = cfg_.gce.api_calls_per_minute;
+    pc.min_period = cfg_.gce.min_poll_interval;
     discovery_ = std::make_unique<discovery_runner>(io_, provider_, pc, std::move(h), "",
                                                     cfg_.cluster.bind, seed ^ 0x9e3779b97f4a7c15ull);
     discovery_->start();

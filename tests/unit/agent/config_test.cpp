@@ -106,6 +106,7 @@ DC = east
 [gce]
 api_endpoint = http://127.0.0.1:8080/compute/v1/
 api_calls_per_minute = 30
+min_poll_interval = 2s
 labels = app=cache, env=prod
 status = running, STAGING
 )";
@@ -149,6 +150,7 @@ TEST_CASE("config: a file with every key loads every value") {
 
   CHECK(c.gce.api_endpoint == "http://127.0.0.1:8080/compute/v1/");
   CHECK(c.gce.api_calls_per_minute == 30);
+  CHECK(c.gce.min_poll_interval == std::chrono::seconds(2));
   CHECK(c.gce.zones.empty());
   CHECK(c.gce.region.empty());
   CHECK(c.gce.labels == std::map<std::string, std::string>{{"app", "cache"}, {"env", "prod"}});
@@ -196,6 +198,7 @@ TEST_CASE("config: absent keys take their defaults") {
     CHECK(c.tags.empty());
     CHECK(c.gce.api_endpoint == "https://compute.googleapis.com/compute/v1/");
     CHECK(c.gce.api_calls_per_minute == 10);
+    CHECK(c.gce.min_poll_interval == std::chrono::seconds(60));
     CHECK(c.gce.zones.empty());
     CHECK(c.gce.region.empty());
     CHECK(c.gce.labels.empty());
@@ -304,6 +307,8 @@ TEST_CASE("config: each bad value names the file, [section] key, value and what 
       {"[gce]\napi_endpoint = ftp://x\n", "[gce] api_endpoint = \"ftp://x\": must be an http://"},
       {"[gce]\napi_calls_per_minute = 0\n",
        "[gce] api_calls_per_minute = \"0\": must be an integer 1-6000"},
+      {"[gce]\nmin_poll_interval = 500ms\n",
+       "[gce] min_poll_interval = \"500ms\": must be between 1s and 60m"},
       {"[gce]\nzones = us-east1-b, Bad\n", "[gce] zones = \"us-east1-b, Bad\": zone \"Bad\""},
       {"[gce]\nregion = Europe\n", "[gce] region = \"Europe\": must be a region name"},
       {"[gce]\nlabels = app\n", "[gce] labels = \"app\": label \"app\" must be KEY=VALUE"},
