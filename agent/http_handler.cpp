@@ -246,6 +246,16 @@ std::string render_metrics(const status& s) {
             "Suspicions or deaths about this node that it refuted.", n.refutations);
   m.counter("cachecluster_deaths_declared_total",
             "Suspicion timers of this node that expired into dead.", n.deaths_declared);
+  m.counter("cachecluster_suspicions_verified_total",
+            "Suspicions learned from others that this node re-checked with its own probe.",
+            n.suspicions_verified);
+  m.counter("cachecluster_refutations_sent_direct_total",
+            "Refutations also sent straight to the accuser.", n.refutations_sent_direct);
+  m.counter("cachecluster_stale_accusations_answered_total",
+            "Outdated suspicions of this node answered with its current alive.",
+            n.stale_accusations_answered);
+  m.counter("cachecluster_accusations_in_acks_total",
+            "Acks that told a pinger this node held suspect or dead.", n.accusations_in_acks);
   m.counter("cachecluster_conflicts_total",
             "Alive messages that claimed a known member's name from another address.", n.conflicts);
   m.counter("cachecluster_ignored_pings_total", "Pings addressed to another node name.",
