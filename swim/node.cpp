@@ -181,14 +181,7 @@ struct node::impl {
     next_push_pull_at = now + random_stagger(cfg.t.push_pull_interval);
     seq_no = static_cast<std::uint32_t>(rng());  // unpredictable across restarts
     // memberlist setAlive: an alive about ourselves, processed as a bootstrap.
-    alive a;
-    a.incarnation = next_incarnation();
-    a.node = cfg.name;
-    a.addr = bytes(cfg.advertise.ip_bytes().begin(), cfg.advertise.ip_bytes().end());
-    a.port = cfg.advertise.port;
-    a.meta = cfg.meta;
-    a.vsn = default_vsn();
-    alive_node(a, now, /*bootstrap=*/true);
+    alive_node(self_alive(next_incarnation(), cfg.meta), now, /*bootstrap=*/true);
   }
 
   static constexpr std::size_t meta_max_size_bytes = 512;
@@ -306,9 +299,15 @@ struct node::impl {
     return a ? *a : address{};
   }
 
-  ping make_ping(const std::string& target) {
+  /// An alive about ourselves at incarnation `inc` (our address, our Vsn).
+  alive self_alive(std::uint32_t inc, bytes meta) const {
+    return alive{inc, cfg.name, self_addr_bytes(), cfg.advertise.port, std::move(meta),
+                 default_vsn()};
+  }
+
+  ping make_ping(const std::string& target, std::uint32_t seq) {
     ping p;
-    p.seq_no = next_seq();
+    p.seq_no = seq;
     p.node = target;
     p.source_addr = self_addr_bytes();
     p.source_port = cfg.advertise.port;
@@ -384,7 +383,7 @@ struct node::impl {
   void probe_node(entry& target, time_point now) {
     st.probes++;
     duration interval = health.scale(cfg.t.probe_interval);
-    ping p = make_ping(target.m.name);
+    ping p = make_ping(target.m.name, next_seq());
     probe = probe_state{};
     probe.active = true;
     probe.target = target.m.name;
@@ -430,12 +429,7 @@ struct node::impl {
     }
     // TCP fallback: the same ping over a stream, until the end of this probe.
     if (!cfg.t.disable_tcp_pings && target->m.pmax() >= 3) {
-      ping p;
-      p.seq_no = probe.seq;
-      p.node = target->m.name;
-      p.source_addr = self_addr_bytes();
-      p.source_port = cfg.advertise.port;
-      p.source_node = cfg.name;
+      ping p = make_ping(target->m.name, probe.seq);  // same SeqNo as the UDP probe
       stream_id id = next_stream++;
       streams[id] = pending_stream{stream_kind::tcp_ping, probe.seq};
       st.tcp_fallback_pings++;
@@ -694,10 +688,8 @@ struct node::impl {
     it->second = now;
     if (stale_answers.size() > 4096) stale_answers.clear();  // bounded; only a rate limit
     entry* me = self_entry();
-    alive a{me->m.incarnation, me->m.name, self_addr_bytes(), cfg.advertise.port, me->m.meta,
-            vsn_bytes(me->m.vsn)};
     st.stale_accusations_answered++;
-    raw_send_packet(to->m.addr, to, wire::encode(a));
+    raw_send_packet(to->m.addr, to, wire::encode(self_alive(me->m.incarnation, me->m.meta)));
   }
 
   void suspect_node(const suspect& s, time_point now) {
@@ -783,9 +775,7 @@ struct node::impl {
     self.m.incarnation = inc;
     health.apply_delta(1);
     st.refutations++;
-    alive a{inc, self.m.name, self_addr_bytes(), cfg.advertise.port, self.m.meta,
-            vsn_bytes(self.m.vsn)};
-    bytes msg = wire::encode(a);
+    bytes msg = wire::encode(self_alive(inc, self.m.meta));
     // The accuser is the one member sure to be running a suspicion timer on us; gossip
     // may miss it (more so under loss), so it also gets the refutation directly.
     if (entry* to = accuser.empty() ? nullptr : lookup(accuser);
@@ -835,7 +825,7 @@ struct node::impl {
     if (!ind.source_addr.empty() && ind.source_port > 0) {
       if (auto a = address::from_ip_bytes(ind.source_addr, ind.source_port)) requester = *a;
     }
-    ping p = make_ping(ind.node);
+    ping p = make_ping(ind.node, next_seq());
     time_point deadline = now + cfg.t.probe_timeout;
     acks[p.seq_no] = ack_handler{ack_handler::kind::relay, deadline, requester, ind.seq_no, ind.nack};
     add_timer(deadline, timer_kind::ack, p.seq_no, {});
@@ -1037,10 +1027,7 @@ void node::set_meta(bytes meta, time_point now) {
   auto& s = *p_;
   if (meta.size() > impl::meta_max_size_bytes) return;
   s.cfg.meta = meta;
-  impl::entry* self = s.self_entry();
-  alive a{s.next_incarnation(), s.cfg.name, s.self_addr_bytes(), s.cfg.advertise.port,
-          std::move(meta), vsn_bytes(self->m.vsn)};
-  s.alive_node(a, now, /*bootstrap=*/true);
+  s.alive_node(s.self_alive(s.next_incarnation(), std::move(meta)), now, /*bootstrap=*/true);
 }
 
 void node::broadcast_user(bytes payload) {
