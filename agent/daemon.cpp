@@ -9,7 +9,6 @@
 #include <boost/asio.hpp>
 #include <chrono>
 #include <memory>
-#include <nlohmann/json.hpp>
 #include <random>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
@@ -176,8 +175,10 @@ class runner : public swim::delegate {
     control_handlers h;
     h.snapshot = [this] { return current_line(); };
     h.members = [this] {
-      // One line on the socket: re-dump the (pretty) HTTP document compactly.
-      return nlohmann::json::parse(render_members_json(make_status())).dump();
+      // The HTTP document is already one compact line; the socket adds its own newline.
+      std::string doc = render_members_json(make_status());
+      if (!doc.empty() && doc.back() == '\n') doc.pop_back();
+      return doc;
     };
     h.join = [this](std::vector<std::string> addrs, std::function<void(std::string)> reply) {
       control_join(std::move(addrs), std::move(reply));
