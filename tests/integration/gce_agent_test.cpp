@@ -71,15 +71,7 @@ struct emulator {
 
   /// A request to the admin API; returns the status code (0 when it failed).
   int admin(const std::string& method, const std::string& path, const std::string& body = "") {
-    int fd = test_support::tcp_connect(emulator_ip, port);
-    if (fd < 0) return 0;
-    std::string req = method + " " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" +
-                      "Content-Type: application/json\r\nContent-Length: " +
-                      std::to_string(body.size()) + "\r\n\r\n" + body;
-    test_support::write_all(fd, req);
-    std::string reply = test_support::read_until_close(fd, 10s);
-    ::close(fd);
-    return reply.size() < 12 ? 0 : std::stoi(reply.substr(9, 3));
+    return test_support::http_request(emulator_ip, port, method, path, body).status;
   }
 
   /// Compute API requests the emulator has received (refused ones included).

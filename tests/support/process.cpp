@@ -274,13 +274,23 @@ std::string read_until_close(int fd, std::chrono::milliseconds timeout) {
 
 http_result http_get(const std::string& ip, std::uint16_t port, const std::string& path,
                      std::chrono::milliseconds timeout) {
+  return http_request(ip, port, "GET", path, "", timeout);
+}
+
+http_result http_request(const std::string& ip, std::uint16_t port, const std::string& method,
+                         const std::string& path, const std::string& body,
+                         std::chrono::milliseconds timeout) {
   http_result r;
   int fd = tcp_connect(ip, port, timeout);
   if (fd < 0) {
     r.error = "connect to " + ip + ":" + std::to_string(port) + " failed";
     return r;
   }
-  std::string req = "GET " + path + " HTTP/1.1\r\nHost: " + ip + "\r\nConnection: close\r\n\r\n";
+  std::string req = method + " " + path + " HTTP/1.1\r\nHost: " + ip + "\r\nConnection: close\r\n";
+  if (method != "GET" || !body.empty())
+    req += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+           "\r\n";
+  req += "\r\n" + body;
   std::string resp;
   if (write_all(fd, req)) resp = read_until_close(fd, timeout);
   ::close(fd);

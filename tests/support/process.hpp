@@ -98,6 +98,12 @@ struct http_result {
   std::string error;  ///< why status is 0
 };
 
+/// `method path` to `ip:port` (HTTP/1.1, Connection: close), with a JSON `body` when not
+/// GET, and a socket timeout.
+http_result http_request(const std::string& ip, std::uint16_t port, const std::string& method,
+                         const std::string& path, const std::string& body = "",
+                         std::chrono::milliseconds timeout = std::chrono::seconds(10));
+
 /// GET `path` from `ip:port` (HTTP/1.1, Connection: close), with a socket timeout.
 http_result http_get(const std::string& ip, std::uint16_t port, const std::string& path,
                      std::chrono::milliseconds timeout = std::chrono::seconds(10));
