@@ -7,8 +7,9 @@
 #include <curl/curl.h>
 
 #include <algorithm>
-#include <cctype>
 #include <mutex>
+
+#include "util/strings.hpp"
 
 namespace gce {
 namespace {
@@ -45,14 +46,9 @@ std::size_t on_header(char* data, std::size_t size, std::size_t n, void* user) {
   }
   const auto colon = line.find(':');
   if (colon == std::string_view::npos) return len;
-  std::string name(line.substr(0, colon));
-  std::transform(name.begin(), name.end(), name.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  std::string_view value = line.substr(colon + 1);
-  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
-  while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' '))
-    value.remove_suffix(1);
-  t->headers.emplace_back(std::move(name), std::string(value));
+  // The value without the white space around it (HTTP optional white space) and the CRLF.
+  t->headers.emplace_back(util::lower(line.substr(0, colon)),
+                          std::string(util::trim(line.substr(colon + 1))));
   return len;
 }
 

@@ -2,16 +2,13 @@
 
 #include <cctype>
 
+#include "util/strings.hpp"
+
 namespace gce {
 
 std::optional<std::string> http_result::header(std::string_view name) const {
   for (const auto& [n, v] : headers) {
-    if (n.size() != name.size()) continue;
-    bool same = true;
-    for (std::size_t i = 0; i < n.size() && same; ++i)
-      same = std::tolower(static_cast<unsigned char>(n[i])) ==
-             std::tolower(static_cast<unsigned char>(name[i]));
-    if (same) return v;
+    if (util::iequals(n, name)) return v;
   }
   return std::nullopt;
 }

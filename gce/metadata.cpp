@@ -5,17 +5,13 @@
 #include <thread>
 
 #include "gce/parse.hpp"
+#include "util/strings.hpp"
 
 namespace gce {
 
 using namespace std::chrono;
 
 namespace {
-
-std::string trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
-  return s;
-}
 
 /// "nic2" -> 2; metadata paths index NICs by number, the Compute API names them.
 std::optional<int> nic_index(std::string_view nic) {
@@ -102,7 +98,7 @@ std::optional<identity> metadata_client::fetch_identity(std::string_view nic, st
       error = std::string(path) + ": " + r.error;
       return false;
     }
-    into = trim(r.value->value);
+    into = util::trim(r.value->value);
     return true;
   };
   std::string zone_path;
@@ -201,7 +197,7 @@ preemption_state metadata_client::wait_for_preempted(std::string_view last_etag,
     s.etag = std::string(last_etag);
     return s;
   }
-  s.preempted = trim(r.value->value) == "TRUE";
+  s.preempted = util::trim(r.value->value) == "TRUE";
   s.etag = r.value->etag;
   return s;
 }

@@ -1,5 +1,5 @@
 #pragma once
-// FNV-1a, 64-bit (Fowler, Noll, Vo; the parameters of IETF draft-eastlake-fnv):
+// FNV-1a, 64-bit (Fowler, Noll, Vo; standard offset basis and prime):
 // a fast, stable, non-cryptographic hash for file names, ETags and fake IDs.
 // Not for tables keyed by untrusted input (it is trivially collided).
 
