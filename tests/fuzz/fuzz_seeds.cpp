@@ -12,18 +12,13 @@
 #include <string>
 
 #include "support/pcap.hpp"
+#include "util/fnv.hpp"
 
 namespace {
 
-std::uint64_t fnv1a(const swim::bytes& b) {
-  std::uint64_t h = 1469598103934665603ull;
-  for (const std::uint8_t c : b) h = (h ^ c) * 1099511628211ull;
-  return h;
-}
-
 bool write_seed(const std::filesystem::path& dir, const swim::bytes& b) {
   char name[32];
-  std::snprintf(name, sizeof name, "%016llx", static_cast<unsigned long long>(fnv1a(b)));
+  std::snprintf(name, sizeof name, "%016llx", static_cast<unsigned long long>(util::fnv1a_64(b)));
   std::ofstream out(dir / name, std::ios::binary);
   out.write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
   return static_cast<bool>(out);
