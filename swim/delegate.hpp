@@ -3,6 +3,7 @@
 // Called synchronously from inside node entry points; a delegate must not call
 // back into the node.
 
+#include "swim/address.hpp"
 #include "swim/bytes.hpp"
 #include "swim/member.hpp"
 
@@ -29,6 +30,12 @@ class delegate {
   virtual void on_user_message(byte_view payload) { (void)payload; }
   /// Another node claims a known name from a different address.
   virtual void on_conflict(const member& existing, const member& other) { (void)existing; (void)other; }
+  /// A join push-pull with `seed` (one per seed given to node::join) finished: `ok` when the
+  /// seed answered with its state and it was merged.
+  virtual void on_join_result(const address& seed, bool ok) { (void)seed; (void)ok; }
+  /// A leave started by node::leave has been fully gossiped, or nobody is left to tell.
+  /// Reported once per leave.
+  virtual void on_leave_complete() {}
 };
 
 }  // namespace swim

@@ -92,6 +92,7 @@
 #include "swim/broadcast_queue.hpp"
 #include "swim/serf.hpp"
 #include "swim/suspicion.hpp"
+#include "swim/tags.hpp"
 
 namespace swim {
 namespace {
@@ -154,6 +155,7 @@ struct node::impl {
   struct pending_stream {
     stream_kind k;
     std::uint32_t seq = 0;  // tcp_ping
+    address to;             // push_pull_join: the seed, for on_join_result
   };
 
   enum class timer_kind : std::uint8_t { ack, suspicion };
@@ -171,9 +173,7 @@ struct node::impl {
 
   impl(config c, transport& t, delegate& d, std::uint64_t seed, time_point now)
       : cfg(std::move(c)), out(t), events(d), rng(seed), health(cfg.t.awareness_max_multiplier) {
-    if (cfg.meta.size() > meta_max_size_bytes)
-      throw std::invalid_argument("node meta is " + std::to_string(cfg.meta.size()) +
-                                  " bytes; the limit is 512");
+    if (auto why = meta_error(cfg.meta)) throw std::invalid_argument("node meta: " + *why);
     if (cfg.name.empty()) throw std::invalid_argument("node name must not be empty");
     // Random phases, like memberlist's staggered tickers, so members don't beat in step.
     next_probe_at = now + random_stagger(cfg.t.probe_interval);
@@ -183,8 +183,6 @@ struct node::impl {
     // memberlist setAlive: an alive about ourselves, processed as a bootstrap.
     alive_node(self_alive(next_incarnation(), cfg.meta), now, /*bootstrap=*/true);
   }
-
-  static constexpr std::size_t meta_max_size_bytes = 512;
 
   // ---- state ----
   config cfg;
@@ -214,6 +212,7 @@ struct node::impl {
   stream_id next_stream = 1;
 
   bool leaving = false;
+  bool leave_reported = false;  // on_leave_complete sent
   std::uint64_t leave_broadcast = 0;
   std::unordered_map<std::string, time_point> stale_answers;  // accuser -> last direct answer
 
@@ -228,6 +227,23 @@ struct node::impl {
   bool join_intent_sent = false;
 
   // ---- small helpers ----
+
+  /// True once the leave has been fully gossiped or nobody is left to tell.
+  bool leave_complete() const {
+    if (!leaving) return false;
+    bool anyone = std::any_of(nodes.begin(), nodes.end(), [&](const auto& e) {
+      return e->m.name != cfg.name && !is_dead_or_left(e->m.state);
+    });
+    return !anyone || !queue.pending(leave_broadcast);
+  }
+
+  /// Report the end of a leave once. Called at the end of every entry point that can spend
+  /// the leave's transmits (gossip, piggybacking) or remove the last peer.
+  void check_leave_complete() {
+    if (leave_reported || !leave_complete()) return;
+    leave_reported = true;
+    events.on_leave_complete();
+  }
 
   duration random_stagger(duration d) {
     if (d.count() <= 0) return duration::zero();
@@ -431,7 +447,7 @@ struct node::impl {
     if (!cfg.t.disable_tcp_pings && target->m.pmax() >= 3) {
       ping p = make_ping(target->m.name, probe.seq);  // same SeqNo as the UDP probe
       stream_id id = next_stream++;
-      streams[id] = pending_stream{stream_kind::tcp_ping, probe.seq};
+      streams[id] = pending_stream{stream_kind::tcp_ping, probe.seq, target->m.addr};
       st.tcp_fallback_pings++;
       st.streams_out++;
       out.send_stream(id, target->m.addr, wire::encode(p), true, probe.end_at);
@@ -537,7 +553,7 @@ struct node::impl {
 
   void start_push_pull(const address& to, bool join, time_point now) {
     stream_id id = next_stream++;
-    streams[id] = pending_stream{join ? stream_kind::push_pull_join : stream_kind::push_pull, 0};
+    streams[id] = pending_stream{join ? stream_kind::push_pull_join : stream_kind::push_pull, 0, to};
     st.streams_out++;
     out.send_stream(id, to, stream_frame(wire::encode(local_state(join))), true,
                     now + cfg.t.tcp_timeout);
@@ -891,8 +907,12 @@ node::node(config cfg, transport& out, delegate& events, std::uint64_t seed, tim
 node::~node() = default;
 
 void node::join(const std::vector<address>& seeds, time_point now) {
-  for (const auto& s : seeds)
-    if (!(s == p_->cfg.advertise)) p_->start_push_pull(s, true, now);
+  for (const auto& s : seeds) {
+    if (s == p_->cfg.advertise)
+      p_->events.on_join_result(s, false);  // ourselves: nothing to learn
+    else
+      p_->start_push_pull(s, true, now);
+  }
 }
 
 void node::on_packet(const address& from, byte_view datagram, time_point now) {
@@ -902,6 +922,7 @@ void node::on_packet(const address& from, byte_view datagram, time_point now) {
   auto u = wire::unpack_packet(datagram);
   for (auto e : u.errors) s.drop(e);
   for (const auto& m : u.messages) std::visit([&](const auto& v) { s.handle(from, v, now); }, m);
+  s.check_leave_complete();
 }
 
 std::optional<bytes> node::on_stream(const address& from, const wire::stream_message& msg,
@@ -919,6 +940,7 @@ std::optional<bytes> node::on_stream(const address& from, const wire::stream_mes
     // Reply with our state before merging theirs, as memberlist does.
     bytes reply = s.stream_frame(wire::encode(s.local_state(pp->join)));
     s.merge_remote(*pp, now);
+    s.check_leave_complete();
     return reply;
   }
   if (const auto* u = std::get_if<user_msg>(&msg)) {
@@ -941,11 +963,15 @@ void node::on_stream_reply(stream_id id, const std::optional<wire::stream_messag
     case impl::stream_kind::push_pull:
     case impl::stream_kind::push_pull_join: {
       const push_pull* pp = reply ? std::get_if<push_pull>(&*reply) : nullptr;
+      const bool join = ps.k == impl::stream_kind::push_pull_join;
       if (pp == nullptr) {
         s.st.push_pull_failures++;
+        if (join) s.events.on_join_result(ps.to, false);
+        s.check_leave_complete();
         return;
       }
-      if (s.merge_remote(*pp, now) && ps.k == impl::stream_kind::push_pull_join) {
+      const bool merged = s.merge_remote(*pp, now);
+      if (merged && join) {
         s.st.joins++;
         if (!s.join_intent_sent) s.send_join_intent();
         // Gossip leaves a few pairs uninformed when many join at once (each update is sent
@@ -954,6 +980,8 @@ void node::on_stream_reply(stream_id id, const std::optional<wire::stream_messag
         time_point early = now + s.cfg.t.probe_interval + s.random_stagger(s.cfg.t.probe_interval);
         s.next_push_pull_at = std::min(s.next_push_pull_at, early);
       }
+      if (join) s.events.on_join_result(ps.to, merged);
+      s.check_leave_complete();
       return;
     }
     case impl::stream_kind::tcp_ping: {
@@ -991,6 +1019,7 @@ void node::tick(time_point now) {
     s.next_push_pull_at = now + push_pull_scale(s.cfg.t.push_pull_interval, s.nodes.size());
     s.periodic_push_pull(now);
   }
+  s.check_leave_complete();
 }
 
 time_point node::next_deadline() const {
@@ -1012,22 +1041,18 @@ void node::leave(time_point now) {
   }
   impl::entry* self = s.self_entry();
   s.dead_node(dead{self->m.incarnation, s.cfg.name, s.cfg.name}, now);
+  s.check_leave_complete();
 }
 
-bool node::leave_done() const {
-  const auto& s = *p_;
-  if (!s.leaving) return false;
-  bool anyone = std::any_of(s.nodes.begin(), s.nodes.end(), [&](const auto& e) {
-    return e->m.name != s.cfg.name && !is_dead_or_left(e->m.state);
-  });
-  return !anyone || !s.queue.pending(s.leave_broadcast);
-}
+bool node::leave_done() const { return p_->leave_complete(); }
 
-void node::set_meta(bytes meta, time_point now) {
+bool node::set_meta(bytes meta, time_point now) {
   auto& s = *p_;
-  if (meta.size() > impl::meta_max_size_bytes) return;
+  if (meta_error(meta)) return false;
   s.cfg.meta = meta;
   s.alive_node(s.self_alive(s.next_incarnation(), std::move(meta)), now, /*bootstrap=*/true);
+  s.check_leave_complete();
+  return true;
 }
 
 void node::broadcast_user(bytes payload) {

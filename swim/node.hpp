@@ -59,7 +59,8 @@ class node {
 
   // ---- driver entry points ----
 
-  /// Push-pull join with each seed (memberlist Join). Results arrive as stream replies.
+  /// Push-pull join with each seed (memberlist Join). Each seed's outcome is reported through
+  /// delegate::on_join_result once its stream reply (or failure) arrives.
   void join(const std::vector<address>& seeds, time_point now);
   /// A UDP datagram arrived from `from`.
   void on_packet(const address& from, byte_view datagram, time_point now);
@@ -78,11 +79,13 @@ class node {
   // ---- control ----
 
   /// Start a graceful leave: Serf leave intent (if serf_compat), then dead{self, from self}.
+  /// delegate::on_leave_complete reports its end.
   void leave(time_point now);
   /// True once the leave has been fully gossiped (every transmit spent) or nobody is left to tell.
   bool leave_done() const;
-  /// Change our meta (tags): gossips an alive with a higher incarnation.
-  void set_meta(bytes meta, time_point now);
+  /// Change our meta (tags): gossips an alive with a higher incarnation. Returns false, and
+  /// changes nothing, when the meta is over meta_max_size (swim/tags.hpp).
+  bool set_meta(bytes meta, time_point now);
   /// Queue a memberlist user message (type 8 payload) for gossip, e.g. Serf events.
   void broadcast_user(bytes payload);
 

@@ -42,4 +42,10 @@ std::optional<tag_map> decode_tags(byte_view meta) {
   return tags;
 }
 
+std::optional<std::string> meta_error(byte_view meta) {
+  if (meta.size() <= meta_max_size) return std::nullopt;
+  return "the encoded meta takes " + std::to_string(meta.size()) +
+         " bytes; memberlist and Serf accept at most " + std::to_string(meta_max_size);
+}
+
 }  // namespace swim

@@ -18,6 +18,9 @@ using tag_map = std::map<std::string, std::string>;
 /// memberlist MetaMaxSize: the largest node meta a Go peer accepts from itself.
 inline constexpr std::size_t meta_max_size = 512;
 
+/// The one check of that limit: why `meta` cannot be a node's meta, or nullopt when it can.
+std::optional<std::string> meta_error(byte_view meta);
+
 /// Encode tags the way Serf does (keys sorted here; Go's order is random).
 bytes encode_tags(const tag_map& tags);
 

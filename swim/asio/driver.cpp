@@ -70,7 +70,33 @@ struct driver::impl : transport, std::enable_shared_from_this<impl> {
   std::size_t inbound_active = 0;
   bool closed = false;
   std::optional<time_point> armed;
-  std::shared_ptr<std::function<void()>> leave_poll;  // reset on close (it holds the impl)
+  std::function<void(bool)> leave_done;  // pending driver::leave callback
+
+  /// Passes every event on to the user's delegate and takes the end of a leave for the
+  /// driver itself.
+  struct relay final : delegate {
+    relay(impl& o, delegate& u) : owner(o), user(u) {}
+    impl& owner;
+    delegate& user;
+    void on_member_event(const member& m, member_event ev) override { user.on_member_event(m, ev); }
+    void on_user_message(byte_view payload) override { user.on_user_message(payload); }
+    void on_conflict(const member& a, const member& b) override { user.on_conflict(a, b); }
+    void on_join_result(const address& seed, bool ok) override { user.on_join_result(seed, ok); }
+    void on_leave_complete() override {
+      user.on_leave_complete();
+      // Reported from inside a node entry point: finish outside it.
+      net::post(owner.io, [self = owner.shared_from_this()] { self->finish_leave(true); });
+    }
+  };
+  std::optional<relay> events;
+
+  void finish_leave(bool complete) {
+    if (closed || !leave_done) return;
+    leave_timer.cancel();
+    auto done = std::move(leave_done);
+    leave_done = nullptr;
+    done(complete);
+  }
 
   void bind() {
     net::ip::address ip = to_ip(opt.bind);
@@ -332,7 +358,8 @@ driver::driver(boost::asio::io_context& io, config cfg, delegate& events, driver
     : p_(std::make_shared<impl>(io, std::move(opt))) {
   p_->bind();
   if (cfg.advertise.port == 0) cfg.advertise.port = p_->udp_sock.local_endpoint().port();
-  p_->n.emplace(std::move(cfg), *p_, events, seed, now());
+  p_->events.emplace(*p_, events);
+  p_->n.emplace(std::move(cfg), *p_, *p_->events, seed, now());
 }
 
 driver::~driver() { close(); }
@@ -349,30 +376,20 @@ void driver::join(const std::vector<address>& seeds) {
 }
 
 void driver::leave(duration timeout, std::function<void(bool)> done) {
+  // The node reports the end of the leave (relay::on_leave_complete); the timer bounds it.
+  p_->leave_done = std::move(done);
+  p_->leave_timer.expires_after(std::chrono::duration_cast<std::chrono::steady_clock::duration>(timeout));
+  p_->leave_timer.async_wait([self = p_](const boost::system::error_code& ec) {
+    if (!ec) self->finish_leave(false);
+  });
   p_->n->leave(now());
   p_->rearm();
-  time_point until = now() + timeout;
-  // Poll for completion: the queue drains on the gossip timer, a few times per second.
-  auto poll = std::make_shared<std::function<void()>>();
-  std::weak_ptr<std::function<void()>> weak = poll;
-  *poll = [self = p_, until, done = std::move(done), weak] {
-    if (self->closed) return;
-    bool complete = self->n->leave_done();
-    if (complete || now() >= until) return done(complete);
-    self->leave_timer.expires_after(std::chrono::milliseconds(20));
-    self->leave_timer.async_wait([weak](const boost::system::error_code& ec) {
-      if (ec) return;
-      if (auto f = weak.lock()) (*f)();
-    });
-  };
-  // Keep the poller alive until it finishes.
-  p_->leave_poll = poll;
-  (*poll)();
 }
 
-void driver::set_meta(bytes meta) {
-  p_->n->set_meta(std::move(meta), now());
+bool driver::set_meta(bytes meta) {
+  bool ok = p_->n->set_meta(std::move(meta), now());
   p_->rearm();
+  return ok;
 }
 
 void driver::close() {
@@ -383,7 +400,7 @@ void driver::close() {
   p_->leave_timer.cancel();
   p_->udp_sock.close(ignored);
   p_->acceptor.close(ignored);
-  p_->leave_poll.reset();
+  p_->leave_done = nullptr;
 }
 
 const swim::node& driver::node() const { return *p_->n; }

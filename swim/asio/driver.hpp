@@ -58,11 +58,13 @@ class driver {
   void start();
   /// Push-pull join with each seed (addresses only; resolve names before).
   void join(const std::vector<address>& seeds);
-  /// Graceful leave: gossip it, then call `done(completed)` once it has spread or `timeout`
-  /// passed (completed = false).
+  /// Graceful leave: gossip it, then call `done(completed)` once the node reports it has
+  /// spread (delegate::on_leave_complete) or `timeout` passed (completed = false). `done` runs
+  /// from the io_context, never from inside a node entry point.
   void leave(duration timeout, std::function<void(bool completed)> done);
-  /// Replace our meta (tags); peers see it through a higher incarnation.
-  void set_meta(bytes meta);
+  /// Replace our meta (tags); peers see it through a higher incarnation. False (and no
+  /// change) when it is over swim::meta_max_size.
+  bool set_meta(bytes meta);
   /// Close every socket and cancel every timer. Idempotent.
   void close();
 

@@ -138,6 +138,13 @@ class cluster::member_host final : public endpoint, public delegate {
   // ---- delegate ----
 
   void on_member_event(const member& m, member_event ev) override { c_.record(index_, m, ev); }
+  void on_leave_complete() override {
+    // Reported from inside a node entry point: shut down once it has returned.
+    const std::uint64_t gen = generation_;
+    c_.loop_.after(duration::zero(), [this, gen] {
+      if (gen == generation_ && status_ == member_status::leaving) shut_down_after_leave();
+    });
+  }
 
  private:
   bool active() const {
@@ -147,13 +154,6 @@ class cluster::member_host final : public endpoint, public delegate {
   /// Re-read next_deadline() after every entry point, as a real driver re-arms its timer.
   void after_entry() {
     if (!active()) return;
-    if (status_ == member_status::leaving && node_->leave_done()) {
-      // Shut down after the current entry point returns: the node is on the stack.
-      const std::uint64_t gen = generation_;
-      c_.loop_.after(duration::zero(), [this, gen] {
-        if (gen == generation_ && status_ == member_status::leaving) shut_down_after_leave();
-      });
-    }
     const time_point d = node_->next_deadline();
     if (d == time_point::max()) return;
     if (tick_pending_ && tick_at_ <= d) return;  // an earlier wake-up will re-check

@@ -60,9 +60,13 @@ class recording_transport : public transport {
 class recording_delegate : public delegate {
  public:
   std::vector<std::pair<std::string, member_event>> events;
+  std::vector<std::pair<address, bool>> join_results;
   int conflicts = 0;
+  int leaves_complete = 0;
   void on_member_event(const member& m, member_event ev) override { events.push_back({m.name, ev}); }
   void on_conflict(const member&, const member&) override { conflicts++; }
+  void on_join_result(const address& seed, bool ok) override { join_results.push_back({seed, ok}); }
+  void on_leave_complete() override { leaves_complete++; }
   bool saw(const std::string& name, member_event ev) const {
     return std::find(events.begin(), events.end(), std::make_pair(name, ev)) != events.end();
   }
@@ -367,8 +371,14 @@ TEST_CASE("node: join sends a push-pull; the reply merges and a Serf join intent
   reply.join = true;
   reply.states.push_back({"b", bytes{127, 0, 0, 2}, 7946, {}, 1, member_state::alive, default_vsn()});
   reply.states.push_back({"a", bytes{127, 0, 0, 1}, 7946, {}, 7, member_state::dead, default_vsn()});
+  // Our own address is reported as a failed join at once; the seed only once it answered.
+  REQUIRE(f.events.join_results.size() == 1);
+  CHECK(f.events.join_results[0] == std::make_pair(addr_of(1), false));
   f.n.on_stream_reply(f.out.streams[0].id, wire::stream_message{reply}, f.now);
   CHECK(f.n.find("b"));
+  REQUIRE(f.events.join_results.size() == 2);
+  CHECK(f.events.join_results[1] == std::make_pair(addr_of(2), true));
+  CHECK(f.n.stats().joins == 1);
   // The cluster remembered our old life at incarnation 7 as dead: we out-bid it.
   CHECK(f.n.self().incarnation == 8);
   f.deliver(ping{1, "a", {}, 0, ""});
@@ -378,14 +388,40 @@ TEST_CASE("node: join sends a push-pull; the reply merges and a Serf join intent
   CHECK(intent);
 }
 
+TEST_CASE("node: a failed or unanswered join push-pull is reported as such") {
+  fixture f;
+  f.n.join({addr_of(2), addr_of(3)}, f.now);
+  REQUIRE(f.out.streams.size() == 2);
+  f.n.on_stream_reply(f.out.streams[1].id, std::nullopt, f.now);  // refused or timed out
+  f.n.on_stream_reply(f.out.streams[0].id, wire::stream_message{ack_resp{1, {}}}, f.now);
+  REQUIRE(f.events.join_results.size() == 2);
+  CHECK(f.events.join_results[0] == std::make_pair(addr_of(3), false));
+  CHECK(f.events.join_results[1] == std::make_pair(addr_of(2), false));
+  CHECK(f.n.stats().joins == 0);
+  // A late duplicate reply for a finished stream reports nothing more.
+  f.n.on_stream_reply(f.out.streams[0].id, std::nullopt, f.now);
+  CHECK(f.events.join_results.size() == 2);
+}
+
+TEST_CASE("node: a leave with nobody to tell completes at once, and only once") {
+  fixture f;
+  f.n.leave(f.now);
+  CHECK(f.events.leaves_complete == 1);
+  run_until(f.n, f.now, f.now + 5s);
+  f.n.leave(f.now);
+  CHECK(f.events.leaves_complete == 1);
+}
+
 TEST_CASE("node: leave gossips dead-from-self and completes once transmitted") {
   fixture f;
   f.add_members(2);
   f.n.leave(f.now);
   CHECK(f.n.self().state == member_state::left);
   CHECK_FALSE(f.n.leave_done());
+  CHECK(f.events.leaves_complete == 0);
   run_until(f.n, f.now, f.now + 10s);
   CHECK(f.n.leave_done());
+  CHECK(f.events.leaves_complete == 1);  // reported once, when the transmits were spent
   bool dead_self = false;
   for (const auto& [to, d] : f.out.all<dead>())
     if (d.node == "a" && d.from == "a") dead_self = true;
