@@ -56,7 +56,7 @@ struct config {
   std::size_t udp_buffer_size = 1400;  ///< gossip packet budget (memberlist UDPBufferSize)
   bool enable_compression = true;      ///< compress stream frames and, when smaller, packets
   /// Send the Serf leave intent before the memberlist dead-self, so that Serf
-  /// agents show us as "left" rather than "failed" (memberlist-wire.md §9.4).
+  /// agents show us as "left" rather than "failed" (docs/wire.md §9.4).
   bool serf_compat = true;
 };
 

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <memory>
 
-// Go compress/lzw, order LSB, literal width 8 (memberlist-wire.md §5.4).
+// Go compress/lzw, order LSB, literal width 8 (docs/wire.md §5.4).
 //
 // Both sides track `hi`, the code the next dictionary entry would take, and
 // `overflow`, the first value that no longer fits the current width. The writer

@@ -4,7 +4,7 @@
 // 257 EOF, first dictionary code 258, 9 to 12-bit codes packed LSB first.
 // The writer emits a leading clear code and a final EOF code, exactly like the
 // Go 1.19 writer that built Debian's serf, so captured payloads re-compress
-// byte for byte. memberlist-wire.md §5.4.
+// byte for byte. docs/wire.md §5.4.
 
 #include <cstddef>
 #include <optional>

@@ -1,7 +1,7 @@
 #pragma once
 // memberlist 0.2.2 wire messages as plain structs (no encoding here; see
 // wire.hpp). Field names follow the Go structs; the comment on each field gives
-// the msgpack key. Layouts: ../shared/docs/memberlist-wire.md §2-§3.
+// the msgpack key. Layouts: docs/wire.md §2-§3.
 
 #include <cstdint>
 #include <string>

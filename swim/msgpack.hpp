@@ -1,6 +1,6 @@
 #pragma once
 // A small msgpack writer and reader with go-msgpack 0.5.5's exact dialect
-// (memberlist-wire.md §1).
+// (docs/wire.md §1).
 //
 // The writer emits what Go emits with a zero MsgpackHandle: the str family
 // (fixstr, str16, str32) for both strings and byte slices, never str8 and

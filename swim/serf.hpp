@@ -1,6 +1,6 @@
 #pragma once
 // The few Serf messages a memberlist-level node sends so that Serf agents show
-// it correctly (memberlist-wire.md §9.3-§9.4). They travel as memberlist user
+// it correctly (docs/wire.md §9.3-§9.4). They travel as memberlist user
 // messages: 0x08 | serfType | msgpack body.
 
 #include <cstdint>

@@ -1,6 +1,6 @@
 #pragma once
 // Serf tags in node meta: 0xFF followed by a msgpack map of str -> str
-// (memberlist-wire.md §9.1). Meta that is empty or does not start with 0xFF is
+// (docs/wire.md §9.1). Meta that is empty or does not start with 0xFF is
 // Serf's legacy form: the whole meta is the value of a "role" tag.
 
 #include <cstddef>

@@ -8,14 +8,14 @@
 // network input is untrusted, and every failure is an `error` value that the
 // node counts.
 //
-// UDP datagram layering, outermost first (memberlist-wire.md §5.1):
+// UDP datagram layering, outermost first (docs/wire.md §5.1):
 //
 //   [0xF4 len label]  (memberlist >= 0.3.0 label: skipped)
 //     [0x0C crc32-BE] (hasCrc: verified when present)
 //       [0x09 compress{Algo,Buf}]  (LZW, inflates to a full message)
 //         [0x07 n len16*n msgs] (compound: each part a full message) | message
 //
-// Stream frames (TCP, no length prefix): `type | msgpack body [| raw bytes]`,
+// Stream frames (TCP, no length prefix; docs/wire.md §6.1): `type | msgpack body [| raw bytes]`,
 // or `0x09 compress{...}` wrapping such a frame.
 
 #include <cstddef>
