@@ -31,7 +31,7 @@ TEST_CASE("crc32: standard check values") {
   CHECK(swim::crc32_ieee(zeros) == 0x190A55ADu);
 }
 
-TEST_CASE("crc32: captured hasCrc packets (memberlist-wire.md §11 V4, V5, V7, V8)") {
+TEST_CASE("crc32: captured hasCrc packets (docs/wire.md §11 V4, V5, V7, V8)") {
   SUBCASE("V4 crc(compound[alive b, alive a])") {
     const swim::bytes p = from_hex(
         "0caa5c84340702004800440486a441646472a47f000002ab496e6361726e6174696f6e01a44d657461afff82a4726f"

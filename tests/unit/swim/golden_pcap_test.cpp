@@ -1,6 +1,6 @@
 // Golden tests: the wire codec against real traffic captured from Debian's
 // serf 0.9.4 agents (memberlist 0.2.2) and the Python prototype nodes
-// (tests/golden/README.md, memberlist-wire.md §11).
+// (tests/golden/README.md, docs/wire.md §11).
 //
 // What is checked, and what is deliberately left out:
 //  * Every UDP datagram (all of them are on port 7946) in plain, probe, fake
@@ -170,7 +170,7 @@ TEST_CASE("golden: encrypted datagrams do not decode as messages") {
   REQUIRE(cap.udp.size() == 34);
   for (const auto& d : cap.udp) {
     CAPTURE(d.frame);
-    // vsn 1 | nonce[12] | ciphertext | tag[16] (memberlist-wire.md §5.5).
+    // vsn 1 | nonce[12] | ciphertext | tag[16] (docs/wire.md §5.5).
     CHECK(d.payload[0] == 1);
     CHECK(d.payload.size() >= 29);
     const swim::wire::unpacked u = swim::wire::unpack_packet(d.payload);

@@ -58,7 +58,7 @@ swim::bytes no_repeated_pairs(std::size_t len) {
 }
 
 /// Expected compressed size for `codes` data codes without dictionary hits,
-/// straight from memberlist-wire.md §5.4: a leading clear at 9 bits; after each
+/// straight from docs/wire.md §5.4: a leading clear at 9 bits; after each
 /// code the counter (from 257) steps and the width grows when it reaches
 /// 512/1024/2048; when it reaches 4095 a clear goes out at 12 bits and
 /// everything restarts; then EOF at the current width, padded to a byte.
@@ -89,7 +89,7 @@ void check_round_trip(const swim::bytes& input) {
 
 }  // namespace
 
-TEST_CASE("lzw: Go's TCP ack vector (memberlist-wire.md §11 V15)") {
+TEST_CASE("lzw: Go's TCP ack vector (docs/wire.md §11 V15)") {
   const swim::bytes input = from_hex("0282a75061796c6f6164c0a55365714e6fcd1b5d");
   const swim::bytes expected = from_hex("0005083a05254c1e366fc29001566a4a99384ede34dbd02520");
   CHECK(swim::lzw::compress(input) == expected);

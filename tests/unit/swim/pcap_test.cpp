@@ -184,14 +184,14 @@ TEST_CASE("pcap: details of plain.pcap match tshark") {
   CHECK(first.src == endpoint{ip(127, 0, 0, 1), 7946});
   CHECK(first.dst == endpoint{ip(127, 0, 0, 2), 7946});
   CHECK(first.src.to_string() == "127.0.0.1:7946");
-  REQUIRE(first.payload.size() == 151);  // memberlist-wire.md §11 V4
+  REQUIRE(first.payload.size() == 151);  // docs/wire.md §11 V4
   CHECK(first.payload[0] == 0x0c);
   CHECK(first.payload[1] == 0xaa);
   CHECK(first.payload[150] == 0x05);
   for (std::size_t i = 1; i < cap.udp.size(); ++i) CHECK(cap.udp[i].time_ns >= cap.udp[i - 1].time_ns);
 
   // Stream 0 (tshark tcp.stream == 0): the join push-pull from 127.0.0.1:52932,
-  // 227 bytes out (§11 V14) and a 222-byte reply, both compressed frames.
+  // 227 bytes out (docs/wire.md §11 V14) and a 222-byte reply, both compressed frames.
   const auto& join = cap.tcp.front();
   CHECK(join.initiator == endpoint{ip(127, 0, 0, 1), 52932});
   CHECK(join.responder == endpoint{ip(127, 0, 0, 1), 7946});

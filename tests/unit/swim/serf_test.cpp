@@ -12,7 +12,7 @@ namespace {
 
 using test_support::hex;
 
-// §11 V11 bodies without their CRC wrapper: 08 | serfType | msgpack.
+// docs/wire.md §11 V11 bodies without their CRC wrapper: 08 | serfType | msgpack.
 const bytes join_b = hex("080182a54c54696d6501a44e6f6465a162");
 const bytes leave_b = hex("080083a54c54696d6503a44e6f6465a162a55072756e65c2");
 

@@ -34,7 +34,7 @@ bytes str_bytes(std::string_view s) { return bytes(s.begin(), s.end()); }
 
 byte_view prefix(const bytes& b, std::size_t n) { return byte_view(b).first(n); }
 
-// §11 test vectors, captured from real serf agents.
+// docs/wire.md §11 test vectors, captured from real serf agents.
 const bytes v1 = hex(
     "0085a44e6f6465a161a55365714e6f01aa536f7572636541646472a47f000002aa536f757263654e6f6465a162aa53"
     "6f75726365506f7274cd1f0a");
@@ -109,7 +109,7 @@ bytes without_crc(const bytes& b) { return bytes(b.begin() + 5, b.end()); }
 
 }  // namespace
 
-// ---- §11 vectors: decode and re-encode byte for byte ------------------------
+// ---- docs/wire.md §11 vectors: decode and re-encode byte for byte -----------
 
 TEST_CASE("wire: ping V1 decodes and re-encodes byte for byte") {
   const ping p = only<ping>(v1);
