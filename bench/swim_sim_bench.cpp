@@ -1,6 +1,6 @@
 // swim-sim-bench: protocol figures of swim::node measured on the simulator
 // (virtual time, in-memory network), in the same terms as the memberlist 0.2.2
-// baseline measured on this machine (anchors.md §3). Not a test: it prints.
+// baseline in docs/simulator.md ("Baseline"). Not a test: it prints.
 //
 //   swim-sim-bench                      quick: N = 10, 100; lan and 250ms
 //   swim-sim-bench --full               N = 10, 100, 1000, 2000
@@ -203,7 +203,7 @@ row run_row(const args& a, const std::string& profile, std::size_t n) {
   const swim::timing& t = o.t;
   const duration poll = std::max<duration>(1ms, t.gossip_interval / 20);
 
-  // Cold bootstrap: N members join one seed at once (anchors.md §3 row 1).
+  // Cold bootstrap: N members join one seed at once (docs/simulator.md, "Baseline", row 1).
   c.start(n);
   c.join_all(0);
   const time_point b0 = c.now();
@@ -296,7 +296,8 @@ void print_row(const row& r) {
   std::fflush(stdout);
 }
 
-/// memberlist 0.2.2, lan defaults, measured on this machine (anchors.md §3).
+/// memberlist 0.2.2, lan defaults, measured on a 2-core Debian 12 machine (docs/simulator.md,
+/// "Baseline").
 struct anchor {
   std::size_t n;
   double crash_lo, crash_hi, leave_lo, leave_hi, bytes_per_s, bootstrap_lo, bootstrap_hi;
@@ -313,7 +314,7 @@ void print_comparison(const std::vector<row>& rows) {
     if (r.profile != "lan") continue;
     for (const anchor& an : anchors) {
       if (an.n != r.n) continue;
-      if (!any) std::printf("\nagainst memberlist 0.2.2 lan (anchors.md §3; within 10 %% = in [0.9 lo, 1.1 hi]):\n");
+      if (!any) std::printf("\nagainst memberlist 0.2.2 lan (docs/simulator.md baseline; within 10 %% = in [0.9 lo, 1.1 hi]):\n");
       any = true;
       auto verdict = [](double x, double lo, double hi) {
         return (x >= 0.9 * lo && x <= 1.1 * hi) ? "ok" : (x < 0.9 * lo ? "faster" : "SLOWER");

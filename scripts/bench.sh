@@ -5,7 +5,7 @@
 #
 #   scripts/bench.sh                       quick: N = 10, 100; lan and 250ms
 #   scripts/bench.sh --full                N = 10, 100, 1000, 2000 (takes a while)
-#   scripts/bench.sh --n 5,50,200 --profiles lan --trials 5   the anchors' N
+#   scripts/bench.sh --n 5,50,200 --profiles lan --trials 5   the N of docs/simulator.md's baseline
 #   scripts/bench.sh --speed 1000          wall time of 1000 members x 60 virtual s
 #   SIM_SEED=7 scripts/bench.sh            another seed
 #

@@ -15,8 +15,8 @@ TEST_CASE("sim: cold bootstrap of 50 members through one seed converges") {
   // have spread to everyone within half a gossip interval.
   c.run_for(c.options().t.gossip_interval / 2);
   CHECK_FALSE(c.converged());
-  // Upper side: memberlist 0.2.2 measured 0.84-1.10 s for this (anchors.md §3);
-  // allow twice the worst figure before calling it slow.
+  // Upper side: memberlist 0.2.2 measured 0.84-1.10 s for this (docs/simulator.md,
+  // "Baseline"); allow twice the worst figure before calling it slow.
   const bool ok = c.run_until([&] { return c.converged(); }, 2200ms);
   INFO("converged at " << secs(c.elapsed()) << " s");
   CHECK(ok);
@@ -69,9 +69,9 @@ TEST_CASE("sim: a graceful leave reaches every member as left, never as dead") {
   c.leave(leaver);
   // Lower side: nobody can know before the leave has left the process.
   CHECK_FALSE(c.any_sees(leaver, member_state::left));
-  // Upper side: memberlist measured 0.19-0.39 s at N=5 (anchors.md §3); the
-  // goal (G3) is p99 <= 0.5 s at N <= 50. Gossip needs about log_3(n) rounds
-  // of 200 ms: 1 s is generous.
+  // Upper side: memberlist measured 0.19-0.39 s at N=5 (docs/simulator.md,
+  // "Baseline"); this project aims at p99 <= 0.5 s at N <= 50 for a graceful
+  // leave. Gossip needs about log_3(n) rounds of 200 ms: 1 s is generous.
   const bool ok = c.run_until([&] { return c.all_see(leaver, member_state::left); }, 1s);
   INFO("all saw left at +" << secs(c.now() - t0) << " s");
   CHECK(ok);

@@ -1,6 +1,6 @@
 #pragma once
 // Shared pieces of the sim scenarios: the seed, profiles, and the protocol's
-// own thresholds (memberlist-wire.md §7.6), so that each test derives its
+// own thresholds (docs/wire.md §7.6), so that each test derives its
 // limits from the protocol rather than from what the code happens to do.
 
 #include <doctest/doctest.h>
