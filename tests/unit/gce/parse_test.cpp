@@ -1,4 +1,6 @@
-// Decoding of Compute API and metadata bodies; samples follow gce-api.md §5.
+// Decoding of Compute API and metadata bodies. The samples are shaped after the public
+// Compute API reference (https://cloud.google.com/compute/docs/reference/rest/v1/instances/list
+// and .../aggregatedList); docs/gce.md "Compute API responses" lists the facts they exercise.
 
 #include "gce/parse.hpp"
 
@@ -8,7 +10,7 @@ using namespace gce;
 
 namespace {
 
-// §5.2 instances.list page 1 of 2 (trimmed to the fields that matter).
+// instances.list, page 1 of 2 (trimmed to the fields that matter).
 constexpr const char* list_page1 = R"({
   "kind": "compute#instanceList",
   "id": "projects/acme-prod/zones/us-central1-a/instances",
@@ -37,7 +39,7 @@ constexpr const char* list_page1 = R"({
   "selfLink": "https://www.googleapis.com/compute/v1/projects/acme-prod/zones/us-central1-a/instances"
 })";
 
-// §5.3 page 2: no tags, no labels, metadata without items, two NICs, no token.
+// Page 2 of 2: no tags, no labels, metadata without items, two NICs, no token.
 constexpr const char* list_page2 = R"({
   "kind": "compute#instanceList",
   "items": [
@@ -50,7 +52,7 @@ constexpr const char* list_page2 = R"({
   ]
 })";
 
-// §5.4 aggregatedList with a NO_RESULTS_ON_PAGE zone.
+// aggregatedList with a NO_RESULTS_ON_PAGE zone and an UNREACHABLE one.
 constexpr const char* aggregated = R"({
   "kind": "compute#instanceAggregatedList",
   "items": {
@@ -166,7 +168,7 @@ TEST_CASE("parse: aggregated list skips warning-only scopes and keeps news") {
 }
 
 TEST_CASE("parse: API errors are classified by status and reason") {
-  // §5.5 rate limit.
+  // A rate limit: 403 with reason rateLimitExceeded.
   auto rl = parse_api_error(403, R"({"error":{"code":403,"message":"Quota exceeded for quota metric 'Read requests'",
       "errors":[{"message":"Quota exceeded","domain":"usageLimits","reason":"rateLimitExceeded"}]}})");
   CHECK(rl.kind == error_kind::rate_limited);
