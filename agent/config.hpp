@@ -7,6 +7,10 @@
 // The agent reads its config once at start-up: any error throws config_error,
 // which main catches. Unknown sections and keys are not errors; they come back
 // as warnings for the caller to print.
+//
+// The parts: agent/ini.* reads the INI syntax, agent/config_schema.* knows the
+// sections and keys, agent/config_reader.* reads typed values, agent/config_validate.*
+// checks every key, and agent/config_overrides.* applies the command-line flags.
 
 #include <chrono>
 #include <cstddef>

@@ -11,6 +11,7 @@
 
 #include "agent/cli.hpp"
 #include "agent/config.hpp"
+#include "agent/config_overrides.hpp"
 #include "agent/daemon.hpp"
 #include "agent/owner_cmd.hpp"
 

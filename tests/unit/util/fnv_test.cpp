@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cstdint>
+
 #include <doctest/doctest.h>
 
 TEST_CASE("fnv1a_64 matches the published test vectors") {
