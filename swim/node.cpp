@@ -871,7 +871,7 @@ struct node::impl {
 
   void user_message(const bytes& payload) {
     // Keep the Serf Lamport clock ahead of every intent we see, so our own intents order
-    // after them (memberlist-wire.md §9.4).
+    // after them (docs/wire.md §9.4).
     if (auto i = serf::decode_intent(payload)) {
       if (i->ltime >= ltime) ltime = i->ltime + 1;
     }
