@@ -1,8 +1,9 @@
 // gce-emulator: a single-threaded Boost.Beast HTTP server around
-// gce::emulator::state. One session per connection, keep-alive, with the
-// caller's source address passed to the state (that is how the metadata side
-// tells emulated VMs apart). Parked metadata watches are re-evaluated every
-// 50 ms until their ETag changes or their timeout_sec passes.
+// gce::emulator::handle() and one gce::emulator::state. One session per
+// connection, keep-alive, with the caller's source address passed along (that
+// is how the metadata side tells emulated VMs apart). Parked metadata watches
+// are re-evaluated every 50 ms until their ETag changes or their timeout_sec
+// passes.
 //
 //   gce-emulator --instances FILE [--listen 127.0.0.1:8080] [--page-size N]
 //                [--token-seconds N] [--default-instance NAME] [--no-auth]
@@ -22,6 +23,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include "gce/emulator/router.hpp"
 #include "gce/emulator/state.hpp"
 
 namespace {
@@ -72,8 +74,8 @@ class session : public std::enable_shared_from_this<session> {
   }
 
   void evaluate() {
-    gce::emulator::response r = state_.handle(req_, std::chrono::steady_clock::now(),
-                                              std::chrono::system_clock::now());
+    gce::emulator::response r = gce::emulator::handle(state_, req_, std::chrono::steady_clock::now(),
+                                                      std::chrono::system_clock::now());
     if (r.park) {
       if (!req_.recheck) watch_deadline_ = std::chrono::steady_clock::now() + r.park_for;
       req_.recheck = true;

@@ -1,54 +1,21 @@
 #pragma once
-// The GCE emulator's logic as a pure request -> response function over an
-// in-memory project (like Asio's request_handler): main.cpp only moves bytes.
-//
-// Served paths (see docs/gce.md for the full list and the admin API):
-//   /computeMetadata/v1/...                      metadata server; the caller's VM is
-//                                                picked by its SOURCE ADDRESS (the
-//                                                instance whose NIC has that IP)
-//   /compute/v1/projects/P/zones/Z/instances     instances.list
-//   /compute/v1/projects/P/aggregated/instances  instances.aggregatedList
-//   /compute/v1/projects/P/zones, .../regions/R  zones.list, regions.get
-//   /admin/...                                   test control: instances, faults,
-//                                                page size, tokens, call counters
+// The emulated project: its instances (loaded from a fixture, changed through
+// the admin API), issued tokens, call counters, injected faults and serving
+// knobs. Plain data with the few operations that keep it consistent; the APIs
+// that read and change it are metadata_api, compute_api and admin_api, and
+// router picks one per request (docs/gce.md, "The emulator").
 
 #include <chrono>
 #include <cstdint>
 #include <map>
-#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 namespace gce::emulator {
-
-/// One HTTP request as the server received it.
-struct request {
-  std::string method;                                       ///< "GET", "POST", ...
-  std::string target;                                       ///< path and query
-  std::vector<std::pair<std::string, std::string>> headers; ///< as received
-  std::string body;                                         ///< request body
-  std::string source_ip;                                    ///< peer address of the connection
-  bool recheck = false;  ///< re-evaluation of a parked watch (not counted, no faults)
-  bool expired = false;  ///< the parked watch's timeout_sec has passed: answer now
-
-  /// First header called `name`, case-insensitive.
-  std::optional<std::string> header(std::string_view name) const;
-};
-
-/// The answer, or an instruction to park the request (a metadata watch).
-struct response {
-  int status = 200;                                         ///< HTTP status
-  std::string body;                                         ///< body
-  std::vector<std::pair<std::string, std::string>> headers; ///< including Content-Type
-  std::chrono::milliseconds delay{0};  ///< injected latency before sending
-  bool park = false;                   ///< hold the request; call handle() again later
-  std::chrono::seconds park_for{0};    ///< with park: the watch's timeout_sec
-};
 
 /// One NIC of an emulated VM.
 struct emu_nic {
@@ -68,6 +35,37 @@ struct emu_instance {
   std::string maintenance_event = "NONE";
 };
 
+/// How many more requests one injected fault affects, and on which API.
+struct fault_counter {
+  int remaining = 0;                ///< requests still affected; -1 = until cleared
+  std::string target = "compute";   ///< "compute", "metadata" or "all"
+
+  /// Whether this request to `api` ("compute" or "metadata") is hit; uses up one.
+  bool take(std::string_view api);
+};
+
+/// The faults set through POST /admin/faults.
+struct fault_set {
+  int status = 0;                   ///< HTTP status of status_fault replies
+  fault_counter status_fault;       ///< fail with `status`
+  fault_counter malformed;          ///< truncate successful Compute bodies
+  fault_counter slow;               ///< delay Compute replies by `delay`
+  std::chrono::milliseconds delay{0};
+  std::chrono::system_clock::time_point rate_limited_until{};  ///< 403 rateLimitExceeded before
+  int quota_per_minute = 0;         ///< Compute calls per wall-clock minute; 0 = unlimited
+  std::int64_t quota_minute = -1;   ///< the minute quota_used counts
+  int quota_used = 0;
+
+  /// Counts one Compute call against quota_per_minute at `wall`; true when it is over.
+  bool over_quota(std::chrono::system_clock::time_point wall);
+};
+
+/// A service-account token as the metadata server hands it out.
+struct issued_token {
+  std::string access_token;
+  std::chrono::seconds expires_in{0};
+};
+
 /// The emulated project and its test knobs.
 class state {
  public:
@@ -75,10 +73,53 @@ class state {
   /// array of instances. false and `error` on invalid input.
   bool load(const nlohmann::json& doc, std::string& error);
 
-  /// Answer one request. `now` drives token expiry and watches, `wall` quota minutes.
-  response handle(const request& req, std::chrono::steady_clock::time_point now,
-                  std::chrono::system_clock::time_point wall);
+  /// Add or replace (by name) one instance given in fixture form: name, zone,
+  /// networkIP or networkInterfaces [{name, networkIP, natIP}], id, status,
+  /// hostname, tags, metadata, labels, preempted, maintenance_event.
+  /// false and `error` when it is invalid; the state is then unchanged.
+  bool add_instance(const nlohmann::json& j, std::string& error);
 
+  /// Remove an instance; false when there is none of that name.
+  bool remove_instance(const std::string& name);
+
+  /// The instance called `name`, or nullptr.
+  emu_instance* find(const std::string& name);
+
+  /// Every instance, by name.
+  const std::map<std::string, emu_instance>& instances() const { return instances_; }
+
+  /// The VM a metadata request from `source_ip` speaks for: the (last by name)
+  /// instance with a NIC of that IP, else `default_instance`, else nullptr.
+  const emu_instance* identify(std::string_view source_ip) const;
+
+  /// Zones from the fixture plus every instance's zone.
+  std::set<std::string> all_zones() const;
+
+  const std::string& project() const { return project_; }
+  const std::string& project_number() const { return project_number_; }
+
+  /// The token of VM `vm`: one issued to it with more than a second left, else a
+  /// new one living token_ttl from `now`.
+  issued_token token_for(const std::string& vm, std::chrono::steady_clock::time_point now);
+
+  /// Whether `token` was issued here and has not expired at `now` (nor been revoked).
+  bool token_valid(const std::string& token, std::chrono::steady_clock::time_point now) const;
+
+  /// Forget every issued token.
+  void revoke_tokens() { tokens_.clear(); }
+
+  /// Counts one call of kind `what` ("compute", "compute.list", "metadata", ...).
+  void count(const std::string& what) { ++calls_[what]; }
+
+  /// Calls per kind since the start or the last reset_calls().
+  const std::map<std::string, std::uint64_t>& calls() const { return calls_; }
+
+  /// Calls of kind `what`, 0 when none.
+  std::uint64_t calls(const std::string& what) const;
+
+  void reset_calls() { calls_.clear(); }
+
+  fault_set faults;                    ///< injected faults
   bool require_auth = true;            ///< compute calls need a token issued here
   std::string default_instance;        ///< metadata identity for unknown source addresses
   int page_size = 500;                 ///< largest page served
@@ -86,31 +127,6 @@ class state {
   std::chrono::seconds token_ttl{3600};///< lifetime of issued tokens
 
  private:
-  struct fault_counter {
-    int remaining = 0;         ///< requests still affected; -1 = until cleared
-    std::string target = "compute";
-    bool take(std::string_view t) {
-      if (remaining == 0 || (target != "all" && target != t)) return false;
-      if (remaining > 0) --remaining;
-      return true;
-    }
-  };
-
-  response handle_metadata(const request& req, std::string_view path, std::string_view query,
-                           std::chrono::steady_clock::time_point now);
-  response handle_compute(const request& req, std::string_view path, std::string_view query,
-                          std::chrono::steady_clock::time_point now,
-                          std::chrono::system_clock::time_point wall);
-  response handle_admin(const request& req, std::string_view path,
-                        std::chrono::steady_clock::time_point now);
-  response list_instances(const std::vector<const emu_instance*>& all, const std::string& scope,
-                          std::string_view query, bool aggregated);
-  bool add_instance(const nlohmann::json& j, std::string& error);
-  nlohmann::json to_api(const emu_instance& in) const;
-  std::string zone_url(std::string_view zone) const;
-  std::set<std::string> all_zones() const;
-  void count(const std::string& what) { ++calls_[what]; }
-
   std::string project_ = "emulated-project";
   std::string project_number_ = "123456789012";
   std::set<std::string> zones_;
@@ -118,17 +134,6 @@ class state {
   std::map<std::string, std::chrono::steady_clock::time_point> tokens_;  // token -> expiry
   std::uint64_t next_token_ = 1;
   std::map<std::string, std::uint64_t> calls_;
-
-  // Faults.
-  int fault_status_ = 0;
-  fault_counter status_fault_;
-  fault_counter malformed_fault_;
-  fault_counter delay_fault_;
-  std::chrono::milliseconds delay_{0};
-  std::chrono::system_clock::time_point rate_limited_until_{};
-  int quota_per_minute_ = 0;  // 0 = unlimited
-  std::int64_t quota_minute_ = -1;
-  int quota_used_ = 0;
 };
 
 }  // namespace gce::emulator
