@@ -1,7 +1,9 @@
 #pragma once
-// The running agent: owns the io_context and wires the gossip driver, the
-// snapshot publisher (control socket), the HTTP endpoint and the signals.
-// Everything runs on one thread.
+// The daemon: the running agent's lifecycle (start, signals, reload, leave,
+// stop). It owns the io_context and wires the rooms that do the work: the
+// gossip driver (swim/asio), agent/swim_setup (node configuration),
+// agent/publisher (snapshots), agent/joiner (joins), agent/discovery_runner,
+// agent/control_server and agent/http_server. Everything runs on one thread.
 
 #include <optional>
 #include <string>
@@ -13,6 +15,6 @@ namespace agent {
 
 /// Run the agent until it has left (SIGTERM/SIGINT or `cachecluster leave`) or a second
 /// signal arrives. Returns the process exit status. Throws on start-up errors (bind, socket).
-int run_agent(const config& cfg, const std::string& config_path);
+int run_daemon(const config& cfg, const std::string& config_path);
 
 }  // namespace agent

@@ -137,7 +137,7 @@ int main(int argc, char** argv) {
         loaded = agent::parse_config("", "(defaults)");
       for (const auto& w : loaded.warnings) std::cerr << "warning: " << w << "\n";
       agent::apply_overrides(loaded.cfg, ov);
-      return agent::run_agent(loaded.cfg, agent_config);
+      return agent::run_daemon(loaded.cfg, agent_config);
     } else if (*members) {
       return agent::cli::members(socket, members_json, members_status, std::cout, std::cerr);
     } else if (*watch) {

@@ -1,0 +1,180 @@
+#include <utility>  // before Asio: Boost 1.74's awaitable.hpp needs it under GCC 12 / C++20
+
+#include "agent/joiner.hpp"
+
+#include <boost/asio.hpp>
+#include <list>
+#include <spdlog/spdlog.h>
+
+namespace agent {
+namespace {
+
+namespace net = boost::asio;
+
+constexpr std::chrono::milliseconds retry_min{1000};
+constexpr std::chrono::milliseconds retry_max{30000};
+
+}  // namespace
+
+struct joiner::impl : std::enable_shared_from_this<impl> {
+  impl(net::io_context& ctx, std::uint16_t port, std::chrono::milliseconds timeout, joiner_hooks hs)
+      : io(ctx), default_port(port), control_timeout(timeout), h(std::move(hs)), retry_timer(ctx) {}
+
+  /// One group of joins waiting for its answers.
+  struct waiter {
+    explicit waiter(net::io_context& io) : deadline(io) {}
+    std::vector<swim::address> outstanding;  // one entry per join still unanswered
+    std::size_t asked = 0;
+    std::size_t ok = 0;
+    std::function<void(std::size_t ok, std::size_t asked)> done;
+    net::steady_timer deadline;
+    bool finished = false;
+  };
+
+  net::io_context& io;
+  std::uint16_t default_port;
+  std::chrono::milliseconds control_timeout;
+  joiner_hooks h;
+  net::steady_timer retry_timer;
+  std::vector<host_port> seeds;
+  std::chrono::milliseconds backoff = retry_min;
+  std::list<std::shared_ptr<waiter>> waiters;
+  bool stopped = false;
+
+  /// Resolve "host:port" seeds; names go through the system resolver (start-up and retries
+  /// only, so blocking here is acceptable).
+  std::vector<swim::address> resolve(const std::vector<host_port>& list) {
+    std::vector<swim::address> out;
+    net::ip::udp::resolver r(io);
+    for (const auto& s : list) {
+      if (auto a = swim::address::parse(s.host, s.port)) {
+        out.push_back(*a);
+        continue;
+      }
+      boost::system::error_code ec;
+      auto results = r.resolve(s.host, std::to_string(s.port), ec);
+      if (ec) {
+        spdlog::warn("join: cannot resolve {}: {}", s.to_string(), ec.message());
+        continue;
+      }
+      for (const auto& e : results)
+        if (auto a = swim::address::parse(e.endpoint().address().to_string(), s.port))
+          out.push_back(*a);
+    }
+    return out;
+  }
+
+  /// Ask the node to join `addrs`; `done` runs once all answered or after `timeout`.
+  void start(const std::vector<swim::address>& addrs, std::chrono::milliseconds timeout,
+             std::function<void(std::size_t, std::size_t)> done) {
+    auto w = std::make_shared<waiter>(io);
+    w->outstanding = addrs;
+    w->asked = addrs.size();
+    w->done = std::move(done);
+    waiters.push_back(w);
+    w->deadline.expires_after(timeout);
+    w->deadline.async_wait([self = shared_from_this(), w](const boost::system::error_code& ec) {
+      if (!ec) self->finish(w);
+    });
+    // Registered first: the node may answer at once (an address that is our own).
+    h.join(addrs);
+  }
+
+  void finish(const std::shared_ptr<waiter>& w) {
+    if (w->finished) return;
+    w->finished = true;
+    w->deadline.cancel();
+    waiters.remove(w);
+    if (!stopped) w->done(w->ok, w->asked);
+  }
+
+  void attempt() {
+    if (stopped) return;
+    auto addrs = resolve(seeds);
+    if (addrs.empty()) return retry_later();
+    spdlog::info("joining through {} seed address(es)", addrs.size());
+    // A push-pull ends within the TCP timeout; the bound only guards against a lost report.
+    start(addrs, control_timeout + std::chrono::seconds(1),
+          [this](std::size_t ok, std::size_t) {
+            if (ok == 0) retry_later();
+          });
+  }
+
+  void retry_later() {
+    if (stopped) return;
+    spdlog::warn("join: no seed answered yet; retrying in {} s",
+                 std::chrono::duration_cast<std::chrono::seconds>(backoff).count());
+    retry_timer.expires_after(backoff);
+    backoff = std::min(backoff * 2, retry_max);
+    retry_timer.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+      if (!ec) self->attempt();
+    });
+  }
+};
+
+joiner::joiner(boost::asio::io_context& io, std::uint16_t default_port,
+               std::chrono::milliseconds control_timeout, joiner_hooks hooks)
+    : p_(std::make_shared<impl>(io, default_port, control_timeout, std::move(hooks))) {}
+
+joiner::~joiner() { stop(); }
+
+void joiner::join_seeds(std::vector<host_port> seeds) {
+  p_->seeds = std::move(seeds);
+  if (!p_->seeds.empty()) p_->attempt();
+}
+
+void joiner::set_seeds(std::vector<host_port> seeds) { p_->seeds = std::move(seeds); }
+
+void joiner::join_addresses(const std::vector<std::string>& addresses,
+                            std::function<void(bool, std::string)> reply) {
+  std::vector<swim::address> addrs;
+  for (const auto& a : addresses) {
+    auto parsed = swim::address::parse(a, p_->default_port);
+    if (!parsed) return reply(false, "not an IP address with optional port: " + a);
+    addrs.push_back(*parsed);
+  }
+  p_->start(addrs, p_->control_timeout,
+            [reply = std::move(reply)](std::size_t ok, std::size_t asked) {
+              reply(ok > 0, "joined " + std::to_string(ok) + " of " + std::to_string(asked) +
+                                " address(es)");
+            });
+}
+
+void joiner::join_candidates(const std::vector<std::string>& candidates,
+                             const std::vector<swim::address>& known) {
+  std::vector<swim::address> fresh;
+  for (const auto& c : candidates) {
+    auto a = swim::address::parse(c, p_->default_port);
+    if (a && std::find(known.begin(), known.end(), *a) == known.end()) fresh.push_back(*a);
+  }
+  if (fresh.empty()) return;
+  spdlog::info("discovery: joining {} new candidate(s)", fresh.size());
+  p_->h.join(fresh);
+}
+
+void joiner::on_join_result(const swim::address& seed, bool ok) {
+  if (ok) {
+    p_->backoff = retry_min;
+    p_->retry_timer.cancel();
+    p_->h.joined();
+  }
+  // Copy: finishing a waiter removes it from the list.
+  auto all = std::vector<std::shared_ptr<impl::waiter>>(p_->waiters.begin(), p_->waiters.end());
+  for (auto& w : all) {
+    auto it = std::find(w->outstanding.begin(), w->outstanding.end(), seed);
+    if (it == w->outstanding.end()) continue;
+    w->outstanding.erase(it);
+    if (ok) w->ok++;
+    if (w->outstanding.empty()) p_->finish(w);
+  }
+}
+
+void joiner::stop() {
+  if (!p_ || p_->stopped) return;
+  p_->stopped = true;
+  p_->retry_timer.cancel();
+  for (auto& w : p_->waiters) w->deadline.cancel();
+  p_->waiters.clear();
+}
+
+}  // namespace agent
