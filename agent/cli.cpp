@@ -1,82 +1,22 @@
 #include "agent/cli.hpp"
 
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
+#include <array>
+#include <chrono>
 #include <nlohmann/json.hpp>
 #include <ostream>
+#include <utility>
+#include <variant>
 
 #include "peerlib/protocol.hpp"
+#include "peerlib/request.hpp"
 
 namespace agent::cli {
 namespace {
 
-using nlohmann::json;
-
-/// A connected Unix socket, closed on scope exit.
-class connection {
- public:
-  explicit connection(const std::string& path) {
-    fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd_ < 0) {
-      error_ = std::strerror(errno);
-      return;
-    }
-    sockaddr_un sa{};
-    sa.sun_family = AF_UNIX;
-    if (path.size() >= sizeof sa.sun_path) {
-      error_ = "socket path too long";
-      return;
-    }
-    std::memcpy(sa.sun_path, path.c_str(), path.size());
-    if (::connect(fd_, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) error_ = std::strerror(errno);
-  }
-  ~connection() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  connection(const connection&) = delete;
-  connection& operator=(const connection&) = delete;
-
-  const std::string& error() const { return error_; }
-  bool ok() const { return error_.empty(); }
-
-  bool send_line(const std::string& line) {
-    std::string buf = line + "\n";
-    std::size_t off = 0;
-    while (off < buf.size()) {
-      ssize_t n = ::send(fd_, buf.data() + off, buf.size() - off, MSG_NOSIGNAL);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) return error_ = std::strerror(errno), false;
-      off += static_cast<std::size_t>(n);
-    }
-    return true;
-  }
-
-  /// Next line without the newline; nullopt at EOF or error.
-  std::optional<std::string> read_line() {
-    while (true) {
-      if (auto nl = buf_.find('\n'); nl != std::string::npos) {
-        std::string line = buf_.substr(0, nl);
-        buf_.erase(0, nl + 1);
-        return line;
-      }
-      char tmp[16384];
-      ssize_t n = ::recv(fd_, tmp, sizeof tmp, 0);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) return std::nullopt;
-      buf_.append(tmp, static_cast<std::size_t>(n));
-    }
-  }
-
- private:
-  int fd_ = -1;
-  std::string error_;
-  std::string buf_;
-};
+/// The agent answers members at once; join and leave last as long as its own timeouts
+/// ([cluster] leave_timeout, the TCP timeout), so those wait without limit.
+constexpr std::chrono::milliseconds members_timeout = std::chrono::seconds(30);
 
 int no_agent(const std::string& socket, const std::string& why, std::ostream& err) {
   err << "cachecluster: cannot reach the agent at " << socket << ": " << why
@@ -84,58 +24,72 @@ int no_agent(const std::string& socket, const std::string& why, std::ostream& er
   return 1;
 }
 
-/// Send one request and read one reply line.
-std::optional<std::string> request(const std::string& socket, const std::string& req,
-                                   std::ostream& err, int& status) {
-  connection c(socket);
-  if (!c.ok() || !c.send_line(req)) {
-    status = no_agent(socket, c.error(), err);
-    return std::nullopt;
+/// Report a request that got no usable reply; the exit status.
+int report_failure(const std::string& socket, const peerlib::request_outcome& r, std::ostream& err) {
+  switch (r.status) {
+    case peerlib::request_status::unreachable:
+      return no_agent(socket, r.error, err);
+    case peerlib::request_status::bad_reply:
+      err << "cachecluster: unexpected reply (" << r.error << "): " << r.line << "\n";
+      return 1;
+    default:
+      err << "cachecluster: " << r.error << "\n";
+      return 1;
   }
-  auto line = c.read_line();
-  if (!line) {
-    err << "cachecluster: the agent closed the connection without a reply\n";
-    status = 1;
-  }
-  return line;
 }
 
-int print_result(const std::string& line, std::ostream& out, std::ostream& err) {
-  json j = json::parse(line, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) {
-    err << "cachecluster: unexpected reply: " << line << "\n";
-    return 1;
+/// Send one request; the reply, or nullopt after reporting why there is none (and an
+/// error line from the agent) with the exit status in `rc`.
+std::optional<peerlib::reply> ask(const std::string& socket, const peerlib::request& req,
+                                  std::chrono::milliseconds timeout, std::ostream& err, int& rc) {
+  auto r = peerlib::send_request(socket, req, timeout);
+  if (!r) {
+    rc = report_failure(socket, r, err);
+    return std::nullopt;
   }
-  std::string msg = j.value("message", "");
-  if (j.value("type", "") == "result" && j.value("ok", false)) {
-    out << msg << "\n";
+  if (auto* e = std::get_if<peerlib::error_reply>(&*r.answer)) {
+    err << "cachecluster: " << e->message << "\n";
+    rc = 1;
+    return std::nullopt;
+  }
+  return std::move(r.answer);
+}
+
+/// Print a join or leave result: the message on `out` (0) or on `err` (1).
+int print_result(const std::optional<peerlib::reply>& reply, int rc, std::ostream& out,
+                 std::ostream& err) {
+  if (!reply) return rc;
+  const auto& r = std::get<peerlib::result>(*reply);
+  if (r.ok) {
+    out << r.message << "\n";
     return 0;
   }
-  err << "cachecluster: " << msg << "\n";
+  err << "cachecluster: " << r.message << "\n";
   return 1;
+}
+
+/// The members of `doc` in state `status` (all of them without one).
+peerlib::members_document filtered(peerlib::members_document doc,
+                                   const std::optional<std::string>& status) {
+  if (status)
+    doc.members.erase(std::remove_if(doc.members.begin(), doc.members.end(),
+                                     [&](const peerlib::member& m) { return m.state != *status; }),
+                      doc.members.end());
+  return doc;
 }
 
 }  // namespace
 
-std::string format_members(const std::string& members_json, const std::optional<std::string>& status,
-                           std::string* error) {
-  json j = json::parse(members_json, nullptr, false);
-  if (j.is_discarded() || !j.is_object() || !j.contains("members") || !j["members"].is_array()) {
-    if (error) *error = "unexpected members document";
-    return {};
-  }
+std::string format_members(const peerlib::members_document& doc,
+                           const std::optional<std::string>& status) {
   std::vector<std::array<std::string, 4>> rows;
-  for (const auto& m : j["members"]) {
-    std::string state = m.value("state", "");
-    if (status && state != *status) continue;
-    std::string addr = m.value("address", "");
+  for (const auto& m : filtered(doc, status).members) {
+    std::string addr = m.address;
     if (addr.find(':') != std::string::npos) addr = "[" + addr + "]";
-    addr += ":" + std::to_string(m.value("port", 0));
+    addr += ":" + std::to_string(m.port);
     std::string tags;
-    if (m.contains("tags") && m["tags"].is_object())
-      for (const auto& [k, v] : m["tags"].items())
-        tags += (tags.empty() ? "" : ",") + k + "=" + (v.is_string() ? v.get<std::string>() : v.dump());
-    rows.push_back({m.value("name", ""), addr, state, tags});
+    for (const auto& [k, v] : m.tags) tags += (tags.empty() ? "" : ",") + k + "=" + v;
+    rows.push_back({m.name, addr, m.state, tags});
   }
   std::array<std::size_t, 3> width{};
   for (const auto& r : rows)
@@ -150,52 +104,59 @@ std::string format_members(const std::string& members_json, const std::optional<
   return out;
 }
 
+std::string format_members(const std::string& members_json, const std::optional<std::string>& status,
+                           std::string* error) {
+  std::string why;
+  auto doc = peerlib::protocol::decode_members(members_json, &why);
+  if (!doc) {
+    if (error) *error = "unexpected members document: " + why;
+    return {};
+  }
+  return format_members(*doc, status);
+}
+
+std::string format_members_json(const peerlib::members_document& doc,
+                                const std::optional<std::string>& status) {
+  // Indented with keys sorted, for people and scripts; the agent's line is compact.
+  auto j = nlohmann::json::parse(peerlib::protocol::encode_members(filtered(doc, status)));
+  return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+}
+
 int members(const std::string& socket, bool as_json, const std::optional<std::string>& status,
             std::ostream& out, std::ostream& err) {
   int rc = 0;
-  auto line = request(socket, peerlib::protocol::encode_request("members"), err, rc);
-  if (!line) return rc;
-  if (as_json) {
-    json j = json::parse(*line, nullptr, false);
-    if (status && !j.is_discarded() && j.contains("members")) {
-      json kept = json::array();
-      for (const auto& m : j["members"])
-        if (m.value("state", "") == *status) kept.push_back(m);
-      j["members"] = kept;
-    }
-    out << (j.is_discarded() ? *line : j.dump(2)) << "\n";
-    return 0;
-  }
-  std::string e;
-  std::string table = format_members(*line, status, &e);
-  if (!e.empty()) {
-    err << "cachecluster: " << e << "\n";
-    return 1;
-  }
-  out << table;
+  auto reply = ask(socket, {peerlib::request_op::members}, members_timeout, err, rc);
+  if (!reply) return rc;
+  const auto& doc = std::get<peerlib::members_document>(*reply);
+  out << (as_json ? format_members_json(doc, status) : format_members(doc, status));
   return 0;
 }
 
 int watch(const std::string& socket, std::ostream& out, std::ostream& err) {
-  connection c(socket);
-  if (!c.ok() || !c.send_line(peerlib::protocol::encode_request("subscribe")))
-    return no_agent(socket, c.error(), err);
-  while (auto line = c.read_line()) out << *line << std::endl;
-  err << "cachecluster: the agent closed the connection\n";
-  return 0;
+  // Every line as the agent sent it, flushed at once for pipes.
+  auto r = peerlib::send_request(socket, {peerlib::request_op::subscribe}, peerlib::no_timeout,
+                                 [&out](const peerlib::reply&, std::string_view line) {
+                                   out << line << std::endl;
+                                   return true;
+                                 });
+  if (r.status == peerlib::request_status::closed) {
+    err << "cachecluster: the agent closed the connection\n";
+    return 0;
+  }
+  return report_failure(socket, r, err);
 }
 
 int join(const std::string& socket, const std::vector<std::string>& addresses, std::ostream& out,
          std::ostream& err) {
   int rc = 0;
-  auto line = request(socket, peerlib::protocol::encode_request("join", addresses), err, rc);
-  return line ? print_result(*line, out, err) : rc;
+  auto reply = ask(socket, {peerlib::request_op::join, addresses}, peerlib::no_timeout, err, rc);
+  return print_result(reply, rc, out, err);
 }
 
 int leave(const std::string& socket, std::ostream& out, std::ostream& err) {
   int rc = 0;
-  auto line = request(socket, peerlib::protocol::encode_request("leave"), err, rc);
-  return line ? print_result(*line, out, err) : rc;
+  auto reply = ask(socket, {peerlib::request_op::leave}, peerlib::no_timeout, err, rc);
+  return print_result(reply, rc, out, err);
 }
 
 }  // namespace agent::cli

@@ -1,12 +1,14 @@
 #pragma once
 // The client side of `cachecluster members|watch|join|leave`: talk to a running
-// agent over its Unix socket (peerlib/protocol.hpp). Plain blocking sockets:
-// a CLI has nothing else to do while it waits.
+// agent over its Unix socket with peerlib::send_request (peerlib/request.hpp).
+// Blocking: a CLI has nothing else to do while it waits.
 
 #include <iosfwd>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "peerlib/protocol.hpp"
 
 namespace agent::cli {
 
@@ -23,7 +25,14 @@ int leave(const std::string& socket, std::ostream& out, std::ostream& err);
 
 /// The `members` table, like `serf members`: name, address:port, state, tags. Rows whose
 /// state differs from `status` (when given) are left out. Pure, for tests.
+std::string format_members(const peerlib::members_document& doc,
+                           const std::optional<std::string>& status);
+/// The same table from a members line; "" and `error` set when the line is not one.
 std::string format_members(const std::string& members_json, const std::optional<std::string>& status,
                            std::string* error);
+/// `members --json`: the document (members in state `status` only, when given), indented by
+/// two spaces with keys sorted, and a newline.
+std::string format_members_json(const peerlib::members_document& doc,
+                                const std::optional<std::string>& status);
 
 }  // namespace agent::cli

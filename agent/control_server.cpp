@@ -12,7 +12,6 @@
 #include <cstring>
 #include <filesystem>
 #include <list>
-#include <nlohmann/json.hpp>
 #include <stdexcept>
 
 namespace agent {
@@ -20,7 +19,7 @@ namespace {
 
 namespace net = boost::asio;
 using stream = net::local::stream_protocol;
-using nlohmann::json;
+namespace protocol = peerlib::protocol;
 
 constexpr std::size_t max_request = 64 * 1024;
 constexpr auto request_timeout = std::chrono::seconds(10);
@@ -38,10 +37,6 @@ bool socket_in_use(const std::string& path) {
 }
 
 }  // namespace
-
-std::string result_line(bool ok, const std::string& message) {
-  return json{{"type", "result"}, {"ok", ok}, {"message", message}}.dump();
-}
 
 struct control_server::impl : std::enable_shared_from_this<impl> {
   impl(net::io_context& ctx, std::string p, control_handlers hs)
@@ -77,38 +72,33 @@ struct control_server::impl : std::enable_shared_from_this<impl> {
       std::string line = in.substr(0, n);
       in.erase(0, n);
       srv->st.control_requests++;
-      json req = json::parse(line, nullptr, false);
-      if (req.is_discarded() || !req.is_object() || !req.contains("op") || !req["op"].is_string())
-        return reply_error("request must be a JSON object with a string \"op\"");
-      std::string op = req["op"];
-      if (op == "subscribe") {
-        subscriber = true;
-        srv->st.subscribers++;
-        srv->st.subscribers_total++;
-        send(srv->h.snapshot());
-        watch_eof();
-      } else if (op == "members") {
-        reply(srv->h.members());
-      } else if (op == "join") {
-        std::vector<std::string> addrs;
-        auto a = req.find("addresses");
-        if (a == req.end() || !a->is_array() || a->empty())
-          return reply_error("join needs a non-empty \"addresses\" array");
-        for (const auto& v : *a) {
-          if (!v.is_string()) return reply_error("join addresses must be strings");
-          addrs.push_back(v.get<std::string>());
-        }
-        srv->h.join(std::move(addrs), [self = shared_from_this()](std::string r) { self->reply(r); });
-      } else if (op == "leave") {
-        srv->h.leave([self = shared_from_this()](std::string r) { self->reply(r); });
-      } else {
-        reply_error("unknown op \"" + op + "\" (subscribe, members, join, leave)");
+      std::string error;
+      auto req = protocol::decode_request(line, &error);
+      if (!req) return reply_error(error);
+      switch (req->op) {
+        case peerlib::request_op::subscribe:
+          subscriber = true;
+          srv->st.subscribers++;
+          srv->st.subscribers_total++;
+          send(srv->h.snapshot());
+          watch_eof();
+          break;
+        case peerlib::request_op::members:
+          reply(srv->h.members());
+          break;
+        case peerlib::request_op::join:
+          srv->h.join(std::move(req->addresses),
+                      [self = shared_from_this()](std::string r) { self->reply(std::move(r)); });
+          break;
+        case peerlib::request_op::leave:
+          srv->h.leave([self = shared_from_this()](std::string r) { self->reply(std::move(r)); });
+          break;
       }
     }
 
     void reply_error(const std::string& msg) {
       srv->st.control_errors++;
-      reply(json{{"type", "error"}, {"message", msg}}.dump());
+      reply(protocol::encode_error({msg}));
     }
 
     /// One reply line, then close.

@@ -1,8 +1,10 @@
 #pragma once
 // The agent's Unix socket (peerlib/protocol.hpp): subscribers get every
-// snapshot; the CLI asks for members, join and leave. A slow subscriber never
-// blocks the agent or other subscribers: each holds at most one line in
-// flight and one pending, and a newer snapshot replaces the pending one.
+// snapshot; the CLI asks for members, join and leave. Requests are decoded and
+// error lines encoded by peerlib::protocol; the handlers give the other reply
+// lines (protocol::encode_snapshot, encode_members, encode_result). A slow
+// subscriber never blocks the agent or other subscribers: each holds at most
+// one line in flight and one pending, and a newer snapshot replaces the pending one.
 
 #include <cstdint>
 #include <functional>
@@ -10,7 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "agent/status.hpp"
+#include "agent/agent_stats.hpp"
+#include "peerlib/protocol.hpp"
 
 namespace boost::asio {
 class io_context;
@@ -22,11 +25,13 @@ namespace agent {
 struct control_handlers {
   /// The current snapshot line (no newline).
   std::function<std::shared_ptr<const std::string>()> snapshot;
-  /// The members document (render_members_json).
+  /// The members document line (no newline; render_members_json without its newline).
   std::function<std::string()> members;
-  /// Join these "host:port" seeds; reply with a result line via the callback.
+  /// Join these "host:port" seeds; reply with a result line (protocol::encode_result) via
+  /// the callback.
   std::function<void(std::vector<std::string>, std::function<void(std::string)>)> join;
-  /// Leave gracefully; reply with a result line via the callback once done.
+  /// Leave gracefully; reply with a result line (protocol::encode_result) via the callback
+  /// once done.
   std::function<void(std::function<void(std::string)>)> leave;
 };
 
@@ -54,7 +59,9 @@ class control_server {
   std::shared_ptr<impl> p_;
 };
 
-/// A result line: {"type":"result","ok":...,"message":...}.
-std::string result_line(bool ok, const std::string& message);
+/// A result line. Deprecated: use peerlib::protocol::encode_result; goes once no caller is left.
+inline std::string result_line(bool ok, const std::string& message) {
+  return peerlib::protocol::encode_result({ok, message});
+}
 
 }  // namespace agent

@@ -21,8 +21,6 @@
 #include <utility>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "swim/member.hpp"
 #include "swim/tags.hpp"
 #include "swim/wire.hpp"
@@ -314,39 +312,35 @@ std::string render_metrics(const status& s) {
   return m.take();
 }
 
-std::string render_members_json(const status& s) {
-  // ordered_json keeps keys in the documented order ("node" first, "name" first).
-  using json = nlohmann::ordered_json;
-
+peerlib::members_document to_members_document(const status& s) {
   std::vector<const swim::member*> sorted;
   sorted.reserve(s.members.size());
   for (const auto& mem : s.members) sorted.push_back(&mem);
   std::sort(sorted.begin(), sorted.end(),
             [](const swim::member* x, const swim::member* y) { return x->name < y->name; });
 
-  json members = json::array();
+  peerlib::members_document doc;
+  doc.node = s.node_name;
+  doc.members.reserve(sorted.size());
   for (const auto* mem : sorted) {
-    json tags = json::object();
+    peerlib::member m;
+    m.name = mem->name;
+    m.address = mem->addr.ip_string();
+    m.port = mem->addr.port;
+    m.state = swim::to_string(mem->state);
+    m.incarnation = mem->incarnation;
     // Invalid msgpack after the tag magic byte: show no tags rather than fail the page.
-    if (auto decoded = swim::decode_tags(mem->meta)) {
-      for (const auto& [k, v] : *decoded) tags[k] = v;
-    }
-    json protocol = json::array();
-    for (auto v : mem->vsn) protocol.push_back(static_cast<int>(v));
-    members.push_back({
-        {"name", mem->name},
-        {"address", mem->addr.ip_string()},
-        {"port", mem->addr.port},
-        {"state", swim::to_string(mem->state)},
-        {"incarnation", mem->incarnation},
-        {"tags", std::move(tags)},
-        {"protocol", std::move(protocol)},
-    });
+    if (auto decoded = swim::decode_tags(mem->meta)) m.tags = std::move(*decoded);
+    m.protocol.assign(mem->vsn.begin(), mem->vsn.end());
+    doc.members.push_back(std::move(m));
   }
-  json doc = {{"node", s.node_name}, {"members", std::move(members)}};
-  // Names and tags come off the network and need not be valid UTF-8; replace
-  // bad bytes with U+FFFD instead of throwing.
-  return doc.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+  return doc;
+}
+
+std::string render_members_json(const status& s) {
+  // One encoder for HTTP and the socket; it replaces bytes that are not UTF-8 (names and
+  // tags come off the network) with U+FFFD instead of throwing.
+  return peerlib::protocol::encode_members(to_members_document(s)) + "\n";
 }
 
 }  // namespace agent

@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "agent/status.hpp"
+#include "peerlib/protocol.hpp"
 
 namespace agent {
 
@@ -27,7 +28,11 @@ http_response handle_http(std::string_view method, std::string_view target, cons
 /// Prometheus text exposition of `s` (every metric with # HELP and # TYPE).
 std::string render_metrics(const status& s);
 
-/// JSON document of the members in `s` (stable keys; see docs/http.md).
+/// The members document of `s`: every member sorted by name, tags decoded from meta.
+peerlib::members_document to_members_document(const status& s);
+
+/// GET /v1/members: protocol::encode_members(to_members_document(s)) and a newline. The
+/// socket's members reply is the same line without the newline (docs/http.md, docs/protocol.md).
 std::string render_members_json(const status& s);
 
 }  // namespace agent

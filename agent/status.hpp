@@ -8,21 +8,12 @@
 #include <string>
 #include <vector>
 
+#include "agent/agent_stats.hpp"
 #include "swim/asio/driver.hpp"
 #include "swim/member.hpp"
 #include "swim/node.hpp"
 
 namespace agent {
-
-/// Counters of the agent itself (publishing and control).
-struct agent_stats {
-  std::uint64_t publishes = 0;          ///< snapshots published (after coalescing)
-  std::uint64_t subscribers = 0;        ///< subscribers connected now
-  std::uint64_t subscribers_total = 0;  ///< subscribers ever connected
-  std::uint64_t snapshots_skipped = 0;  ///< snapshots a slow subscriber never saw (it got a newer one)
-  std::uint64_t control_requests = 0;
-  std::uint64_t control_errors = 0;     ///< malformed control requests
-};
 
 /// Everything /metrics, /ready and /v1/members need, copied at one instant.
 struct status {

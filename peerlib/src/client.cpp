@@ -5,7 +5,6 @@
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -17,54 +16,20 @@
 #include <thread>
 #include <vector>
 
+#include "peerlib/request.hpp"
+#include "unix_socket.hpp"
+
 namespace peerlib {
 namespace {
 
+using detail::errno_text;
 using clock_type = std::chrono::steady_clock;
 using std::chrono::milliseconds;
-
-std::string errno_text(const char* what, int err) { return std::string(what) + ": " + std::strerror(err); }
 
 std::string host_name() {
   char buf[256] = {};
   if (::gethostname(buf, sizeof buf - 1) != 0 || buf[0] == '\0') return "localhost";
   return buf;
-}
-
-/// Start a non-blocking connect to a Unix socket. Returns the fd (connected or in
-/// progress, per `in_progress`) or -1 with `error` set.
-int unix_connect(const std::string& path, bool& in_progress, std::string& error) {
-  in_progress = false;
-  sockaddr_un sa{};
-  sa.sun_family = AF_UNIX;
-  if (path.empty() || path.size() >= sizeof sa.sun_path) {
-    error = "socket path is empty or longer than " + std::to_string(sizeof sa.sun_path - 1) + " bytes";
-    return -1;
-  }
-  std::memcpy(sa.sun_path, path.data(), path.size());
-  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) return error = errno_text("socket", errno), -1;
-  int rc;
-  do rc = ::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
-  while (rc != 0 && errno == EINTR);
-  if (rc == 0) return fd;
-  if (errno == EINPROGRESS) return in_progress = true, fd;
-  // EAGAIN here means the agent's backlog is full: retry later like any failure.
-  error = errno_text(("connect " + path).c_str(), errno);
-  ::close(fd);
-  return -1;
-}
-
-/// Send all of `data` on a fresh socket; its buffer easily holds one request line.
-bool send_all(int fd, const std::string& data, std::string& error) {
-  std::size_t off = 0;
-  while (off < data.size()) {
-    ssize_t n = ::send(fd, data.data() + off, data.size() - off, MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return error = errno_text("send", errno), false;
-    off += static_cast<std::size_t>(n);
-  }
-  return true;
 }
 
 }  // namespace
@@ -166,13 +131,13 @@ struct client::impl {
   void try_connect(clock_type::time_point now) {
     std::string err;
     bool in_progress = false;
-    int fd = unix_connect(opts.socket_path, in_progress, err);
+    int fd = detail::unix_connect(opts.socket_path, in_progress, err);
     if (fd < 0) {
       {
         std::lock_guard<std::mutex> lk(mu);
         ++st.connect_failures;
       }
-      set_error(std::move(err));
+      set_error("connect " + opts.socket_path + ": " + err);
       schedule_retry(now);
       return;
     }
@@ -186,9 +151,7 @@ struct client::impl {
   }
 
   void on_connected(clock_type::time_point now) {
-    int soerr = 0;
-    socklen_t len = sizeof soerr;
-    if (::getsockopt(sock, SOL_SOCKET, SO_ERROR, &soerr, &len) == 0 && soerr != 0) {
+    if (int soerr = detail::connect_error(sock); soerr != 0) {
       {
         std::lock_guard<std::mutex> lk(mu);
         ++st.connect_failures;
@@ -199,7 +162,8 @@ struct client::impl {
       return;
     }
     std::string err;
-    if (!send_all(sock, protocol::encode_request("subscribe") + "\n", err)) return lost(now, err);
+    if (!detail::send_all(sock, protocol::encode_request({request_op::subscribe}) + "\n", err))
+      return lost(now, "send: " + err);
     epoll_event ev{};
     ev.events = EPOLLIN;
     ev.data.fd = sock;
@@ -426,52 +390,28 @@ client_status client::status() const {
 
 std::optional<snapshot> fetch_snapshot(const std::string& socket_path, milliseconds timeout,
                                        std::string* error) {
-  auto fail = [&](std::string e) -> std::optional<snapshot> {
-    if (error) *error = std::move(e);
-    return std::nullopt;
-  };
-  const auto deadline = clock_type::now() + timeout;
-  auto remaining = [&] {
-    auto left = std::chrono::duration_cast<milliseconds>(deadline - clock_type::now()).count();
-    return static_cast<int>(std::clamp<std::int64_t>(left, 0, 1 << 30));
-  };
-  std::string err;
-  bool in_progress = false;
-  int fd = unix_connect(socket_path, in_progress, err);
-  if (fd < 0) return fail(err);
-  struct closer {
-    int fd;
-    ~closer() { ::close(fd); }
-  } c{fd};
-  if (in_progress) {
-    pollfd p{fd, POLLOUT, 0};
-    if (::poll(&p, 1, remaining()) <= 0) return fail("connect timed out");
-    int soerr = 0;
-    socklen_t len = sizeof soerr;
-    ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len);
-    if (soerr) return fail(errno_text(("connect " + socket_path).c_str(), soerr));
+  auto r = send_request(socket_path, {request_op::subscribe}, timeout);
+  std::string why;
+  switch (r.status) {
+    case request_status::ok:
+      if (auto* s = std::get_if<snapshot>(&*r.answer)) return std::move(*s);
+      why = "the agent refused: " + std::get<error_reply>(*r.answer).message;
+      break;
+    case request_status::unreachable:
+      why = "connect " + socket_path + ": " + r.error;
+      break;
+    case request_status::bad_reply:
+      why = "bad reply from agent: " + r.error + ": " + r.line.substr(0, 200);
+      break;
+    case request_status::timed_out:
+      why = "no snapshot from the agent before the timeout";
+      break;
+    case request_status::closed:
+      why = r.error;
+      break;
   }
-  if (!send_all(fd, protocol::encode_request("subscribe") + "\n", err)) return fail(err);
-  std::string buf;
-  char chunk[16384];
-  for (;;) {
-    if (auto nl = buf.find('\n'); nl != std::string::npos) {
-      std::string_view line(buf.data(), nl);
-      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-      auto s = protocol::decode_snapshot(line, &err);
-      if (!s) return fail("bad reply from agent: " + err + ": " + std::string(line.substr(0, 200)));
-      return s;
-    }
-    pollfd p{fd, POLLIN, 0};
-    int rc = ::poll(&p, 1, remaining());
-    if (rc < 0 && errno == EINTR) continue;
-    if (rc <= 0) return fail("no snapshot from the agent before the timeout");
-    ssize_t n = ::recv(fd, chunk, sizeof chunk, 0);
-    if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
-    if (n < 0) return fail(errno_text("recv", errno));
-    if (n == 0) return fail("agent closed the connection");
-    buf.append(chunk, static_cast<std::size_t>(n));
-  }
+  if (error) *error = std::move(why);
+  return std::nullopt;
 }
 
 }  // namespace peerlib

@@ -1,22 +1,30 @@
 #pragma once
 // The agent's Unix-socket protocol: newline-delimited JSON, one object per line.
-// peerlib owns it; the agent includes it. C++17, no Boost. docs/protocol.md is
-// the reference for other languages.
+// Every message of it is defined, encoded and decoded here, and both sides use
+// this file: the agent (agent/control_server.cpp, agent/http_handler.cpp) and
+// its clients (peerlib::client, peerlib::request, the cachecluster CLI).
+// C++17, no Boost. docs/protocol.md is the reference for other languages.
 //
 // A client sends one request line:
 //   {"op":"subscribe"}                 -> a snapshot line now, and one after every change
 //   {"op":"members"}                   -> one members line (every state), then close
 //   {"op":"join","addresses":["h:p"]}  -> one result line
 //   {"op":"leave"}                     -> one result line once the leave has spread; the agent exits
-// A snapshot line:
-//   {"type":"snapshot","protocol":1,"version":7,"local_mode":false,
-//    "self":{...peer...},"peers":[{...peer...}, ...]}   (live peers, self included, by name)
+// A bad request gets one error line: {"type":"error","message":"..."}.
+//
+// Encoders return one line without the trailing newline and never throw (bytes
+// that are not UTF-8 become U+FFFD). Decoders never throw either: on bad input
+// they return nullopt and set `error` (if given) to the reason. They are strict
+// about the types of the keys they know and ignore keys they do not know, so a
+// newer agent may add keys.
 
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <variant>
 #include <vector>
 
 namespace peerlib {
@@ -43,13 +51,79 @@ struct peer {
   }
 };
 
-/// A full, versioned view of the live cluster.
+/// A full, versioned view of the live cluster: the reply to subscribe.
 struct snapshot {
   std::uint64_t version = 0;  ///< increases with every published snapshot of one agent run
   bool local_mode = true;     ///< true until the agent has joined or discovered peers
   peer self;                  ///< this node
   std::vector<peer> peers;    ///< live peers, self included, sorted by name
 };
+
+/// What a client asks of the agent.
+enum class request_op { subscribe, members, join, leave };
+
+/// One request line.
+struct request {
+  request_op op = request_op::subscribe;
+  std::vector<std::string> addresses;  ///< join only: seeds, "IP[:port]"; a join needs at least one
+
+  request() = default;
+  /// `{request_op::members}`, `{request_op::join, {"10.0.0.2:7946"}}`.
+  request(request_op o, std::vector<std::string> a = {}) : op(o), addresses(std::move(a)) {}
+
+  friend bool operator==(const request& a, const request& b) {
+    return a.op == b.op && a.addresses == b.addresses;
+  }
+};
+
+/// One entry of the members document: a member the agent knows, in any state.
+struct member {
+  std::string name;                         ///< unique member name
+  std::string address;                      ///< gossip IP address (no port, no brackets)
+  std::uint16_t port = 0;                   ///< gossip port
+  std::string state;                        ///< "alive", "suspect", "dead" or "left"
+  std::uint32_t incarnation = 0;
+  std::map<std::string, std::string> tags;  ///< Serf-style tags
+  std::vector<std::uint8_t> protocol;       ///< memberlist's [PMin, PMax, PCur, DMin, DMax, DCur]
+
+  friend bool operator==(const member& a, const member& b) {
+    return a.name == b.name && a.address == b.address && a.port == b.port &&
+           a.state == b.state && a.incarnation == b.incarnation && a.tags == b.tags &&
+           a.protocol == b.protocol;
+  }
+};
+
+/// Every member the agent knows: the reply to members, and the body of GET /v1/members.
+struct members_document {
+  std::string node;              ///< the agent's own member name
+  std::vector<member> members;   ///< sorted by name (the encoder keeps the order it is given)
+
+  friend bool operator==(const members_document& a, const members_document& b) {
+    return a.node == b.node && a.members == b.members;
+  }
+};
+
+/// A result line: how a join or leave went.
+struct result {
+  bool ok = false;
+  std::string message;  ///< what happened, or why it failed
+
+  friend bool operator==(const result& a, const result& b) {
+    return a.ok == b.ok && a.message == b.message;
+  }
+};
+
+/// An error line: the agent could not make sense of the request.
+struct error_reply {
+  std::string message;
+
+  friend bool operator==(const error_reply& a, const error_reply& b) {
+    return a.message == b.message;
+  }
+};
+
+/// Any line the agent sends.
+using reply = std::variant<snapshot, members_document, result, error_reply>;
 
 namespace protocol {
 
@@ -62,15 +136,44 @@ inline constexpr const char* zone_tag = "zone";
 
 /// "alive" or "suspect".
 const char* to_string(peer_state s);
+/// "subscribe", "members", "join" or "leave".
+const char* to_string(request_op op);
 
-/// One snapshot line (without the trailing newline).
+// ---- requests (client to agent) ----
+
+/// A request line: {"op":...}, plus "addresses" for join.
+std::string encode_request(const request& r);
+/// Parse a request line. Rejects what is not an object with a string "op", unknown ops, and
+/// a join without a non-empty array of string "addresses". Ignores "addresses" for other ops.
+std::optional<request> decode_request(std::string_view line, std::string* error = nullptr);
+
+// ---- replies (agent to client) ----
+
+/// A snapshot line: {"type":"snapshot","protocol":1,...}.
 std::string encode_snapshot(const snapshot& s);
-
-/// Parse a snapshot line; on failure returns nullopt and sets `error` (if given).
+/// Parse a snapshot line.
 std::optional<snapshot> decode_snapshot(std::string_view line, std::string* error = nullptr);
 
-/// A request line (without newline): {"op": op} plus "addresses" for join.
-std::string encode_request(std::string_view op, const std::vector<std::string>& addresses = {});
+/// The members document: {"node":...,"members":[...]}, keys in the documented order.
+std::string encode_members(const members_document& d);
+/// Parse a members document. "node", "members" and each member's "name", "address", "port"
+/// and "state" are required; "incarnation", "tags" and "protocol" default to empty.
+std::optional<members_document> decode_members(std::string_view line, std::string* error = nullptr);
+
+/// A result line: {"type":"result","ok":...,"message":...}.
+std::string encode_result(const result& r);
+/// Parse a result line ("ok" is required, "message" defaults to "").
+std::optional<result> decode_result(std::string_view line, std::string* error = nullptr);
+
+/// An error line: {"type":"error","message":...}.
+std::string encode_error(const error_reply& e);
+/// Parse an error line ("message" defaults to "").
+std::optional<error_reply> decode_error(std::string_view line, std::string* error = nullptr);
+
+/// Parse the agent's reply to a request of kind `op`: an error line, or else a snapshot
+/// (subscribe), a members document (members) or a result line (join, leave).
+std::optional<reply> decode_reply(request_op op, std::string_view line,
+                                  std::string* error = nullptr);
 
 }  // namespace protocol
 }  // namespace peerlib

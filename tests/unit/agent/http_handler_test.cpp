@@ -15,6 +15,7 @@
 #include <doctest/doctest.h>
 
 #include "agent/status.hpp"
+#include "peerlib/protocol.hpp"
 #include "swim/address.hpp"
 #include "swim/member.hpp"
 #include "swim/tags.hpp"
@@ -23,6 +24,7 @@
 using agent::handle_http;
 using agent::render_members_json;
 using agent::render_metrics;
+using agent::to_members_document;
 
 namespace {
 
@@ -622,4 +624,56 @@ TEST_CASE("http_handler: /v1/members with no members") {
   s.node_name = "lonely";
   auto body = render_members_json(s);
   CHECK(body.find("\"members\":[]") != std::string::npos);
+}
+
+TEST_CASE("http_handler: the members document holds every member, sorted, no swim types") {
+  auto s = sample_status();
+  auto d = to_members_document(s);
+  CHECK(d.node == "cache-1");
+  REQUIRE(d.members.size() == 6);
+  std::vector<std::string> names;
+  for (const auto& m : d.members) names.push_back(m.name);
+  CHECK(names == std::vector<std::string>{"cache-0", "cache-1", "cache-2", "cache-3", "cache-4",
+                                          "cache-5"});
+  const auto& one = d.members[1];
+  CHECK(one.address == "10.0.0.1");
+  CHECK(one.port == 7946);
+  CHECK(one.state == "alive");
+  CHECK(one.incarnation == 1);
+  CHECK(one.tags == std::map<std::string, std::string>{{"role", "cache"}, {"zone", "us-central1-a"}});
+  CHECK(one.protocol == std::vector<std::uint8_t>{1, 5, 2, 2, 5, 4});
+  CHECK(d.members[2].port == 7947);
+  CHECK(d.members[3].state == "suspect");
+  CHECK(d.members[4].state == "dead");
+  CHECK(d.members[5].state == "left");
+  CHECK(d.members[5].incarnation == 7);
+  // Serf's legacy reading of meta without the tag header: all of it is the role, here "".
+  CHECK(d.members[5].tags == std::map<std::string, std::string>{{"role", ""}});
+}
+
+TEST_CASE("http_handler: /v1/members is peerlib's members line, and it decodes back") {
+  auto s = sample_status();
+  auto body = render_members_json(s);
+  REQUIRE(body.size() > 1);
+  CHECK(body == peerlib::protocol::encode_members(to_members_document(s)) + "\n");
+  // The socket's members reply is the body without its newline: one line that peerlib reads.
+  std::string line = body.substr(0, body.size() - 1);
+  CHECK(line.find('\n') == std::string::npos);
+  std::string err;
+  auto back = peerlib::protocol::decode_members(line, &err);
+  REQUIRE_MESSAGE(back, err);
+  CHECK(*back == to_members_document(s));
+}
+
+TEST_CASE("http_handler: the members document of IPv6 members and undecodable meta") {
+  agent::status s;
+  s.node_name = "v6";
+  auto addr = swim::address::parse("[2001:db8::7]:7000", 7946);
+  REQUIRE(addr);
+  s.members = {make_member("v6", *addr, swim::member_state::alive, 2, swim::bytes{0xff, 0xc1})};
+  auto d = to_members_document(s);
+  REQUIRE(d.members.size() == 1);
+  CHECK(d.members[0].address == "2001:db8::7");  // no brackets: the port is its own key
+  CHECK(d.members[0].port == 7000);
+  CHECK(d.members[0].tags.empty());
 }

@@ -1,4 +1,4 @@
-// peerlib::protocol: snapshot decoding corner cases (strict types, tolerant of new keys).
+// peerlib::protocol: snapshot lines (strict types, tolerant of new keys).
 
 #include "peerlib/protocol.hpp"
 
@@ -74,7 +74,19 @@ TEST_CASE("protocol: malformed snapshots are rejected with a reason") {
   CHECK(decode_error(replace(good, R"("incarnation":1,)", R"("incarnation":4294967296,)")).find("incarnation") != std::string::npos);
 }
 
-TEST_CASE("protocol: requests") {
-  CHECK(protocol::encode_request("subscribe") == R"({"op":"subscribe"})");
-  CHECK(protocol::encode_request("join", {"10.0.0.2:7946"}) == R"({"addresses":["10.0.0.2:7946"],"op":"join"})");
+TEST_CASE("protocol: a snapshot with invalid UTF-8 in a tag encodes without throwing") {
+  snapshot s;
+  s.self = {"a", "10.0.0.1", 7946, std::nullopt, "", "", peer_state::alive, 1, {{"note", "bad\xff"}}};
+  s.peers = {s.self};
+  std::string line;
+  REQUIRE_NOTHROW(line = protocol::encode_snapshot(s));
+  CHECK(line.find("bad\xef\xbf\xbd") != std::string::npos);  // U+FFFD
+  CHECK(protocol::decode_snapshot(line));
+}
+
+TEST_CASE("protocol: a snapshot without self is rejected") {
+  auto err = decode_error(R"({"type":"snapshot","version":1,"local_mode":true,"peers":[]})");
+  CHECK(err.find("self") != std::string::npos);
+  err = decode_error(R"({"type":"snapshot","version":1,"local_mode":true,"self":[],"peers":[]})");
+  CHECK(err == "self: peer is not an object");
 }
