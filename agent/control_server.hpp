@@ -59,9 +59,4 @@ class control_server {
   std::shared_ptr<impl> p_;
 };
 
-/// A result line. Deprecated: use peerlib::protocol::encode_result; goes once no caller is left.
-inline std::string result_line(bool ok, const std::string& message) {
-  return peerlib::protocol::encode_result({ok, message});
-}
-
 }  // namespace agent
