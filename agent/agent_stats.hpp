@@ -11,7 +11,8 @@ struct agent_stats {
   std::uint64_t publishes = 0;          ///< snapshots published (after coalescing)
   std::uint64_t subscribers = 0;        ///< subscribers connected now
   std::uint64_t subscribers_total = 0;  ///< subscribers ever connected
-  std::uint64_t snapshots_skipped = 0;  ///< snapshots a slow subscriber never saw (it got a newer one)
+  /// Snapshots a slow subscriber never saw (it got a newer one).
+  std::uint64_t snapshots_skipped = 0;
   std::uint64_t control_requests = 0;
   std::uint64_t control_errors = 0;     ///< malformed control requests
 };

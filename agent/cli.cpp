@@ -25,7 +25,8 @@ int no_agent(const std::string& socket, const std::string& why, std::ostream& er
 }
 
 /// Report a request that got no usable reply; the exit status.
-int report_failure(const std::string& socket, const peerlib::request_outcome& r, std::ostream& err) {
+int report_failure(const std::string& socket, const peerlib::request_outcome& r,
+                   std::ostream& err) {
   switch (r.status) {
     case peerlib::request_status::unreachable:
       return no_agent(socket, r.error, err);
@@ -104,8 +105,8 @@ std::string format_members(const peerlib::members_document& doc,
   return out;
 }
 
-std::string format_members(const std::string& members_json, const std::optional<std::string>& status,
-                           std::string* error) {
+std::string format_members(const std::string& members_json,
+                           const std::optional<std::string>& status, std::string* error) {
   std::string why;
   auto doc = peerlib::protocol::decode_members(members_json, &why);
   if (!doc) {

@@ -28,8 +28,8 @@ int leave(const std::string& socket, std::ostream& out, std::ostream& err);
 std::string format_members(const peerlib::members_document& doc,
                            const std::optional<std::string>& status);
 /// The same table from a members line; "" and `error` set when the line is not one.
-std::string format_members(const std::string& members_json, const std::optional<std::string>& status,
-                           std::string* error);
+std::string format_members(const std::string& members_json,
+                           const std::optional<std::string>& status, std::string* error);
 /// `members --json`: the document (members in state `status` only, when given), indented by
 /// two spaces with keys sorted, and a newline.
 std::string format_members_json(const peerlib::members_document& doc,

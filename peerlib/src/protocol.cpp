@@ -191,7 +191,8 @@ std::optional<result> result_from(const json& j, std::string* error) {
   if (!has_type(j, "result")) return fail<result>(error, "not a result line");
   result r;
   auto ok = j.find("ok");
-  if (ok == j.end() || !ok->is_boolean()) return fail<result>(error, "result lacks a boolean \"ok\"");
+  if (ok == j.end() || !ok->is_boolean())
+    return fail<result>(error, "result lacks a boolean \"ok\"");
   r.ok = ok->get<bool>();
   std::string err;
   if (!read_string(j, "result", "message", false, r.message, err)) return fail<result>(error, err);
@@ -253,7 +254,9 @@ std::optional<request> decode_request(std::string_view line, std::string* error)
     return fail<request>(error, "request must be a JSON object with a string \"op\"");
   const auto& name = op_it->get_ref<const std::string&>();
   auto op = op_from(name);
-  if (!op) return fail<request>(error, "unknown op \"" + name + "\" (subscribe, members, join, leave)");
+  if (!op)
+    return fail<request>(error,
+                         "unknown op \"" + name + "\" (subscribe, members, join, leave)");
   request r;
   r.op = *op;
   if (r.op == request_op::join) {

@@ -67,7 +67,8 @@ const char* to_string(request_status s) {
 
 request_outcome send_request(const std::string& socket_path, const request& req,
                              milliseconds timeout) {
-  return send_request(socket_path, req, timeout, [](const reply&, std::string_view) { return false; });
+  return send_request(socket_path, req, timeout,
+                      [](const reply&, std::string_view) { return false; });
 }
 
 request_outcome send_request(const std::string& socket_path, const request& req,
@@ -120,14 +121,16 @@ request_outcome send_request(const std::string& socket_path, const request& req,
     if (buf.size() > max_reply)
       return end(request_status::bad_reply, "reply line longer than 16 MiB");
     int rc = wait_for(fd, POLLIN, deadline);
-    if (rc == 0) return end(request_status::timed_out, "no reply from the agent before the timeout");
+    if (rc == 0)
+      return end(request_status::timed_out, "no reply from the agent before the timeout");
     if (rc < 0) return end(request_status::closed, detail::errno_text("poll", errno));
     ssize_t n = ::recv(fd, chunk, sizeof chunk, 0);
     if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)) continue;
     if (n < 0) return end(request_status::closed, detail::errno_text("recv", errno));
     if (n == 0)
-      return end(request_status::closed, replied ? "the agent closed the connection"
-                                                 : "the agent closed the connection without a reply");
+      return end(request_status::closed,
+                 replied ? "the agent closed the connection"
+                         : "the agent closed the connection without a reply");
     buf.append(chunk, static_cast<std::size_t>(n));
   }
 }

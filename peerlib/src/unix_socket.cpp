@@ -9,14 +9,17 @@
 
 namespace peerlib::detail {
 
-std::string errno_text(const char* what, int err) { return std::string(what) + ": " + std::strerror(err); }
+std::string errno_text(const char* what, int err) {
+  return std::string(what) + ": " + std::strerror(err);
+}
 
 int unix_connect(const std::string& path, bool& in_progress, std::string& error) {
   in_progress = false;
   sockaddr_un sa{};
   sa.sun_family = AF_UNIX;
   if (path.empty() || path.size() >= sizeof sa.sun_path) {
-    error = "socket path is empty or longer than " + std::to_string(sizeof sa.sun_path - 1) + " bytes";
+    error = "socket path is empty or longer than " + std::to_string(sizeof sa.sun_path - 1) +
+            " bytes";
     return -1;
   }
   std::memcpy(sa.sun_path, path.data(), path.size());

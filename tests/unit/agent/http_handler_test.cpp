@@ -640,7 +640,8 @@ TEST_CASE("http_handler: the members document holds every member, sorted, no swi
   CHECK(one.port == 7946);
   CHECK(one.state == "alive");
   CHECK(one.incarnation == 1);
-  CHECK(one.tags == std::map<std::string, std::string>{{"role", "cache"}, {"zone", "us-central1-a"}});
+  CHECK(one.tags ==
+        std::map<std::string, std::string>{{"role", "cache"}, {"zone", "us-central1-a"}});
   CHECK(one.protocol == std::vector<std::uint8_t>{1, 5, 2, 2, 5, 4});
   CHECK(d.members[2].port == 7947);
   CHECK(d.members[3].state == "suspect");

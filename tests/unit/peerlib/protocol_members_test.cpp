@@ -14,7 +14,8 @@ members_document sample() {
   members_document d;
   d.node = "cache-1";
   d.members = {
-      {"cache-1", "10.0.0.1", 7946, "alive", 3, {{"role", "cache"}, {"zone", "z1"}}, {1, 5, 2, 2, 5, 4}},
+      {"cache-1", "10.0.0.1", 7946, "alive", 3, {{"role", "cache"}, {"zone", "z1"}},
+       {1, 5, 2, 2, 5, 4}},
       {"cache-2", "2001:db8::7", 7000, "suspect", 9, {}, {1, 5, 2, 2, 5, 4}},
       {"cache-3", "10.0.0.3", 7946, "left", 4294967295u, {}, {}},
   };
@@ -86,7 +87,8 @@ TEST_CASE("protocol: the members encoder escapes and survives invalid UTF-8") {
 
 TEST_CASE("protocol: optional member keys may be absent, unknown keys are ignored") {
   auto d = protocol::decode_members(
-      R"({"node":"a","future":[1],"members":[{"name":"a","address":"::1","port":7000,"state":"alive","x":{}}]})");
+      R"({"node":"a","future":[1],"members":[{"name":"a","address":"::1","port":7000,)"
+      R"("state":"alive","x":{}}]})");
   REQUIRE(d);
   CHECK(d->node == "a");
   REQUIRE(d->members.size() == 1);

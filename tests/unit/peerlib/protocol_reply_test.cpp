@@ -31,7 +31,8 @@ TEST_CASE("protocol: result lines have the documented form and round-trip") {
         R"x({"type":"result","ok":true,"message":"joined 1 of 1 address(es)"})x");
   CHECK(protocol::encode_result({false, "leave timed out"}) ==
         R"({"type":"result","ok":false,"message":"leave timed out"})");
-  for (const result& r : {result{true, "left"}, result{false, ""}, result{false, "a \"quoted\"\nline"}}) {
+  for (const result& r :
+       {result{true, "left"}, result{false, ""}, result{false, "a \"quoted\"\nline"}}) {
     CAPTURE(r.message);
     auto back = protocol::decode_result(protocol::encode_result(r));
     REQUIRE(back);
@@ -124,7 +125,8 @@ TEST_CASE("protocol: decode_reply reads the reply each op expects") {
 }
 
 TEST_CASE("protocol: decode_reply accepts an error line for every op") {
-  for (auto op : {request_op::subscribe, request_op::members, request_op::join, request_op::leave}) {
+  for (auto op :
+       {request_op::subscribe, request_op::members, request_op::join, request_op::leave}) {
     CAPTURE(protocol::to_string(op));
     auto e = protocol::decode_reply(op, R"({"type":"error","message":"no"})");
     REQUIRE(e);

@@ -57,7 +57,8 @@ TEST_CASE("protocol: request op names") {
 
 TEST_CASE("protocol: requests as other clients write them") {
   // Key order, whitespace, a trailing newline or CR LF, and unknown keys do not matter.
-  auto j = protocol::decode_request(" { \"addresses\" : [\"10.0.0.2\"], \"op\" : \"join\", \"x\":1 }\r\n");
+  auto j = protocol::decode_request(
+      " { \"addresses\" : [\"10.0.0.2\"], \"op\" : \"join\", \"x\":1 }\r\n");
   REQUIRE(j);
   CHECK(j->op == request_op::join);
   CHECK(j->addresses == std::vector<std::string>{"10.0.0.2"});
