@@ -58,6 +58,13 @@ struct config {
   /// Send the Serf leave intent before the memberlist dead-self, so that Serf
   /// agents show us as "left" rather than "failed" (docs/wire.md §9.4).
   bool serf_compat = true;
+  /// Gossip encryption keys (16, 24 or 32 bytes each), primary first; empty: plaintext.
+  std::vector<bytes> keys;
+  /// With keys: drop what does not decrypt (memberlist GossipVerifyIncoming). false accepts
+  /// plaintext too, to move a running cluster to encryption without a split.
+  bool verify_incoming = true;
+  /// With keys: encrypt what we send (memberlist GossipVerifyOutgoing). false sends plaintext.
+  bool verify_outgoing = true;
 };
 
 }  // namespace swim

@@ -90,6 +90,7 @@
 
 #include "swim/awareness.hpp"
 #include "swim/broadcast_queue.hpp"
+#include "swim/encryption.hpp"
 #include "swim/serf.hpp"
 #include "swim/suspicion.hpp"
 #include "swim/tags.hpp"
@@ -175,6 +176,10 @@ struct node::impl {
       : cfg(std::move(c)), out(t), events(d), rng(seed), health(cfg.t.awareness_max_multiplier) {
     if (auto why = meta_error(cfg.meta)) throw std::invalid_argument("node meta: " + *why);
     if (cfg.name.empty()) throw std::invalid_argument("node name must not be empty");
+    std::string key_problem;
+    auto k = keyring::make(cfg.keys, &key_problem);
+    if (!k) throw std::invalid_argument("gossip encryption: " + key_problem);
+    ring = std::move(*k);
     // Random phases, like memberlist's staggered tickers, so members don't beat in step.
     next_probe_at = now + random_stagger(cfg.t.probe_interval);
     next_gossip_at = now + random_stagger(cfg.t.gossip_interval);
@@ -189,6 +194,7 @@ struct node::impl {
   transport& out;
   delegate& events;
   std::mt19937_64 rng;
+  keyring ring;  // gossip keys, primary first; empty: plaintext
   awareness health;
   broadcast_queue queue;
   node_stats st;
@@ -266,6 +272,18 @@ struct node::impl {
 
   void drop(wire::error e) { st.drops[static_cast<std::size_t>(e)]++; }
 
+  // ---- encryption (docs/wire.md §5.5, §6.1) ----
+
+  /// We encrypt what we send: a keyring, and verify_outgoing.
+  bool encrypt_out() const { return !ring.empty() && cfg.verify_outgoing; }
+  /// Room a datagram must leave for encryption: memberlist reserves it whenever a keyring exists.
+  std::size_t encryption_reserve() const { return ring.empty() ? 0 : encryption::overhead; }
+
+  /// The last layer of a stream frame we send.
+  bytes seal_frame(bytes frame) const {
+    return encrypt_out() ? encryption::seal_stream(ring, frame, encryption::random_nonce()) : frame;
+  }
+
   bytes self_addr_bytes() const {
     auto v = cfg.advertise.ip_bytes();
     return bytes(v.begin(), v.end());
@@ -282,6 +300,7 @@ struct node::impl {
       if (c.size() < msg.size()) msg = std::move(c);
     }
     if (dest != nullptr && dest->m.pmax() >= 5) msg = wire::add_crc(msg);
+    if (encrypt_out()) msg = encryption::seal_packet(ring, msg, encryption::random_nonce());
     st.packets_out++;
     st.bytes_out += msg.size();
     out.send_packet(to, std::move(msg));
@@ -289,7 +308,7 @@ struct node::impl {
 
   /// memberlist sendMsg: piggyback queued broadcasts on `msg` when they fit.
   void send_msg(const address& to, const entry* dest, bytes msg) {
-    std::size_t budget = cfg.udp_buffer_size;
+    std::size_t budget = cfg.udp_buffer_size - encryption_reserve();
     std::size_t used = msg.size() + compound_header_overhead;
     std::vector<bytes> extra;
     if (budget > used)
@@ -450,7 +469,7 @@ struct node::impl {
       streams[id] = pending_stream{stream_kind::tcp_ping, probe.seq, target->m.addr};
       st.tcp_fallback_pings++;
       st.streams_out++;
-      out.send_stream(id, target->m.addr, wire::encode(p), true, probe.end_at);
+      out.send_stream(id, target->m.addr, seal_frame(wire::encode(p)), true, probe.end_at);
     }
     (void)now;
   }
@@ -510,7 +529,7 @@ struct node::impl {
         default: return true;
       }
     });
-    std::size_t avail = cfg.udp_buffer_size - compound_header_overhead;
+    std::size_t avail = cfg.udp_buffer_size - compound_header_overhead - encryption_reserve();
     for (entry* e : targets) {
       auto msgs = queue.take(compound_overhead, avail, transmit_limit(), max_compound_parts);
       if (msgs.empty()) return;
@@ -547,8 +566,10 @@ struct node::impl {
     return pp;
   }
 
+  /// A stream frame as sent: compressed when enabled (memberlist compresses streams even when
+  /// that makes them longer), then encrypted.
   bytes stream_frame(bytes frame) const {
-    return cfg.enable_compression ? wire::compress(frame) : frame;
+    return seal_frame(cfg.enable_compression ? wire::compress(frame) : std::move(frame));
   }
 
   void start_push_pull(const address& to, bool join, time_point now) {
@@ -919,6 +940,17 @@ void node::on_packet(const address& from, byte_view datagram, time_point now) {
   auto& s = *p_;
   s.st.packets_in++;
   s.st.bytes_in += datagram.size();
+  std::optional<bytes> plain;
+  if (!s.ring.empty()) {
+    wire::error why = wire::error::ok;
+    plain = encryption::open(s.ring, datagram, {}, &why);
+    if (plain) {
+      datagram = *plain;
+    } else if (s.cfg.verify_incoming) {
+      s.drop(why);  // nothing that fails to decrypt reaches the member table
+      return;
+    }  // else: accepted as plaintext while a cluster moves to encryption
+  }
   auto u = wire::unpack_packet(datagram);
   for (auto e : u.errors) s.drop(e);
   for (const auto& m : u.messages) std::visit([&](const auto& v) { s.handle(from, v, now); }, m);
@@ -951,6 +983,59 @@ std::optional<bytes> node::on_stream(const address& from, const wire::stream_mes
   s.drop(wire::error::unknown_type);  // an ack or error is not a request
   return std::nullopt;
 }
+
+node::stream_read node::read_stream(byte_view data) const {
+  const auto& s = *p_;
+  stream_read r;
+  if (data.empty()) return r;  // indeterminate
+  const std::size_t max_frame = wire::limits{}.max_stream_frame;
+  if (data[0] == encryption::stream_type) {
+    if (s.ring.empty()) {
+      r.frame.status = wire::parse_status::bad;
+      r.frame.err = wire::error::encrypted;
+      r.reply = wire::encode(err_resp{"Remote state is encrypted and encryption is not configured"});
+      return r;
+    }
+    auto o = encryption::open_stream(s.ring, data, max_frame);
+    r.frame.status = o.status;
+    r.frame.err = o.err;
+    if (o.status != wire::parse_status::good) return r;
+    // The sealed plaintext is one whole frame: anything else is bad, never "read more".
+    r.frame = wire::parse_stream(o.frame);
+    if (r.frame.status == wire::parse_status::indeterminate) {
+      r.frame.status = wire::parse_status::bad;
+      r.frame.err = wire::error::truncated;
+    } else if (r.frame.status == wire::parse_status::good) {
+      if (r.frame.consumed != o.frame.size()) {
+        r.frame.status = wire::parse_status::bad;
+        r.frame.err = wire::error::bad_field;
+      }
+      r.frame.consumed = o.consumed;
+    }
+    return r;
+  }
+  if (!s.ring.empty() && s.cfg.verify_incoming) {
+    r.frame.status = wire::parse_status::bad;
+    r.frame.err = wire::error::not_encrypted;
+    r.reply = s.stream_frame(
+        wire::encode(err_resp{"Encryption is configured but remote state is not encrypted"}));
+    return r;
+  }
+  r.frame = wire::parse_stream(data);
+  return r;
+}
+
+void node::set_keyring(keyring ring) {
+  p_->ring = std::move(ring);
+  p_->cfg.keys = p_->ring.keys();
+}
+
+void node::set_verification(bool incoming, bool outgoing) {
+  p_->cfg.verify_incoming = incoming;
+  p_->cfg.verify_outgoing = outgoing;
+}
+
+const keyring& node::keys() const { return p_->ring; }
 
 void node::on_stream_reply(stream_id id, const std::optional<wire::stream_message>& reply,
                            time_point now) {

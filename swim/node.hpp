@@ -17,6 +17,7 @@
 #include "swim/bytes.hpp"
 #include "swim/config.hpp"
 #include "swim/delegate.hpp"
+#include "swim/keyring.hpp"
 #include "swim/member.hpp"
 #include "swim/time.hpp"
 #include "swim/transport.hpp"
@@ -64,8 +65,17 @@ class node {
   void join(const std::vector<address>& seeds, time_point now);
   /// A UDP datagram arrived from `from`.
   void on_packet(const address& from, byte_view datagram, time_point now);
-  /// A complete inbound stream frame (already parsed by the driver with
-  /// wire::parse_stream). Returns the reply frame to write, if any.
+  /// What read_stream found at the start of the bytes a stream delivered so far.
+  struct stream_read {
+    wire::stream_result frame;  ///< good: a whole frame; indeterminate: read more; bad: drop
+    std::optional<bytes> reply;  ///< with bad: an error frame to write back before closing
+  };
+  /// Read one stream frame (a request, or the reply to our send_stream) from `data`,
+  /// removing encryption with our keyring (docs/wire.md §6.1). Plaintext while encryption is
+  /// required, or an encrypted frame without a keyring, is bad with memberlist's error reply.
+  stream_read read_stream(byte_view data) const;
+  /// A complete inbound stream frame (from read_stream). Returns the reply frame to write,
+  /// if any.
   std::optional<bytes> on_stream(const address& from, const wire::stream_message& msg,
                                  time_point now);
   /// Outcome of a send_stream: the parsed reply, or nullopt on failure/timeout.
@@ -86,12 +96,19 @@ class node {
   /// Change our meta (tags): gossips an alive with a higher incarnation. Returns false, and
   /// changes nothing, when the meta is over meta_max_size (swim/tags.hpp).
   bool set_meta(bytes meta, time_point now);
+  /// Replace the gossip keys (Serf key rotation). An empty keyring turns encryption off.
+  void set_keyring(keyring ring);
+  /// Change config().verify_incoming / verify_outgoing at run time (moving a running cluster
+  /// from plaintext to encryption, or back, without a split).
+  void set_verification(bool incoming, bool outgoing);
   /// Queue a memberlist user message (type 8 payload) for gossip, e.g. Serf events.
   void broadcast_user(bytes payload);
 
   // ---- inspection ----
 
   const config& cfg() const;
+  /// The gossip keys, primary first (empty: plaintext).
+  const keyring& keys() const;
   const member& self() const;
   /// The member called `name`, if known (any state).
   const member* find(std::string_view name) const;

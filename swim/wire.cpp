@@ -561,6 +561,10 @@ std::string_view to_string(error e) {
       return "bad_label";
     case error::encrypted:
       return "encrypted";
+    case error::decrypt_failed:
+      return "decrypt_failed";
+    case error::not_encrypted:
+      return "not_encrypted";
     case error::count_:
       break;
   }

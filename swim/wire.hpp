@@ -44,6 +44,8 @@ enum class error : std::uint8_t {
   too_large,      ///< a declared length beyond the configured limit
   bad_label,      ///< malformed label header
   encrypted,      ///< an encrypted packet/frame; encryption is not configured
+  decrypt_failed, ///< encrypted, but no installed key opened it
+  not_encrypted,  ///< plaintext while encryption is required (verify_incoming)
   count_          ///< number of reasons (keep last)
 };
 

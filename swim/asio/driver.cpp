@@ -194,7 +194,7 @@ struct driver::impl : transport, std::enable_shared_from_this<impl> {
     void on_read(const boost::system::error_code& ec, std::size_t len) {
       if (drv->closed) return finish();
       buf.insert(buf.end(), chunk.begin(), chunk.begin() + static_cast<std::ptrdiff_t>(len));
-      auto r = wire::parse_stream(buf, drv->lim);
+      auto [r, error_reply] = drv->n->read_stream(buf);
       if (r.status == wire::parse_status::good) {
         address from = remote();
         auto out = drv->n->on_stream(from, r.message, now());
@@ -205,9 +205,8 @@ struct driver::impl : transport, std::enable_shared_from_this<impl> {
       }
       if (r.status == wire::parse_status::bad) {
         drop(r.err);
-        if (r.err == wire::error::encrypted) {
-          // memberlist's answer to an encrypted stream when it has no keyring.
-          reply = wire::encode(err_resp{"Remote state is encrypted and encryption is not configured"});
+        if (error_reply) {  // memberlist's answer to an encryption mismatch
+          reply = std::move(*error_reply);
           return write_reply();
         }
         return finish();
@@ -320,7 +319,7 @@ struct driver::impl : transport, std::enable_shared_from_this<impl> {
         if (self->done) return;
         self->buf.insert(self->buf.end(), self->chunk.begin(),
                          self->chunk.begin() + static_cast<std::ptrdiff_t>(len));
-        auto r = wire::parse_stream(self->buf, self->drv->lim);
+        auto r = self->drv->n->read_stream(self->buf).frame;  // a reply needs no answer
         if (r.status == wire::parse_status::good) return self->finish(std::move(r.message));
         if (r.status == wire::parse_status::bad) {
           self->drv->st.stream_drops[static_cast<std::size_t>(r.err)]++;

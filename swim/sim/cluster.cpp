@@ -59,6 +59,7 @@ class cluster::member_host final : public endpoint, public delegate {
     cfg.t = c_.opt_.t;
     cfg.serf_compat = c_.opt_.serf_compat;
     cfg.enable_compression = c_.opt_.enable_compression;
+    if (c_.opt_.configure) c_.opt_.configure(index_, cfg);
     const std::uint64_t seed = mix_seed(c_.opt_.seed ^ mix_seed(index_ * 1000003ull + boots_));
     ++boots_;
     ++generation_;
@@ -117,8 +118,8 @@ class cluster::member_host final : public endpoint, public delegate {
 
   std::optional<bytes> on_stream(const address& from, bytes frame) override {
     if (!active()) return std::nullopt;
-    const wire::stream_result r = wire::parse_stream(frame);
-    if (r.status != wire::parse_status::good) return std::nullopt;
+    auto [r, error_reply] = node_->read_stream(frame);
+    if (r.status != wire::parse_status::good) return error_reply;
     std::optional<bytes> reply = node_->on_stream(from, r.message, c_.now());
     after_entry();
     return reply;
@@ -128,7 +129,7 @@ class cluster::member_host final : public endpoint, public delegate {
     if (!active()) return;
     std::optional<wire::stream_message> msg;
     if (reply && !reply->empty()) {
-      wire::stream_result r = wire::parse_stream(*reply);
+      wire::stream_result r = node_->read_stream(*reply).frame;
       if (r.status == wire::parse_status::good) msg = std::move(r.message);
     }
     node_->on_stream_reply(id, msg, c_.now());

@@ -1,8 +1,8 @@
 #pragma once
 // A cluster of real swim::nodes on the simulated network and virtual clock.
 // Each member is a node plus the glue a production driver would be: it calls
-// tick() when next_deadline() comes, parses stream frames with
-// wire::parse_stream, and re-reads next_deadline() after every entry point.
+// tick() when next_deadline() comes, reads stream frames with
+// node::read_stream, and re-reads next_deadline() after every entry point.
 // One cluster seed fans out to every node's PRNG and to the network's, so a
 // run is reproduced exactly by its seed (SIM_SEED).
 
@@ -41,6 +41,8 @@ struct cluster_options {
   network_options net{};       ///< delay, jitter, loss
   bool log_joins = true;       ///< record join events too (O(N^2) at bootstrap; off in large benches)
   duration leave_timeout = seconds(5);  ///< shut a leaving member down after this at the latest
+  /// Adjusts member `index`'s node configuration before each boot (e.g. gossip keys).
+  std::function<void(std::size_t index, config&)> configure;
 };
 
 /// One membership event as an observer saw it.
