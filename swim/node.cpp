@@ -76,6 +76,15 @@
 // - Serf compatibility: after a successful join we gossip a Serf join intent,
 //   and leave() gossips a Serf leave intent before dead{self}, so Serf agents
 //   show this node "left" rather than "failed".
+//
+// Hardening against forged input (docs/wire.md §4, §7.5, §7.6)
+// ------------------------------------------------------------
+// - Inflation is bounded per datagram, not per compressed part: all the LZW
+//   payloads of one datagram (nested ones included) share
+//   wire::limits::max_inflated_total (4 MiB). memberlist bounds nothing, and a
+//   per-part limit alone lets one 64 KiB compound of small bombs inflate ~15
+//   times that. A stream frame has a single compress layer, bounded by
+//   max_stream_frame.
 
 #include "swim/node.hpp"
 

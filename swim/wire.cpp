@@ -403,16 +403,25 @@ class unpacker {
       fail(error::bad_compress);  // only lzwAlgo exists
       return;
     }
-    std::optional<bytes> inflated = lzw::decompress(c.buf, lim_.max_inflated);
+    // One budget for the whole datagram: each payload gets at most what the ones before it
+    // left, so a compound of many small bombs inflates no more than one big one.
+    const std::size_t left = lim_.max_inflated_total - std::min(inflated_, lim_.max_inflated_total);
+    if (left == 0) {
+      fail(error::too_large);
+      return;
+    }
+    std::optional<bytes> inflated = lzw::decompress(c.buf, std::min(lim_.max_inflated, left));
     if (!inflated) {
       fail(error::bad_compress);
       return;
     }
+    inflated_ += inflated->size();
     handle(*inflated, depth);
   }
 
   const limits& lim_;
   unpacked& out_;
+  std::size_t inflated_ = 0;  // bytes inflated so far in this datagram
 };
 
 // ---- stream parsing --------------------------------------------------------------

@@ -93,6 +93,9 @@ struct unpacked {
 struct limits {
   std::size_t max_depth = 4;                     ///< compound/compress nesting
   std::size_t max_inflated = 4u << 20;           ///< per LZW payload
+  /// Inflated bytes of one datagram, summed over all its compressed parts (nested ones too):
+  /// a compound of many small bombs must not multiply max_inflated (docs/wire.md §4).
+  std::size_t max_inflated_total = 4u << 20;
   std::size_t max_stream_frame = 20u << 20;      ///< memberlist maxPushStateBytes
   std::size_t max_push_nodes = 1u << 20;         ///< memberlist 0.6 limit on Nodes
 };

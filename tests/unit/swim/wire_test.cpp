@@ -617,6 +617,41 @@ TEST_CASE("wire: compression bombs stop at the inflate limit") {
   CHECK(wire::parse_stream(packed, lim).err == error::bad_compress);
 }
 
+TEST_CASE("wire: one datagram inflates at most max_inflated_total, over all its parts") {
+  // Each part is a compressed user message that inflates to exactly 1 MiB, well under the
+  // per-payload limit; 15 of them fit one datagram (docs/wire.md §4).
+  bytes msg(1u << 20, 0);
+  msg[0] = static_cast<std::uint8_t>(message_type::user);
+  const bytes part = wire::compress(msg);
+  const std::vector<bytes> parts(15, part);
+  const bytes datagram = wire::make_compound(parts);
+  CHECK(datagram.size() <= 65535);
+  wire::limits lim;
+  REQUIRE(lim.max_inflated_total == 4u << 20);
+  REQUIRE(lim.max_inflated >= msg.size());
+  const auto u = wire::unpack_packet(datagram, lim);
+  // Four parts use the 4 MiB budget; each later one is refused without being inflated.
+  CHECK(u.messages.size() == 4);
+  CHECK(u.errors == std::vector<error>(11, error::too_large));
+  // Nested compression shares the same budget: compress(compound[4 x compress(1 MiB)]).
+  const bytes nested = wire::compress(wire::make_compound(std::vector<bytes>(4, part)));
+  const auto n = wire::unpack_packet(wire::make_compound({nested, part}), lim);
+  // The outer payload (a compound of 4 x ~1.9 KB) counts too, so the fourth inner part no
+  // longer fits what is left: it stops at the budget (bad_compress, as a bomb over the
+  // per-payload limit does), and so does the part after it.
+  CHECK(n.messages.size() == 3);
+  CHECK(n.errors == std::vector<error>(2, error::bad_compress));
+  // Both sides of the limit: with one byte more, the fifth part fails at the byte it lacks
+  // (a failed part spends nothing, so every later one fails the same way)...
+  lim.max_inflated_total = (4u << 20) + 1;
+  const auto v = wire::unpack_packet(datagram, lim);
+  CHECK(v.messages.size() == 4);
+  CHECK(v.errors == std::vector<error>(11, error::bad_compress));
+  // ...and with 5 MiB five parts pass.
+  lim.max_inflated_total = 5u << 20;
+  CHECK(wire::unpack_packet(datagram, lim).messages.size() == 5);
+}
+
 // ---- golden captures ------------------------------------------------------------------
 
 namespace {
