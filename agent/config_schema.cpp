@@ -1,0 +1,68 @@
+#include "agent/config_schema.hpp"
+
+#include "util/strings.hpp"
+
+namespace agent {
+
+const std::map<std::string, std::set<std::string>>& known_keys() {
+  static const std::map<std::string, std::set<std::string>> keys{
+      {"cache", {"port"}},
+      {"cluster",
+       {"port", "heartbeat", "bind", "advertise", "join", "profile", "udp_buffer_size",
+        "leave_timeout", "discovery"}},
+      {"match", {"project", "zone", "network_interface", "tags"}},
+      {"meta", {}},
+      {"node", {"name"}},
+      {"publish", {"socket"}},
+      {"http", {"listen"}},
+      {"log", {"level", "format"}},
+      {"tags", {}},
+      {"gce",
+       {"api_endpoint", "api_calls_per_minute", "min_poll_interval", "zones", "region", "labels",
+        "status"}},
+  };
+  return keys;
+}
+
+const std::set<std::pair<std::string, std::string>>& ignored_keys() {
+  static const std::set<std::pair<std::string, std::string>> keys{
+      {"cache", "gc_percent"},
+      {"cache", "periodic_release"},
+  };
+  return keys;
+}
+
+void warn_unknown(const ini_file& ini, std::string_view name, std::vector<std::string>& warnings) {
+  const auto& known = known_keys();
+  std::vector<std::string> section_names;
+  for (const auto& [section, keys] : known) section_names.push_back(section);
+  std::set<std::string> reported_sections;
+  for (const auto& e : ini.entries()) {
+    std::string where = std::string(name) + ": ";
+    if (e.section.empty()) {
+      warnings.push_back(where + e.key + ": key outside any [section] (ignored)");
+      continue;
+    }
+    auto it = known.find(e.section);
+    if (it == known.end()) {
+      if (reported_sections.insert(e.section).second) {
+        warnings.push_back(where + "[" + e.section + "]: unknown section (ignored)" +
+                           did_you_mean(e.section, section_names));
+      }
+      continue;
+    }
+    if (it->second.empty()) continue;  // free-form section
+    std::string key = util::lower(e.key);
+    if (it->second.count(key) != 0) continue;
+    if (ignored_keys().count({e.section, key}) != 0) {
+      warnings.push_back(where + "[" + e.section + "] " + e.key +
+                         ": a Go runtime setting of gce-cache-cluster (ignored)");
+      continue;
+    }
+    std::vector<std::string> candidates(it->second.begin(), it->second.end());
+    warnings.push_back(where + "[" + e.section + "] " + e.key + ": unknown key (ignored)" +
+                       did_you_mean(key, candidates));
+  }
+}
+
+}  // namespace agent

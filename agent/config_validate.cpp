@@ -1,0 +1,312 @@
+#include "agent/config_validate.hpp"
+
+#include <limits.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+
+#include <arpa/inet.h>
+#include <sys/un.h>
+
+#include "agent/config_reader.hpp"
+#include "swim/tags.hpp"
+#include "util/strings.hpp"
+
+namespace agent {
+
+namespace {
+
+bool is_ip_literal(const std::string& s) {
+  unsigned char buf[16];
+  return inet_pton(AF_INET, s.c_str(), buf) == 1 || inet_pton(AF_INET6, s.c_str(), buf) == 1;
+}
+
+bool is_dns_name(std::string_view s) {
+  if (s.empty() || s.size() > 253) return false;
+  for (char c : s) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '.') return false;
+  }
+  return s.front() != '-' && s.front() != '.';
+}
+
+bool is_gce_name(std::string_view s) {
+  // Zones, regions, network tags, NIC names: lower-case letters, digits, '-'.
+  if (s.empty() || s.size() > 63 || !std::islower(static_cast<unsigned char>(s.front()))) {
+    return false;
+  }
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return std::islower(static_cast<unsigned char>(c)) ||
+           std::isdigit(static_cast<unsigned char>(c)) || c == '-';
+  });
+}
+
+bool is_label_part(std::string_view s, bool key) {
+  // GCE labels: up to 63 of lower-case letters, digits, '_' and '-'; keys start with a letter.
+  if (s.size() > 63 ||
+      (key && (s.empty() || !std::islower(static_cast<unsigned char>(s.front()))))) {
+    return false;
+  }
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return std::islower(static_cast<unsigned char>(c)) ||
+           std::isdigit(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+  });
+}
+
+bool has_space_or_control(std::string_view s) {
+  return std::any_of(s.begin(), s.end(), [](char c) {
+    auto u = static_cast<unsigned char>(c);
+    return u <= 0x20 || u == 0x7f;
+  });
+}
+
+// Size of a msgpack str header for a string of n bytes.
+std::size_t msgpack_str_header(std::size_t n) {
+  if (n < 32) return 1;
+  if (n < 256) return 2;
+  if (n < 65536) return 3;
+  return 5;
+}
+
+// Size of Serf's node meta for these tags: 0xFF, a msgpack map header, then each string.
+std::size_t encoded_tags_size(const std::map<std::string, std::string>& tags) {
+  std::size_t size = 1 + (tags.size() < 16 ? 1 : tags.size() < 65536 ? 3 : 5);
+  for (const auto& [k, v] : tags) {
+    size += msgpack_str_header(k.size()) + k.size() + msgpack_str_header(v.size()) + v.size();
+  }
+  return size;
+}
+
+std::string host_name() {
+  std::array<char, HOST_NAME_MAX + 1> buf{};
+  if (gethostname(buf.data(), buf.size() - 1) != 0) return {};
+  return std::string(buf.data());
+}
+
+constexpr std::array<std::string_view, 12> instance_statuses{
+    "PROVISIONING", "STAGING",   "RUNNING",    "STOPPING", "STOPPED",      "SUSPENDING",
+    "SUSPENDED",    "REPAIRING", "TERMINATED", "PENDING",  "PENDING_STOP", "DEPROVISIONING",
+};
+
+}  // namespace
+
+config validate_config(const ini_file& ini, std::string_view name,
+                       std::vector<std::string>& warnings) {
+  config_reader r(ini, name);
+  config cfg;
+
+  // [cache]
+  if (r.get_scalar("cache", "port")) {
+    std::uint16_t port = 0;
+    r.port("cache", "port", port);
+    cfg.cache.port = port;
+  }
+
+  // [cluster]
+  auto& cl = cfg.cluster;
+  r.port("cluster", "port", cl.port);
+  r.duration("cluster", "heartbeat", std::chrono::milliseconds(10), std::chrono::minutes(1),
+             cl.heartbeat);
+  if (auto v = r.get_scalar("cluster", "bind")) {
+    if (!is_ip_literal(*v)) {
+      r.fail("cluster", "bind", *v, "must be an IPv4 or IPv6 address, e.g. 0.0.0.0 or ::");
+    }
+    cl.bind = *v;
+  }
+  if (auto v = r.get_scalar("cluster", "advertise")) {
+    auto hp = read_host_port(*v);
+    if (!hp || !is_ip_literal(hp->host) || (hp->port && *hp->port == 0)) {
+      r.fail("cluster", "advertise", *v,
+             "must be an IP address with an optional port 1-65535, e.g. 10.0.0.2 or "
+             "10.0.0.2:7946 or [2001:db8::2]:7946");
+    }
+    if (hp->host == "0.0.0.0" || hp->host == "::") {
+      r.fail("cluster", "advertise", *v, "must be an address peers can reach, not a wildcard");
+    }
+    cl.advertise = host_port{hp->host, static_cast<std::uint16_t>(hp->port.value_or(cl.port))};
+  }
+  if (auto v = r.get("cluster", "join")) {
+    for (const auto& item : split_list(*v)) {
+      auto hp = read_host_port(item);
+      if (!hp || (!is_ip_literal(hp->host) && !is_dns_name(hp->host)) ||
+          (hp->port && *hp->port == 0)) {
+        r.fail("cluster", "join", *v,
+               "seed " + in_quotes(item) +
+                   " must be HOST or HOST:PORT (port 1-65535), comma-separated; HOST is a DNS "
+                   "name or IP address, IPv6 in brackets when a port follows");
+      }
+      cl.join.push_back(
+          host_port{hp->host, static_cast<std::uint16_t>(hp->port.value_or(cl.port))});
+    }
+  }
+  r.choice<timing_profile, 3>("cluster", "profile",
+                              {{{"lan", timing_profile::lan},
+                                {"wan", timing_profile::wan},
+                                {"local", timing_profile::local}}},
+                              cl.profile);
+  if (cl.profile != timing_profile::heartbeat && r.get("cluster", "heartbeat")) {
+    warnings.push_back(std::string(name) + ": [cluster] heartbeat: ignored because profile = " +
+                       std::string(to_string(cl.profile)));
+  }
+  r.choice<discovery_mode, 3>("cluster", "discovery",
+                              {{{"auto", discovery_mode::automatic},
+                                {"gce", discovery_mode::gce},
+                                {"static", discovery_mode::static_}}},
+                              cl.discovery);
+  r.integer<std::size_t>("cluster", "udp_buffer_size", 512, 65507, cl.udp_buffer_size);
+  r.duration("cluster", "leave_timeout", std::chrono::milliseconds(0), std::chrono::minutes(5),
+             cl.leave_timeout);
+
+  // [match], [meta]
+  auto& m = cfg.match;
+  if (auto v = r.get_scalar("match", "project")) {
+    if (has_space_or_control(*v)) r.fail("match", "project", *v, "must be a project ID");
+    m.project = *v;
+  }
+  if (auto v = r.get_scalar("match", "zone")) {
+    if (!v->empty() && !is_gce_name(*v)) {
+      r.fail("match", "zone", *v, "must be a zone name such as us-central1-a");
+    }
+    m.zone = *v;
+  }
+  if (auto v = r.get_scalar("match", "network_interface")) {
+    if (!is_gce_name(*v)) {
+      r.fail("match", "network_interface", *v, "must be a NIC name such as nic0");
+    }
+    m.network_interface = *v;
+  }
+  if (auto v = r.get("match", "tags")) {
+    for (const auto& tag : split_list(*v)) {
+      if (!is_gce_name(tag)) {
+        r.fail("match", "tags", *v,
+               "tag " + in_quotes(tag) +
+                   " must be 1-63 lower-case letters, digits or '-', starting with a letter");
+      }
+      m.tags.push_back(tag);
+    }
+  }
+  m.meta = r.section_map("meta");
+
+  // [node]
+  if (auto v = r.get_scalar("node", "name")) {
+    if (v->empty() || v->size() > 128 || has_space_or_control(*v)) {
+      r.fail("node", "name", *v, "must be 1-128 characters without spaces or control characters");
+    }
+    cfg.node.name = *v;
+  } else {
+    cfg.node.name = host_name();
+    if (cfg.node.name.empty()) {
+      r.fail("node", "name", "not set, and the host name is unavailable; set a name");
+    }
+  }
+
+  // [publish]
+  if (auto v = r.get_scalar("publish", "socket")) {
+    if (v->empty() || v->front() != '/' || v->size() >= sizeof(sockaddr_un::sun_path)) {
+      r.fail("publish", "socket", *v,
+             "must be an absolute path shorter than " +
+                 std::to_string(sizeof(sockaddr_un::sun_path)) + " bytes");
+    }
+    cfg.publish.socket = *v;
+  }
+
+  // [http]
+  if (auto v = r.get_scalar("http", "listen")) {
+    auto hp = read_host_port(*v);
+    if (!hp || !is_ip_literal(hp->host) || !hp->port || *hp->port == 0) {
+      r.fail("http", "listen", *v,
+             "must be IP:PORT with port 1-65535, e.g. 127.0.0.1:9101 or [::1]:9101");
+    }
+    cfg.http.listen = host_port{hp->host, static_cast<std::uint16_t>(*hp->port)};
+  }
+
+  // [log]
+  r.choice<log_level, 5>("log", "level",
+                         {{{"trace", log_level::trace},
+                           {"debug", log_level::debug},
+                           {"info", log_level::info},
+                           {"warn", log_level::warn},
+                           {"error", log_level::error}}},
+                         cfg.log.level);
+  r.choice<log_format, 2>(
+      "log", "format", {{{"text", log_format::text}, {"json", log_format::json}}}, cfg.log.format);
+
+  // [tags]
+  cfg.tags = r.section_map("tags");
+  if (std::size_t size = encoded_tags_size(cfg.tags); size > swim::meta_max_size) {
+    throw config_error(std::string(name) + ": [tags]: the tags encode to " + std::to_string(size) +
+                       " bytes of node meta; at most " + std::to_string(swim::meta_max_size) +
+                       " are allowed");
+  }
+
+  // [gce]
+  auto& g = cfg.gce;
+  if (auto v = r.get_scalar("gce", "api_endpoint")) {
+    if (!(v->starts_with("https://") || v->starts_with("http://")) || has_space_or_control(*v)) {
+      r.fail("gce", "api_endpoint", *v, "must be an http:// or https:// URL");
+    }
+    g.api_endpoint = *v;
+  }
+  r.integer<int>("gce", "api_calls_per_minute", 1, 6000, g.api_calls_per_minute);
+  r.duration("gce", "min_poll_interval", std::chrono::seconds(1), std::chrono::hours(1),
+             g.min_poll_interval);
+  if (auto v = r.get("gce", "zones")) {
+    for (const auto& zone : split_list(*v)) {
+      if (!is_gce_name(zone)) {
+        r.fail("gce", "zones", *v,
+               "zone " + in_quotes(zone) + " must be a zone name such as us-central1-a");
+      }
+      g.zones.push_back(zone);
+    }
+  }
+  if (auto v = r.get_scalar("gce", "region")) {
+    if (!v->empty() && !is_gce_name(*v)) {
+      r.fail("gce", "region", *v, "must be a region name such as us-central1");
+    }
+    g.region = *v;
+  }
+  int zone_settings =
+      (m.zone.empty() ? 0 : 1) + (g.zones.empty() ? 0 : 1) + (g.region.empty() ? 0 : 1);
+  if (zone_settings > 1) {
+    throw config_error(std::string(name) +
+                       ": [match] zone, [gce] zones, [gce] region: set only one of them (each "
+                       "chooses the zones that are listed)");
+  }
+  if (auto v = r.get("gce", "labels")) {
+    for (const auto& item : split_list(*v)) {
+      std::size_t eq = item.find('=');
+      std::string key = std::string(util::trim(std::string_view(item).substr(0, eq)));
+      std::string value =
+          eq == std::string::npos ? std::string() : std::string(util::trim(item.substr(eq + 1)));
+      if (eq == std::string::npos || !is_label_part(key, true) || !is_label_part(value, false)) {
+        r.fail("gce", "labels", *v,
+               "label " + in_quotes(item) +
+                   " must be KEY=VALUE, comma-separated; lower-case letters, digits, '_' and '-', "
+                   "up to 63 each, KEY starting with a letter");
+      }
+      g.labels[key] = value;
+    }
+  }
+  if (auto v = r.get("gce", "status")) {
+    g.status.clear();
+    for (const auto& item : split_list(*v)) {
+      std::string status = util::upper(item);
+      if (std::find(instance_statuses.begin(), instance_statuses.end(), status) ==
+          instance_statuses.end()) {
+        std::string allowed;
+        for (auto s : instance_statuses) {
+          allowed += allowed.empty() ? "" : ", ";
+          allowed += s;
+        }
+        r.fail("gce", "status", *v,
+               "status " + in_quotes(item) + " must be one of " + allowed + " (comma-separated)");
+      }
+      g.status.push_back(status);
+    }
+    if (g.status.empty()) r.fail("gce", "status", *v, "must name at least one status");
+  }
+  return cfg;
+}
+
+}  // namespace agent
