@@ -85,6 +85,16 @@
 //   per-part limit alone lets one 64 KiB compound of small bombs inflate ~15
 //   times that. A stream frame has a single compress layer, bounded by
 //   max_stream_frame.
+// - The top of the incarnation range. memberlist refutes with accused + 1 in
+//   uint32, so one forged suspect/dead at 0xFFFFFFFF wraps the victim to 0 and
+//   it stays dead. Here our incarnation saturates (refute and set_meta stop at
+//   0xFFFFFFFF, counted as incarnation_saturated) and an accusation at the top
+//   about us is still refuted, at the top. A suspect/dead at 0xFFFFFFFF about
+//   another member that we only heard (gossip, push-pull) is ignored
+//   (top_accusations_ignored), since nothing could ever refute it; at the top
+//   only our own probes and timers accuse (origin::ours), and an alive at the
+//   top clears such a suspect/dead (ties go to the alive there). A member that
+//   really fails at the top is still declared dead by each member on its own.
 
 #include "swim/node.hpp"
 
@@ -110,6 +120,7 @@ namespace {
 constexpr std::size_t compound_header_overhead = 2;  // memberlist compoundHeaderOverhead
 constexpr std::size_t compound_overhead = 2;         // per part: its uint16 length
 constexpr std::size_t compress_min_bytes = 256;
+constexpr std::uint32_t max_incarnation = 0xFFFFFFFF;  // the top: nothing out-bids it
 constexpr std::size_t push_pull_scale_threshold = 32;
 constexpr std::size_t max_compound_parts = 255;
 
@@ -167,6 +178,10 @@ struct node::impl {
     std::uint32_t seq = 0;  // tcp_ping
     address to;             // push_pull_join: the seed, for on_join_result
   };
+
+  /// Where an accusation comes from: our own probe, timer or leave, or a message (gossip or
+  /// push-pull) that anyone could have forged.
+  enum class origin : std::uint8_t { ours, heard };
 
   enum class timer_kind : std::uint8_t { ack, suspicion };
   struct timer {
@@ -266,7 +281,15 @@ struct node::impl {
   }
   std::size_t random_offset(std::size_t n) { return n == 0 ? 0 : rng() % n; }
   std::uint32_t next_seq() { return ++seq_no; }
-  std::uint32_t next_incarnation() { return ++incarnation; }
+  /// Our next incarnation. It saturates at the top of the range instead of wrapping to 0,
+  /// which every peer would take as older than what it holds.
+  std::uint32_t next_incarnation() {
+    if (incarnation == max_incarnation) {
+      st.incarnation_saturated++;
+      return incarnation;
+    }
+    return ++incarnation;
+  }
 
   entry* self_entry() { return node_map.at(cfg.name); }
 
@@ -503,7 +526,7 @@ struct node::impl {
       if (entry* t = lookup(done.target)) {
         suspect s{t->m.incarnation, t->m.name, cfg.name};
         st.suspicions_raised++;
-        suspect_node(s, now);
+        suspect_node(s, now, origin::ours);
       }
     }
     if (probe_tick_pending) {
@@ -633,10 +656,13 @@ struct node::impl {
           alive_node(a, now, false);
           break;
         }
-        case member_state::left: dead_node(dead{r.incarnation, r.name, r.name}, now); break;
+        case member_state::left:
+          dead_node(dead{r.incarnation, r.name, r.name}, now, origin::heard);
+          break;
         case member_state::dead:
         case member_state::suspect:
-          suspect_node(suspect{r.incarnation, r.name, cfg.name}, now);
+          // In our name, yet second-hand: it confirms nothing and is no evidence of our own.
+          suspect_node(suspect{r.incarnation, r.name, cfg.name}, now, origin::heard);
           break;
       }
     }
@@ -691,7 +717,13 @@ struct node::impl {
     }
 
     bool is_local = a.node == cfg.name;
-    if (a.incarnation <= e->m.incarnation && !is_local && !updates_node && !is_new) return;
+    // Nothing out-bids an accusation at the top of the range, and there only our own probes
+    // and timers accuse (suspect_node, dead_node): an alive at the top clears them.
+    bool clears_at_top = a.incarnation == max_incarnation && e->m.incarnation == max_incarnation &&
+                         (e->m.state == member_state::suspect || e->m.state == member_state::dead);
+    if (a.incarnation <= e->m.incarnation && !is_local && !updates_node && !is_new &&
+        !clears_at_top)
+      return;
     if (a.incarnation < e->m.incarnation && is_local) return;
 
     e->susp.reset();
@@ -738,13 +770,24 @@ struct node::impl {
     raw_send_packet(to->m.addr, to, wire::encode(self_alive(me->m.incarnation, me->m.meta)));
   }
 
-  void suspect_node(const suspect& s, time_point now) {
+  /// True when a heard accusation at the top of the range about another member must be
+  /// ignored: no alive could ever out-bid it (refute saturates), so only first-hand evidence
+  /// counts there. The accused itself still hears it, and refutes at the top.
+  bool unanswerable(std::uint32_t incarnation, const entry& e, origin from) {
+    if (from == origin::ours || incarnation != max_incarnation || e.m.name == cfg.name)
+      return false;
+    st.top_accusations_ignored++;
+    return true;
+  }
+
+  void suspect_node(const suspect& s, time_point now, origin from) {
     entry* e = lookup(s.node);
     if (e == nullptr) return;
     if (s.incarnation < e->m.incarnation) {
       if (e->m.name == cfg.name && !leaving) answer_stale_accusation(s.from, now);
       return;
     }
+    if (unanswerable(s.incarnation, *e, from)) return;
     if (e->susp) {
       // Independent confirmations shorten the timer; only new ones are re-gossiped.
       if (e->susp->confirm(s.from, now)) {
@@ -783,16 +826,17 @@ struct node::impl {
     if (e == nullptr || !e->susp || e->m.state != member_state::suspect) return;
     if (e->susp->deadline() > now) return;  // moved; a newer timer entry exists
     st.deaths_declared++;
-    dead_node(dead{e->m.incarnation, e->m.name, cfg.name}, now);
+    dead_node(dead{e->m.incarnation, e->m.name, cfg.name}, now, origin::ours);
   }
 
-  void dead_node(const dead& d, time_point now) {
+  void dead_node(const dead& d, time_point now, origin from) {
     entry* e = lookup(d.node);
     if (e == nullptr) return;
     if (d.incarnation < e->m.incarnation) {
       if (e->m.name == cfg.name && !leaving) answer_stale_accusation(d.from, now);
       return;
     }
+    if (unanswerable(d.incarnation, *e, from)) return;
     e->susp.reset();
     if (is_dead_or_left(e->m.state)) return;
     if (e->m.name == cfg.name) {
@@ -813,11 +857,10 @@ struct node::impl {
   }
 
   void refute(entry& self, std::uint32_t accused, const std::string& accuser = {}) {
+    // max(ours + 1, accused + 1), saturating: an accusation at 0xFFFFFFFF is answered at
+    // 0xFFFFFFFF, never at 0 (which every peer would ignore as older, leaving us dead).
+    if (accused > incarnation) incarnation = accused;
     std::uint32_t inc = next_incarnation();
-    if (accused >= inc) {
-      incarnation = accused + 1;
-      inc = incarnation;
-    }
     self.m.incarnation = inc;
     health.apply_delta(1);
     st.refutations++;
@@ -895,8 +938,10 @@ struct node::impl {
   }
 
   void handle(const address&, const alive& a, time_point now) { alive_node(a, now, false); }
-  void handle(const address&, const suspect& s, time_point now) { suspect_node(s, now); }
-  void handle(const address&, const dead& d, time_point now) { dead_node(d, now); }
+  void handle(const address&, const suspect& s, time_point now) {
+    suspect_node(s, now, origin::heard);
+  }
+  void handle(const address&, const dead& d, time_point now) { dead_node(d, now, origin::heard); }
   void handle(const address&, const user_msg& u, time_point) { user_message(u.payload); }
 
   void user_message(const bytes& payload) {
@@ -1134,7 +1179,7 @@ void node::leave(time_point now) {
     s.broadcast("_serf_intent", serf::encode_intent(i));
   }
   impl::entry* self = s.self_entry();
-  s.dead_node(dead{self->m.incarnation, s.cfg.name, s.cfg.name}, now);
+  s.dead_node(dead{self->m.incarnation, s.cfg.name, s.cfg.name}, now, impl::origin::ours);
   s.check_leave_complete();
 }
 

@@ -45,6 +45,11 @@ struct node_stats {
   std::uint64_t stale_accusations_answered = 0;  ///< direct alives sent to stale accusers
   std::uint64_t refutations_sent_direct = 0;     ///< refutations also sent to the accuser
   std::uint64_t suspicions_verified = 0;         ///< suspicions from others re-checked by a probe
+  // Forged-input defences (docs/wire.md §7.5-7.6):
+  /// Refutations or meta changes that found our incarnation at 0xFFFFFFFF (it never wraps).
+  std::uint64_t incarnation_saturated = 0;
+  /// Heard suspect/dead about another member at 0xFFFFFFFF, ignored (nothing could refute it).
+  std::uint64_t top_accusations_ignored = 0;
   /// Dropped input by reason, indexed by wire::error.
   std::array<std::uint64_t, static_cast<std::size_t>(wire::error::count_)> drops{};
 };

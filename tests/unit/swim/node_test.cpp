@@ -537,3 +537,97 @@ TEST_CASE("node: a suspicion taken from gossip is verified by our own probe of t
   f.deliver(alive_for("m5", 5, 2), 5);
   CHECK(f.n.find("m5")->state == member_state::alive);
 }
+
+// ---- forged input (docs/wire.md §7.5, §7.6) ------------------------------------
+
+namespace {
+
+constexpr std::uint32_t top = 0xFFFFFFFF;
+
+// Run `f` until `done()` holds or `limit` passes, acking every ping except those to `silent`.
+template <class Done>
+bool run_answering(fixture& f, const std::string& silent, time_point limit, Done done) {
+  while (!done() && f.now < limit) {
+    f.now = std::min(f.n.next_deadline(), limit);
+    f.n.tick(f.now);
+    for (const auto& [to, pi] : f.out.all<ping>())
+      if (pi.node != silent) f.n.on_packet(to, wire::encode(ack_resp{pi.seq_no, {}}), f.now);
+    f.out.clear();
+  }
+  return done();
+}
+
+}  // namespace
+
+TEST_CASE("node: an accusation at 0xFFFFFFFF about us is refuted at 0xFFFFFFFF, never at 0") {
+  fixture f;
+  f.add_members(3);
+  f.out.clear();
+  f.deliver(suspect{top, "a", "m2"});
+  CHECK(f.n.self().incarnation == top);
+  CHECK(f.n.self().state == member_state::alive);
+  auto alives = f.out.all<alive>();
+  REQUIRE(alives.size() == 1);  // straight to the accuser
+  CHECK(alives[0].first == addr_of(2));
+  CHECK(alives[0].second.incarnation == top);
+  // Again, as a death: still answered, still at the top.
+  f.out.clear();
+  f.deliver(dead{top, "a", "m3"});
+  CHECK(f.n.self().incarnation == top);
+  CHECK(f.n.self().state == member_state::alive);
+  CHECK(f.n.stats().refutations == 2);
+  CHECK(f.n.stats().incarnation_saturated == 2);
+  alives = f.out.all<alive>();
+  REQUIRE(alives.size() == 1);
+  CHECK(alives[0].second.incarnation == top);
+  // One below the top is out-bid as usual, without saturating.
+  fixture g;
+  g.deliver(suspect{top - 1, "a", "x"});
+  CHECK(g.n.self().incarnation == top);
+  CHECK(g.n.stats().incarnation_saturated == 0);
+  // A meta change at the top keeps the top.
+  CHECK(f.n.set_meta(bytes{'k'}, f.now));
+  CHECK(f.n.self().incarnation == top);
+  CHECK(f.n.self().meta == bytes{'k'});
+}
+
+TEST_CASE("node: only our own probes accuse at 0xFFFFFFFF, and an alive at 0xFFFFFFFF clears them") {
+  fixture f;
+  f.add_members(3);  // m2..m4 at incarnation 1
+  f.deliver(alive_for("m2", 2, top));
+  REQUIRE(f.n.find("m2")->incarnation == top);
+  // Heard accusations at the top: nothing could ever refute them, so they are ignored,
+  // whatever incarnation we hold.
+  f.deliver(suspect{top, "m2", "m3"});
+  f.deliver(dead{top, "m2", "m2"});   // a forged leave
+  f.deliver(dead{top, "m3", "m4"});   // m3 is at 1
+  f.deliver(suspect{top, "m4", "m2"});
+  push_pull pp;
+  pp.states.push_back({"m2", bytes{127, 0, 0, 2}, 7946, {}, top, member_state::dead, default_vsn()});
+  f.n.on_stream(addr_of(2), pp, f.now);
+  for (const char* m : {"m2", "m3", "m4"}) CHECK(f.n.find(m)->state == member_state::alive);
+  CHECK(f.n.find("m3")->incarnation == 1);
+  CHECK(f.n.stats().top_accusations_ignored == 5);
+  // One below the top is an accusation like any other.
+  f.deliver(suspect{top - 1, "m3", "m4"});
+  CHECK(f.n.find("m3")->state == member_state::suspect);
+  // Our own failed probe of m2 does suspect it at the top...
+  CHECK(run_answering(f, "m2", f.now + 10s,
+                      [&] { return f.n.find("m2")->state == member_state::suspect; }));
+  CHECK(f.n.find("m2")->incarnation == top);
+  // ...and m2's alive at the top, which cannot be higher, clears it.
+  f.deliver(alive_for("m2", 2, top), 2);
+  CHECK(f.n.find("m2")->state == member_state::alive);
+  CHECK(f.events.saw("m2", member_event::refuted));
+  // A death we declare ourselves is cleared the same way.
+  CHECK(run_answering(f, "m2", f.now + 60s,
+                      [&] { return f.n.find("m2")->state == member_state::dead; }));
+  f.deliver(alive_for("m2", 2, top), 2);
+  CHECK(f.n.find("m2")->state == member_state::alive);
+  // An alive at the top changes nothing about a member already alive at the top.
+  auto queued = f.n.queued_broadcasts();
+  auto events = f.events.events.size();
+  f.deliver(alive_for("m2", 2, top), 2);
+  CHECK(f.n.queued_broadcasts() == queued);
+  CHECK(f.events.events.size() == events);
+}
