@@ -95,6 +95,11 @@
 //   only our own probes and timers accuse (origin::ours), and an alive at the
 //   top clears such a suspect/dead (ties go to the alive there). A member that
 //   really fails at the top is still declared dead by each member on its own.
+// - Lifeguard confirmations come from members, not from names: a heard suspect
+//   confirms a running suspicion only when From is a member we hold alive and
+//   neither the accused nor ourselves (may_confirm; confirmations_ignored counts
+//   the rest). memberlist counts any new From, so k forged suspects from made-up
+//   names cut the timeout to its minimum. Our own failed probe still confirms.
 
 #include "swim/node.hpp"
 
@@ -780,6 +785,15 @@ struct node::impl {
     return true;
   }
 
+  /// Anyone can write any From: a heard suspect confirms a running suspicion only when it
+  /// names a member we hold alive, other than the accused and ourselves (our own evidence
+  /// comes first-hand, origin::ours; a push-pull's states are heard in our name).
+  bool may_confirm(const suspect& s) {
+    if (s.from == cfg.name || s.from == s.node) return false;
+    const entry* c = lookup(s.from);
+    return c != nullptr && c->m.state == member_state::alive;
+  }
+
   void suspect_node(const suspect& s, time_point now, origin from) {
     entry* e = lookup(s.node);
     if (e == nullptr) return;
@@ -790,6 +804,10 @@ struct node::impl {
     if (unanswerable(s.incarnation, *e, from)) return;
     if (e->susp) {
       // Independent confirmations shorten the timer; only new ones are re-gossiped.
+      if (from == origin::heard && !may_confirm(s)) {
+        st.confirmations_ignored++;
+        return;
+      }
       if (e->susp->confirm(s.from, now)) {
         broadcast(s.node, wire::encode(s));
         add_timer(e->susp->deadline(), timer_kind::suspicion, 0, s.node);

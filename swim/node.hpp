@@ -50,6 +50,9 @@ struct node_stats {
   std::uint64_t incarnation_saturated = 0;
   /// Heard suspect/dead about another member at 0xFFFFFFFF, ignored (nothing could refute it).
   std::uint64_t top_accusations_ignored = 0;
+  /// Heard suspects not counted as Lifeguard confirmations: From is not a member we hold
+  /// alive, or is ourselves or the accused.
+  std::uint64_t confirmations_ignored = 0;
   /// Dropped input by reason, indexed by wire::error.
   std::array<std::uint64_t, static_cast<std::size_t>(wire::error::count_)> drops{};
 };

@@ -631,3 +631,37 @@ TEST_CASE("node: only our own probes accuse at 0xFFFFFFFF, and an alive at 0xFFF
   CHECK(f.n.queued_broadcasts() == queued);
   CHECK(f.events.events.size() == events);
 }
+
+TEST_CASE("node: only members we hold alive confirm a suspicion, not made-up names") {
+  // n = 6: min 4 s, max 24 s, k = 2 (docs/wire.md §7.6). Every ping is acked, so our own
+  // probes never add a confirmation.
+  auto never = [] { return false; };
+  SUBCASE("suspects from unknown names, ourselves, the accused or a suspect member: max") {
+    fixture f;
+    f.add_members(5);  // m2..m6
+    f.deliver(suspect{1, "m6", "m2"});
+    const time_point t0 = f.now;
+    f.deliver(suspect{1, "m5", "m2"});  // m2 starts the suspicion of m5
+    REQUIRE(f.n.find("m5")->state == member_state::suspect);
+    for (const char* from : {"ghost-1", "ghost-2", "ghost-3", "a", "m5", "m6"})
+      f.deliver(suspect{1, "m5", from});
+    CHECK(f.n.stats().confirmations_ignored == 6);
+    run_answering(f, "", t0 + 23900ms, never);
+    CHECK(f.n.find("m5")->state == member_state::suspect);
+    run_answering(f, "", t0 + 24s, never);
+    CHECK(f.n.find("m5")->state == member_state::dead);
+  }
+  SUBCASE("suspects from two members we hold alive: min") {
+    fixture f;
+    f.add_members(5);
+    const time_point t0 = f.now;
+    f.deliver(suspect{1, "m5", "m2"});
+    f.deliver(suspect{1, "m5", "m3"});
+    f.deliver(suspect{1, "m5", "m4"});
+    CHECK(f.n.stats().confirmations_ignored == 0);
+    run_answering(f, "", t0 + 3900ms, never);
+    CHECK(f.n.find("m5")->state == member_state::suspect);
+    run_answering(f, "", t0 + 4s, never);
+    CHECK(f.n.find("m5")->state == member_state::dead);
+  }
+}
