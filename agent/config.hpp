@@ -128,6 +128,16 @@ struct http_config {
   host_port listen{"127.0.0.1", 9101};  ///< IP literal and port
 };
 
+/// [encrypt]: gossip encryption, compatible with `serf agent -encrypt` / `-keyring-file`.
+struct encrypt_config {
+  std::string key;           ///< base64 key (16, 24 or 32 bytes); "" = none
+  std::string keyring_file;  ///< Serf keyring file (JSON array of base64 keys); "" = none
+  bool verify_incoming = true;  ///< drop gossip that does not decrypt
+  bool verify_outgoing = true;  ///< encrypt what we send
+  /// True when gossip is encrypted (a key or a keyring file is configured).
+  bool enabled() const { return !key.empty() || !keyring_file.empty(); }
+};
+
 /// [log]: agent logging.
 struct log_config {
   log_level level = log_level::info;     ///< least severe level written
@@ -145,6 +155,7 @@ struct config {
   log_config log;                           ///< [log]
   std::map<std::string, std::string> tags;  ///< [tags]: Serf tags published in node meta
   gce_config gce;                           ///< [gce]
+  encrypt_config encrypt;                   ///< [encrypt]
 };
 
 /// A validated config and the warnings found while reading it.

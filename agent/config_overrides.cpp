@@ -46,6 +46,7 @@ void apply_overrides(config& cfg, const overrides& o) {
   if (o.log_level) add("log", "level", *o.log_level);
   if (o.socket) add("publish", "socket", *o.socket);
   if (o.http) add("http", "listen", *o.http);
+  if (o.encrypt) add("encrypt", "key", *o.encrypt);
   if (ini.empty()) return;
   config f = parse_config(ini, "command line").cfg;
   if (o.node) cfg.node.name = f.node.name;
@@ -59,6 +60,7 @@ void apply_overrides(config& cfg, const overrides& o) {
   if (o.log_level) cfg.log.level = f.log.level;
   if (o.socket) cfg.publish.socket = f.publish.socket;
   if (o.http) cfg.http.listen = f.http.listen;
+  if (o.encrypt) cfg.encrypt.key = f.encrypt.key;
 }
 
 }  // namespace agent

@@ -20,6 +20,7 @@ struct overrides {
   std::optional<std::string> log_level;  ///< --log-level
   std::optional<std::string> socket;     ///< --socket ([publish] socket)
   std::optional<std::string> http;       ///< --http ([http] listen)
+  std::optional<std::string> encrypt;    ///< --encrypt ([encrypt] key)
 };
 
 /// Apply `o` to `cfg`, validating each value like the file's (throws config_error).

@@ -90,6 +90,20 @@ class config_reader {
   void duration(const std::string& section, const std::string& key, std::chrono::milliseconds min,
                 std::chrono::milliseconds max, std::chrono::milliseconds& out) const;
 
+  /// true/false (also yes/no, on/off, 1/0, any case).
+  void boolean(const std::string& section, const std::string& key, bool& out) const {
+    if (auto v = get_scalar(section, key)) {
+      const std::string want = util::lower(*v);
+      if (want == "true" || want == "yes" || want == "on" || want == "1") {
+        out = true;
+      } else if (want == "false" || want == "no" || want == "off" || want == "0") {
+        out = false;
+      } else {
+        fail(section, key, *v, "must be true or false");
+      }
+    }
+  }
+
   /// One of `choices` (case-insensitive) into `out`, when the key is set.
   template <typename Enum, std::size_t N>
   void choice(const std::string& section, const std::string& key,

@@ -16,6 +16,7 @@ const std::map<std::string, std::set<std::string>>& known_keys() {
       {"publish", {"socket"}},
       {"http", {"listen"}},
       {"log", {"level", "format"}},
+      {"encrypt", {"key", "keyring_file", "verify_incoming", "verify_outgoing"}},
       {"tags", {}},
       {"gce",
        {"api_endpoint", "api_calls_per_minute", "min_poll_interval", "zones", "region", "labels",

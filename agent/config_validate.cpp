@@ -11,6 +11,7 @@
 #include <sys/un.h>
 
 #include "agent/config_reader.hpp"
+#include "agent/keyring_file.hpp"
 #include "swim/tags.hpp"
 #include "util/strings.hpp"
 
@@ -59,23 +60,6 @@ bool has_space_or_control(std::string_view s) {
     auto u = static_cast<unsigned char>(c);
     return u <= 0x20 || u == 0x7f;
   });
-}
-
-// Size of a msgpack str header for a string of n bytes.
-std::size_t msgpack_str_header(std::size_t n) {
-  if (n < 32) return 1;
-  if (n < 256) return 2;
-  if (n < 65536) return 3;
-  return 5;
-}
-
-// Size of Serf's node meta for these tags: 0xFF, a msgpack map header, then each string.
-std::size_t encoded_tags_size(const std::map<std::string, std::string>& tags) {
-  std::size_t size = 1 + (tags.size() < 16 ? 1 : tags.size() < 65536 ? 3 : 5);
-  for (const auto& [k, v] : tags) {
-    size += msgpack_str_header(k.size()) + k.size() + msgpack_str_header(v.size()) + v.size();
-  }
-  return size;
 }
 
 std::string host_name() {
@@ -234,11 +218,25 @@ config validate_config(const ini_file& ini, std::string_view name,
 
   // [tags]
   cfg.tags = r.section_map("tags");
-  if (std::size_t size = encoded_tags_size(cfg.tags); size > swim::meta_max_size) {
-    throw config_error(std::string(name) + ": [tags]: the tags encode to " + std::to_string(size) +
-                       " bytes of node meta; at most " + std::to_string(swim::meta_max_size) +
-                       " are allowed");
+  // The one meta check (swim::meta_error); the reserved cache_port and zone tags are checked
+  // again with the rest at start-up (agent/swim_setup.cpp), when the zone is known.
+  if (auto why = swim::meta_error(swim::encode_tags({cfg.tags.begin(), cfg.tags.end()}))) {
+    throw config_error(std::string(name) + ": [tags]: " + *why);
   }
+
+  // [encrypt]
+  auto& enc = cfg.encrypt;
+  if (auto v = r.get_scalar("encrypt", "key")) {
+    std::string why;
+    if (!decode_key(*v, &why)) r.fail("encrypt", "key", "(hidden)", why);
+    enc.key = *v;
+  }
+  if (auto v = r.get_scalar("encrypt", "keyring_file")) {
+    if (v->empty() || v->front() != '/') r.fail("encrypt", "keyring_file", *v, "must be an absolute path");
+    enc.keyring_file = *v;
+  }
+  r.boolean("encrypt", "verify_incoming", enc.verify_incoming);
+  r.boolean("encrypt", "verify_outgoing", enc.verify_outgoing);
 
   // [gce]
   auto& g = cfg.gce;

@@ -14,6 +14,7 @@
 #include "agent/http_handler.hpp"
 #include "agent/http_server.hpp"
 #include "agent/joiner.hpp"
+#include "agent/key_manager.hpp"
 #include "agent/publisher.hpp"
 #include "agent/swim_setup.hpp"
 #include "swim/asio/driver.hpp"
@@ -105,13 +106,20 @@ class daemon : public swim::delegate {
       gce_ip = swim::address::parse(me.ip, cfg_.cluster.port);
       spdlog::info("GCE: instance {} in {} (project {}), ip {}", me.name, me.zone, me.project, me.ip);
     }
-    swim::config sc = make_swim_config(cfg_, advertise_address(cfg_, bind, gce_ip), zone);
+    std::vector<std::string> key_notes;
+    swim::keyring ring = initial_keyring(cfg_.encrypt, key_notes);
+    for (const auto& note : key_notes) spdlog::warn("{}", note);
+    swim::config sc = make_swim_config(cfg_, advertise_address(cfg_, bind, gce_ip), zone, ring);
 
     swim::asio::driver_options opt;
     opt.bind = bind;
     std::random_device rd;
     const std::uint64_t seed = (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
     driver_ = std::make_unique<swim::asio::driver>(io_, sc, *this, opt, seed);
+    keys_ = std::make_unique<key_manager>(cfg_.encrypt, ring, [this](const swim::keyring& r) {
+      driver_->set_keyring(r);
+      spdlog::info("gossip keys changed: {} installed", r.keys().size());
+    });
 
     joiner_hooks jh;
     jh.join = [this](const std::vector<swim::address>& addrs) { driver_->join(addrs); };
@@ -147,8 +155,10 @@ class daemon : public swim::delegate {
     driver_->start();
     control_->start();
     http_->start();
-    spdlog::info("agent {} started: gossip {} (advertise {}), socket {}, http {}", sc.name,
+    spdlog::info("agent {} started: gossip {} (advertise {}, {}), socket {}, http {}", sc.name,
                  driver_->local_address().to_string(), sc.advertise.to_string(),
+                 ring.empty() ? "plaintext"
+                              : std::to_string(ring.keys().size()) + " key(s), AES-GCM",
                  cfg_.publish.socket, cfg_.http.listen.to_string());
 
     if (provider_) {
@@ -309,6 +319,7 @@ class daemon : public swim::delegate {
   publisher publisher_;
   std::unique_ptr<swim::asio::driver> driver_;
   std::unique_ptr<joiner> joiner_;
+  std::unique_ptr<key_manager> keys_;
   std::unique_ptr<control_server> control_;
   std::unique_ptr<http_server> http_;
   std::shared_ptr<gce::provider> provider_;      // GCE discovery, when configured

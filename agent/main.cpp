@@ -13,6 +13,7 @@
 #include "agent/config.hpp"
 #include "agent/config_overrides.hpp"
 #include "agent/daemon.hpp"
+#include "agent/keyring_file.hpp"
 #include "agent/owner_cmd.hpp"
 
 namespace {
@@ -54,6 +55,15 @@ void print_summary(const std::string& path, const agent::config& cfg, std::size_
             << " meta=" << cfg.match.meta.size() << " labels=" << cfg.gce.labels.size() << "\n";
   std::cout << "  publish    " << cfg.publish.socket << "\n";
   std::cout << "  http       " << cfg.http.listen.to_string() << "\n";
+  std::cout << "  encrypt    ";
+  if (!cfg.encrypt.enabled()) {
+    std::cout << "off (plaintext gossip)";
+  } else {
+    std::cout << (cfg.encrypt.keyring_file.empty() ? "key" : "keyring " + cfg.encrypt.keyring_file)
+              << ", verify_incoming " << (cfg.encrypt.verify_incoming ? "true" : "false")
+              << ", verify_outgoing " << (cfg.encrypt.verify_outgoing ? "true" : "false");
+  }
+  std::cout << "\n";
   std::cout << "  log        " << agent::to_string(cfg.log.level) << ", "
             << agent::to_string(cfg.log.format) << "\n";
 }
@@ -84,6 +94,9 @@ int main(int argc, char** argv) {
   run->add_option("--log-level", ov.log_level, "trace, debug, info, warn or error ([log] level)");
   run->add_option("--socket", ov.socket, "Peer-list socket path ([publish] socket)");
   run->add_option("--http", ov.http, "HTTP listen address, IP:port ([http] listen)");
+  run->add_option("--encrypt", ov.encrypt, "Gossip encryption key, base64 ([encrypt] key)");
+
+  auto* keygen = app.add_subcommand("keygen", "Print a new random gossip encryption key (base64)");
 
   // Client commands talk to a running agent over its socket.
   std::string socket = "/run/cachecluster/cachecluster.sock";
@@ -124,6 +137,8 @@ int main(int argc, char** argv) {
   try {
     if (*version) {
       std::cout << "cachecluster " << CACHECLUSTER_VERSION << "\n";
+    } else if (*keygen) {
+      std::cout << agent::generate_key() << "\n";
     } else if (*check) {
       agent::loaded_config loaded = agent::load_config(config_path);
       for (const auto& w : loaded.warnings) std::cerr << "warning: " << w << "\n";

@@ -82,13 +82,16 @@ swim::address advertise_address(const config& cfg, const swim::address& bind,
 }
 
 swim::config make_swim_config(const config& cfg, const swim::address& advertise,
-                              const std::string& zone) {
+                              const std::string& zone, const swim::keyring& ring) {
   swim::config sc;
   sc.name = cfg.node.name;
   sc.t = timing_for(cfg.cluster);
   sc.udp_buffer_size = cfg.cluster.udp_buffer_size;
   sc.advertise = advertise;
   sc.meta = encode_meta(cfg, zone);
+  sc.keys = ring.keys();
+  sc.verify_incoming = cfg.encrypt.verify_incoming;
+  sc.verify_outgoing = cfg.encrypt.verify_outgoing;
   return sc;
 }
 

@@ -11,6 +11,7 @@
 #include "swim/address.hpp"
 #include "swim/bytes.hpp"
 #include "swim/config.hpp"
+#include "swim/keyring.hpp"
 
 namespace agent {
 
@@ -30,8 +31,9 @@ swim::address bind_address(const config& cfg);
 swim::address advertise_address(const config& cfg, const swim::address& bind,
                                 const std::optional<swim::address>& gce_ip);
 
-/// The node's configuration: name, timings, buffer size, advertise address and meta.
+/// The node's configuration: name, timings, buffer size, advertise address, meta and gossip
+/// keys (`ring`, from initial_keyring) with [encrypt]'s verify settings.
 swim::config make_swim_config(const config& cfg, const swim::address& advertise,
-                              const std::string& zone);
+                              const std::string& zone, const swim::keyring& ring);
 
 }  // namespace agent

@@ -391,6 +391,8 @@ bool driver::set_meta(bytes meta) {
   return ok;
 }
 
+void driver::set_keyring(keyring ring) { p_->n->set_keyring(std::move(ring)); }
+
 void driver::close() {
   if (!p_ || p_->closed) return;
   p_->closed = true;

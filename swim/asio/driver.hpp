@@ -65,6 +65,8 @@ class driver {
   /// Replace our meta (tags); peers see it through a higher incarnation. False (and no
   /// change) when it is over swim::meta_max_size.
   bool set_meta(bytes meta);
+  /// Replace the gossip keys (primary first; empty turns encryption off).
+  void set_keyring(keyring ring);
   /// Close every socket and cancel every timer. Idempotent.
   void close();
 

@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <sstream>
+#include <thread>
 
 #include "integration/agent_cluster.hpp"
 
@@ -41,12 +43,13 @@ struct serf_member {
 class serf_proc {
  public:
   serf_proc(const temp_dir& dir, const std::string& name, const std::string& ip,
-            const std::string& join = "")
+            const std::string& join = "", const std::string& encrypt_key = "")
       : ip_(ip) {
     std::vector<std::string> a = {serf_binary(), "agent", "-node=" + name,
                                   "-bind=" + ip + ":7946", "-rpc-addr=" + rpc(), "-tag",
                                   "role=x", "-log-level=debug"};
     if (!join.empty()) a.push_back("-join=" + join);
+    if (!encrypt_key.empty()) a.push_back("-encrypt=" + encrypt_key);
     proc_ = std::make_unique<process>(a, dir / (name + ".log"));
   }
 
@@ -95,9 +98,10 @@ class serf_proc {
 /// A cachecluster agent with `[tags] role = cache` from a config file.
 std::unique_ptr<agent_proc> start_cc(const temp_dir& dir, const std::string& name,
                                      const std::string& ip, const std::string& join,
-                                     const std::string& profile) {
+                                     const std::string& profile, const std::string& extra = "") {
   auto cfg = dir / (name + ".ini");
-  test_support::write_file(cfg, "[cache]\nport = 9080\n[tags]\nrole = cache\nshard = " + name + "\n");
+  test_support::write_file(
+      cfg, "[cache]\nport = 9080\n[tags]\nrole = cache\nshard = " + name + "\n" + extra);
   agent_spec s{name, ip, {}, profile, cfg.string(), ""};
   if (!join.empty()) s.join = {join};
   return std::make_unique<agent_proc>(dir, s);
@@ -220,4 +224,70 @@ TEST_CASE("interop: serf and cachecluster (lan profile) share a pool") { mixed_c
 
 TEST_CASE("interop: serf and cachecluster (default heartbeat profile) share a pool") {
   mixed_cluster("", 10);
+}
+
+// Gossip encryption against `serf agent -encrypt`: a keyed mixed pool forms (each side joins
+// through the other), and agents holding no key or another key stay out of it on both sides.
+TEST_CASE("interop: serf -encrypt and cachecluster [encrypt] key share a pool; others stay out") {
+  const std::string serf = serf_binary();
+  REQUIRE_MESSAGE(!serf.empty(), "serf not found (set SERF_BIN or run scripts/install-deps.sh)");
+  auto ip = [](int i) { return "127.0.2." + std::to_string(40 + i); };
+  const std::string key = "AAECAwQFBgcICQoLDA0ODw==";
+  const std::string other = "kZyQP8/oO2d4hDYCH3Z9ZHYGLA5hzd7yLCrGA3mH9BA=";
+  temp_dir dir("interop-enc");
+  serf_proc s1(dir, "s1", ip(1), "", key);
+  REQUIRE(test_support::wait_until([&] { return s1.members().has_value(); }, timeout));
+  auto c1 = start_cc(dir, "c1", ip(3), s1.addr(), "", "[encrypt]\nkey = " + key + "\n");
+  require_up(*c1);
+  serf_proc s2(dir, "s2", ip(2), c1->gossip_addr(), key);
+  auto c2 = start_cc(dir, "c2", ip(4), s2.addr(), "", "[encrypt]\nkey = " + key + "\n");
+  const std::vector<std::string> all = {"s1", "s2", "c1", "c2"};
+  {
+    bool ok = test_support::wait_until(
+        [&] {
+          for (const auto& n : all)
+            if (!s1.sees(n, "alive") || !s2.sees(n, "alive")) return false;
+          return true;
+        },
+        timeout);
+    INFO(s1.describe() << s2.describe() << describe(*c1) << describe(*c2));
+    REQUIRE(ok);
+  }
+  for (const auto* c : {c1.get(), c2.get()}) {
+    bool ok = wait_until_all_alive(*c, all);
+    INFO(describe(*c));
+    REQUIRE(ok);
+  }
+
+  // No key, or another key: the join fails and nobody lists the outsider.
+  auto plain = start_cc(dir, "plain", ip(5), s1.addr(), "");
+  auto wrong = start_cc(dir, "wrong", ip(6), c1->gossip_addr(), "", "[encrypt]\nkey = " + other + "\n");
+  serf_proc s3(dir, "s3", ip(7), c2->gossip_addr(), other);
+  std::this_thread::sleep_for(8s);  // several probe periods and join retries
+  for (const auto* s : {&s1, &s2}) {
+    auto m = s->members();
+    REQUIRE(m.has_value());
+    CHECK(m->count("plain") == 0);
+    CHECK(m->count("wrong") == 0);
+    CHECK(m->count("s3") == 0);
+  }
+  for (const auto* c : {c1.get(), c2.get()}) {
+    json doc = c->members_doc();
+    REQUIRE(doc.is_object());
+    for (const auto& mem : doc["members"]) {
+      CHECK(mem["name"] != "plain");
+      CHECK(mem["name"] != "wrong");
+      CHECK(mem["name"] != "s3");
+    }
+  }
+  // The wrong key's join push-pull to c1 is counted by reason in /metrics.
+  auto metrics = c1->http("/metrics");
+  REQUIRE(metrics.status == 200);
+  double refused = 0;
+  std::istringstream lines(metrics.body);
+  for (std::string line; std::getline(lines, line);)
+    if (line.find("reason=\"decrypt_failed\"") != std::string::npos && line.front() != '#')
+      refused += std::stod(line.substr(line.rfind(' ') + 1));
+  INFO(metrics.body);
+  CHECK(refused >= 1);
 }

@@ -332,7 +332,7 @@ TEST_CASE("config: [tags] must fit in memberlist's 512-byte node meta") {
     text += "key" + std::to_string(i) + " = " + std::string(150, 'v') + "\n";
   }
   std::string error = load_error(text);
-  CHECK(contains(error, "cachecluster.ini: [tags]: the tags encode to 630 bytes"));
+  CHECK(contains(error, "cachecluster.ini: [tags]: the encoded meta takes 634 bytes"));
   CHECK(contains(error, "at most 512"));
   CHECK(load_error("[tags]\nrole = " + std::string(150, 'v') + "\n").empty());
 }
