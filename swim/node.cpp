@@ -1217,6 +1217,11 @@ void node::broadcast_user(bytes payload) {
   p_->broadcast({}, wire::encode(u));
 }
 
+void node::send_user(const address& to, bytes payload) {
+  // memberlist rawSendMsgPacket with no known node: no CRC header.
+  p_->raw_send_packet(to, nullptr, wire::encode(user_msg{std::move(payload)}));
+}
+
 const config& node::cfg() const { return p_->cfg; }
 const member& node::self() const { return p_->node_map.at(p_->cfg.name)->m; }
 

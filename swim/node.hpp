@@ -111,6 +111,10 @@ class node {
   void set_verification(bool incoming, bool outgoing);
   /// Queue a memberlist user message (type 8 payload) for gossip, e.g. Serf events.
   void broadcast_user(bytes payload);
+  /// Send a memberlist user message (type 8 payload) straight to `to` in one datagram, as
+  /// memberlist's SendToAddress does for Serf's query responses and relays: compressed when
+  /// that helps, encrypted with our primary key, no CRC, nothing piggybacked.
+  void send_user(const address& to, bytes payload);
 
   // ---- inspection ----
 

@@ -393,6 +393,15 @@ bool driver::set_meta(bytes meta) {
 
 void driver::set_keyring(keyring ring) { p_->n->set_keyring(std::move(ring)); }
 
+void driver::broadcast_user(bytes payload) {
+  p_->n->broadcast_user(std::move(payload));
+  p_->rearm();
+}
+
+void driver::send_user(const address& to, bytes payload) {
+  p_->n->send_user(to, std::move(payload));
+}
+
 void driver::close() {
   if (!p_ || p_->closed) return;
   p_->closed = true;

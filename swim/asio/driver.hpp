@@ -67,6 +67,10 @@ class driver {
   bool set_meta(bytes meta);
   /// Replace the gossip keys (primary first; empty turns encryption off).
   void set_keyring(keyring ring);
+  /// Gossip a memberlist user message payload (node::broadcast_user).
+  void broadcast_user(bytes payload);
+  /// Send a memberlist user message payload straight to `to` (node::send_user).
+  void send_user(const address& to, bytes payload);
   /// Close every socket and cancel every timer. Idempotent.
   void close();
 
