@@ -100,6 +100,12 @@
 //   neither the accused nor ourselves (may_confirm; confirmations_ignored counts
 //   the rest). memberlist counts any new From, so k forged suspects from made-up
 //   names cut the timeout to its minimum. Our own failed probe still confirms.
+// - A known name moves to another address only when its old address is silent.
+//   memberlist moves a left member at once, so a forged leave (dead{X, From: X})
+//   plus an alive from elsewhere hijacks a live member. Here such an alive is
+//   held (check_old_address) while the old address is pinged with the member's
+//   name (twice, probe_timeout apart); an ack keeps the member where it is and
+//   counts a conflict, one probe interval of silence lets the move happen.
 
 #include "swim/node.hpp"
 
@@ -157,7 +163,7 @@ struct node::impl {
 
   /// What an outstanding ack sequence number is for.
   struct ack_handler {
-    enum class kind : std::uint8_t { probe, relay } k = kind::probe;
+    enum class kind : std::uint8_t { probe, relay, addr_check } k = kind::probe;
     time_point deadline;
     // relay (we are the intermediary of an indirect ping)
     address requester;
@@ -188,7 +194,7 @@ struct node::impl {
   /// push-pull) that anyone could have forged.
   enum class origin : std::uint8_t { ours, heard };
 
-  enum class timer_kind : std::uint8_t { ack, suspicion };
+  enum class timer_kind : std::uint8_t { ack, suspicion, addr_check };
   struct timer {
     time_point at;
     std::uint64_t order;
@@ -258,6 +264,18 @@ struct node::impl {
     time_point due;
   };
   std::deque<pending_verify> verify;  // in due order: one interval after each suspicion
+
+  /// An alive that would move a known member to another address, held until the old address
+  /// has had a probe interval to answer a ping naming the member.
+  struct addr_check {
+    alive claim;       // the highest-incarnation claim heard meanwhile
+    address old_addr;
+    time_point until;
+    bool repinged = false;
+  };
+  std::unordered_map<std::string, addr_check> addr_checks;
+  std::unordered_map<std::uint32_t, std::string> addr_check_pings;  // ping seq -> member
+  static constexpr std::size_t max_addr_checks = 256;
   static constexpr std::size_t max_pending_verifications = 1024;
   bool join_intent_sent = false;
 
@@ -677,7 +695,8 @@ struct node::impl {
 
   // ---- state changes (memberlist state.go aliveNode / suspectNode / deadNode / refute) ----
 
-  void alive_node(const alive& a, time_point now, bool bootstrap) {
+  /// `old_addr_silent`: the alive comes from an address check whose ping went unanswered.
+  void alive_node(const alive& a, time_point now, bool bootstrap, bool old_addr_silent = false) {
     if (leaving && a.node == cfg.name) return;
     if (a.vsn.size() >= 3 && (a.vsn[0] == 0 || a.vsn[1] == 0 || a.vsn[0] > a.vsn[1])) return;
     auto addr = address::from_ip_bytes(a.addr, a.port == 0 ? cfg.advertise.port : a.port);
@@ -710,13 +729,15 @@ struct node::impl {
       bool can_reclaim = cfg.t.dead_node_reclaim_time > duration::zero() &&
                          now - e->m.state_change > cfg.t.dead_node_reclaim_time;
       if (e->m.state == member_state::left || (e->m.state == member_state::dead && can_reclaim)) {
+        // A leave or a death is only a claim too: the name moves only if its old address
+        // stays silent to a ping naming it (check_old_address); a member still there keeps it.
+        if (!old_addr_silent) {
+          check_old_address(*e, a, now);
+          return;
+        }
         updates_node = true;
       } else {
-        st.conflicts++;
-        member other = e->m;
-        other.addr = *addr;
-        other.meta = a.meta;
-        events.on_conflict(e->m, other);
+        report_conflict(*e, *addr, a.meta);
         return;
       }
     }
@@ -758,6 +779,77 @@ struct node::impl {
       emit(e->m, member_event::refuted);
     else if (old_meta != e->m.meta || !(old_addr == e->m.addr))
       emit(e->m, member_event::update);
+  }
+
+  void report_conflict(const entry& e, const address& addr, const bytes& meta) {
+    st.conflicts++;
+    member other = e.m;
+    other.addr = addr;
+    other.meta = meta;
+    events.on_conflict(e.m, other);
+  }
+
+  // ---- address checks: a known name moves only when its old address is silent ----
+
+  /// Hold `a` (a known, left or reclaimable member at a new address) and ping the old
+  /// address with the member's name: now, again after probe_timeout, and decide one
+  /// probe_interval from now (old_address_answered, addr_check_due).
+  void check_old_address(const entry& e, const alive& a, time_point now) {
+    if (auto it = addr_checks.find(a.node); it != addr_checks.end()) {
+      if (a.incarnation > it->second.claim.incarnation) it->second.claim = a;
+      return;
+    }
+    if (addr_checks.size() >= max_addr_checks) return;  // later gossip or push-pull retries
+    addr_check& c = addr_checks[a.node];
+    c.claim = a;
+    c.old_addr = e.m.addr;
+    c.until = now + cfg.t.probe_interval;
+    st.address_checks++;
+    ping_old_address(a.node, c, now);
+    if (cfg.t.probe_timeout < cfg.t.probe_interval)
+      add_timer(now + cfg.t.probe_timeout, timer_kind::addr_check, 0, a.node);
+    add_timer(c.until, timer_kind::addr_check, 0, a.node);
+  }
+
+  void ping_old_address(const std::string& name, const addr_check& c, time_point now) {
+    (void)now;
+    ping p = make_ping(name, next_seq());
+    ack_handler h;
+    h.k = ack_handler::kind::addr_check;
+    h.deadline = c.until;
+    acks[p.seq_no] = h;
+    addr_check_pings[p.seq_no] = name;
+    add_timer(c.until, timer_kind::ack, p.seq_no, {});
+    raw_send_packet(c.old_addr, lookup(name), wire::encode(p));
+  }
+
+  /// The old address answered a ping naming the member: it is still there, so the claim to
+  /// another address is a conflict, and the member stays where it is.
+  void old_address_answered(const std::string& name) {
+    auto it = addr_checks.find(name);
+    if (it == addr_checks.end()) return;
+    addr_check c = std::move(it->second);
+    addr_checks.erase(it);
+    const entry* e = lookup(name);
+    auto addr = address::from_ip_bytes(c.claim.addr,
+                                       c.claim.port == 0 ? cfg.advertise.port : c.claim.port);
+    if (e != nullptr && addr) report_conflict(*e, *addr, c.claim.meta);
+  }
+
+  void addr_check_due(const std::string& name, time_point now) {
+    auto it = addr_checks.find(name);
+    if (it == addr_checks.end()) return;  // answered already
+    if (now < it->second.until) {
+      if (!it->second.repinged) {
+        it->second.repinged = true;
+        ping_old_address(name, it->second, now);
+      }
+      return;
+    }
+    // Silent for a whole probe interval: the name may move (if it still may, see alive_node).
+    alive claim = std::move(it->second.claim);
+    addr_checks.erase(it);
+    alive_node(claim, now, false, /*old_addr_silent=*/true);
   }
 
   /// Someone accuses us at an incarnation we already out-bid: it missed our refutation.
@@ -946,6 +1038,9 @@ struct node::impl {
     acks.erase(it);
     if (h.k == ack_handler::kind::probe) {
       if (probe.active && probe.seq == a.seq_no) finish_probe(true, now);
+    } else if (h.k == ack_handler::kind::addr_check) {
+      auto name = addr_check_pings.extract(a.seq_no);
+      if (!name.empty()) old_address_answered(name.mapped());
     } else {
       send_msg(h.requester, nullptr, wire::encode(ack_resp{h.requester_seq, {}}));
     }
@@ -978,6 +1073,8 @@ struct node::impl {
     acks.erase(it);
     if (h.k == ack_handler::kind::probe) {
       if (probe.active && probe.seq == seq) finish_probe(false, now);
+    } else if (h.k == ack_handler::kind::addr_check) {
+      addr_check_pings.erase(seq);  // addr_check_due decides, on its own timer
     } else if (h.want_nack) {
       send_msg(h.requester, nullptr, wire::encode(nack_resp{h.requester_seq}));
     }
@@ -1159,6 +1256,8 @@ void node::tick(time_point now) {
     s.timers.pop();
     if (t.k == impl::timer_kind::ack)
       s.ack_expired(t.seq, t.at, now);
+    else if (t.k == impl::timer_kind::addr_check)
+      s.addr_check_due(t.name, now);
     else
       s.suspicion_expired(t.name, now);
   }

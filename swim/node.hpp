@@ -53,6 +53,9 @@ struct node_stats {
   /// Heard suspects not counted as Lifeguard confirmations: From is not a member we hold
   /// alive, or is ourselves or the accused.
   std::uint64_t confirmations_ignored = 0;
+  /// Alives that would move a left (or reclaimable dead) member to another address, held
+  /// while its old address was pinged; an answer keeps it there and counts a conflict.
+  std::uint64_t address_checks = 0;
   /// Dropped input by reason, indexed by wire::error.
   std::array<std::uint64_t, static_cast<std::size_t>(wire::error::count_)> drops{};
 };

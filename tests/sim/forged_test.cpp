@@ -35,6 +35,24 @@ class forger final : public swim::sim::endpoint {
   swim::transport& out_;
 };
 
+/// How many running members other than `subject` hold it at `a`.
+std::size_t holding_at(cluster& c, std::size_t subject, const swim::address& a) {
+  std::size_t k = 0;
+  for (std::size_t i = 0; i < c.size(); ++i) {
+    if (i == subject || !c.is_running(i)) continue;
+    const swim::member* m = c.at(i).find(c.name(subject));
+    if (m != nullptr && m->addr == a) ++k;
+  }
+  return k;
+}
+
+/// An alive for `name` at `a`, as the forger would claim it.
+swim::bytes claim(const std::string& name, std::uint32_t inc, const swim::address& a) {
+  const auto ip = a.ip_bytes();
+  return swim::wire::encode(
+      swim::alive{inc, name, swim::bytes(ip.begin(), ip.end()), a.port, {}, swim::default_vsn()});
+}
+
 }  // namespace
 
 TEST_CASE("sim: lan, N=8: forged suspect and dead at 0xFFFFFFFF never evict a member; a real "
@@ -84,4 +102,64 @@ TEST_CASE("sim: lan, N=8: forged suspect and dead at 0xFFFFFFFF never evict a me
   const auto first_dead = c.first_event(victim, member_event::dead, t1);
   REQUIRE(first_dead.has_value());
   CHECK(*first_dead - t1 >= suspicion_max(t, n));
+}
+
+TEST_CASE("sim: lan, N=6: a forged leave plus an alive from elsewhere never moves a member that "
+          "answers at its address; a silent one moves after one probe interval") {
+  cluster c(options("lan"));
+  SIM_SEED_INFO(c);
+  const std::size_t n = 6;
+  bootstrap(c, n);
+  c.run_for(5s);
+  const swim::timing& t = c.options().t;
+  const std::size_t victim = 2;
+  const std::string name = c.name(victim);
+  const swim::address home = c.addr(victim);
+  forger f(c, swim::address::v4(127, 0, 200, 2, 7946));
+  const time_point t0 = c.now();
+  // Every 2 s for 20 s: the victim "leaves" (dead from itself) and its name comes back from
+  // the forger's address at a much higher incarnation.
+  bool moved = false;
+  for (int round = 0; round < 10; ++round) {
+    const std::uint32_t inc = c.at(victim).self().incarnation;
+    f.to_all(swim::wire::encode(swim::dead{inc, name, name}));
+    c.run_for(5ms);
+    f.to_all(claim(name, inc + 100, f.addr()));
+    c.run_until(
+        [&] {
+          moved = moved || holding_at(c, victim, f.addr()) > 0;
+          return false;
+        },
+        2s, 1ms);
+  }
+  c.run_for(10s);
+  CHECK_FALSE(moved);
+  CHECK(holding_at(c, victim, home) == n - 1);
+  CHECK(c.all_see(victim, member_state::alive));
+  CHECK(deaths(c, victim, t0) == 0);
+  std::uint64_t conflicts = 0, checks = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (i == victim) continue;
+    conflicts += c.at(i).stats().conflicts;
+    checks += c.at(i).stats().address_checks;
+  }
+  CHECK(checks >= 1);
+  CHECK(conflicts >= 1);
+  CHECK(c.converged());
+
+  // The other side: the member is really gone (crashed, silent at its address). The same two
+  // messages now move its name, one probe interval after the claim, not before.
+  c.crash(victim);
+  const std::uint32_t inc = c.at(0).find(name)->incarnation;
+  f.to_all(swim::wire::encode(swim::dead{inc, name, name}));
+  c.run_for(5ms);  // so that the claim finds the member left everywhere (no reordering)
+  f.to_all(claim(name, inc + 1, f.addr()));
+  const time_point t1 = c.now();
+  const bool moved_once =
+      c.run_until([&] { return holding_at(c, victim, f.addr()) > 0; }, 2 * t.probe_interval, 1ms);
+  const duration first = c.now() - t1;
+  INFO("first move " << secs(first) << " s after the claim");
+  REQUIRE(moved_once);
+  CHECK(first >= t.probe_interval);
+  CHECK(c.run_until([&] { return holding_at(c, victim, f.addr()) == n - 1; }, 10ms, 1ms));
 }

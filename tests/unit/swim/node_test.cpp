@@ -162,12 +162,20 @@ TEST_CASE("node: an alive from a different address is a conflict while the membe
   f.deliver(alive_for("b", 3, 5));
   CHECK(f.events.conflicts == 1);
   CHECK(f.n.find("b")->addr == addr_of(2));
-  // Once it has left, the name may come back from a new address at once.
+  // Once it has left, the name may come back from a new address, once the old address has
+  // stayed silent for a probe interval (docs/wire.md §7.5).
   f.deliver(dead{5, "b", "b"});
   CHECK(f.n.find("b")->state == member_state::left);
+  const time_point t0 = f.now;
   f.deliver(alive_for("b", 3, 6));
+  CHECK(f.n.find("b")->addr == addr_of(2));
+  run_until(f.n, f.now, t0 + 999ms);
+  CHECK(f.n.find("b")->addr == addr_of(2));
+  CHECK(f.n.find("b")->state == member_state::left);
+  run_until(f.n, f.now, t0 + 1s);
   CHECK(f.n.find("b")->addr == addr_of(3));
   CHECK(f.n.find("b")->state == member_state::alive);
+  CHECK(f.events.conflicts == 1);
 }
 
 TEST_CASE("node: a suspect or dead about ourselves is refuted with a higher incarnation") {
@@ -664,4 +672,45 @@ TEST_CASE("node: only members we hold alive confirm a suspicion, not made-up nam
     run_answering(f, "", t0 + 4s, never);
     CHECK(f.n.find("m5")->state == member_state::dead);
   }
+}
+
+TEST_CASE("node: a leave and an alive from elsewhere do not move a member that still answers") {
+  fixture f;
+  f.add_members(2);  // m2, m3
+  f.deliver(alive_for("b", 4, 3));
+  f.out.clear();
+  // A forged leave in b's name, then b's name claimed from 127.0.0.9.
+  f.deliver(dead{3, "b", "b"});
+  REQUIRE(f.n.find("b")->state == member_state::left);
+  f.deliver(alive_for("b", 9, 50));
+  CHECK(f.n.find("b")->addr == addr_of(4));
+  CHECK(f.n.stats().address_checks == 1);
+  // We ping b's old address, naming b, and b answers.
+  std::vector<ping> asked;
+  for (const auto& [to, p] : f.out.all<ping>())
+    if (to == addr_of(4) && p.node == "b") asked.push_back(p);
+  REQUIRE(asked.size() == 1);
+  f.deliver(ack_resp{asked[0].seq_no, {}}, 4);
+  CHECK(f.events.conflicts == 1);
+  // b refutes the leave from its own address; the claim from elsewhere never lands.
+  f.deliver(alive_for("b", 4, 4), 4);
+  CHECK(f.n.find("b")->state == member_state::alive);
+  run_answering(f, "", f.now + 10s, [] { return false; });
+  CHECK(f.n.find("b")->addr == addr_of(4));
+  CHECK(f.n.find("b")->incarnation == 4);
+  // The same again, answered only by the second ping (the first one lost): still no move.
+  f.out.clear();
+  f.deliver(dead{4, "b", "b"});
+  f.deliver(alive_for("b", 9, 60));
+  const time_point t0 = f.now;
+  run_until(f.n, f.now, t0 + 500ms);
+  std::vector<ping> again;
+  for (const auto& [to, p] : f.out.all<ping>())
+    if (to == addr_of(4) && p.node == "b") again.push_back(p);
+  REQUIRE(again.size() == 2);
+  f.deliver(ack_resp{again[1].seq_no, {}}, 4);
+  run_until(f.n, f.now, t0 + 5s);
+  CHECK(f.n.find("b")->addr == addr_of(4));
+  CHECK(f.events.conflicts == 2);
+  CHECK(f.n.stats().address_checks == 2);
 }
