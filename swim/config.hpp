@@ -65,6 +65,12 @@ struct config {
   bool verify_incoming = true;
   /// With keys: encrypt what we send (memberlist GossipVerifyOutgoing). false sends plaintext.
   bool verify_outgoing = true;
+  /// New members one push-pull may add; the states beyond it are skipped (counted), while
+  /// states about members we know are always merged (docs/wire.md §6.2).
+  std::size_t max_push_pull_new_members = 10000;
+  /// Members the table may hold in all, ourselves and not-yet-reaped dead ones included; an
+  /// alive about a new member beyond it is refused (counted).
+  std::size_t max_members = 20000;
 };
 
 }  // namespace swim

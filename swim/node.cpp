@@ -106,6 +106,12 @@
 //   held (check_old_address) while the old address is pinged with the member's
 //   name (twice, probe_timeout apart); an ack keeps the member where it is and
 //   counts a conflict, one probe interval of silence lets the move happen.
+// - Bounded state: one push-pull adds at most cfg.max_push_pull_new_members
+//   (10,000) new members, the later new ones are skipped rather than the whole
+//   exchange (states about known members still merge), and the table holds at
+//   most cfg.max_members (20,000); refusals are counted
+//   (push_pull_new_members_refused, members_refused_table_full). memberlist
+//   takes whatever a push-pull (up to its 20 MiB frame) claims.
 
 #include "swim/node.hpp"
 
@@ -672,11 +678,20 @@ struct node::impl {
       st.push_pull_failures++;
       return false;
     }
+    std::size_t added = 0;  // new members this push-pull brought (max_push_pull_new_members)
     for (const auto& r : pp.states) {
       switch (r.state) {
         case member_state::alive: {
+          // Known members always merge; new ones only up to the push-pull's share, so one
+          // exchange (forged or not) cannot flood the table. The rest come by gossip or later.
+          const bool known = lookup(r.name) != nullptr;
+          if (!known && added >= cfg.max_push_pull_new_members) {
+            st.push_pull_new_members_refused++;
+            break;
+          }
           alive a{r.incarnation, r.name, r.addr, r.port, r.meta, r.vsn};
           alive_node(a, now, false);
+          if (!known && lookup(r.name) != nullptr) added++;
           break;
         }
         case member_state::left:
@@ -710,6 +725,10 @@ struct node::impl {
     bool is_new = false;
     if (e == nullptr) {
       if (a.incarnation == 0 && a.node != cfg.name) return;  // would leave a phantom entry
+      if (nodes.size() >= cfg.max_members && a.node != cfg.name) {
+        st.members_refused_table_full++;
+        return;
+      }
       auto fresh = std::make_unique<entry>();
       fresh->m.name = a.node;
       fresh->m.addr = *addr;

@@ -56,6 +56,10 @@ struct node_stats {
   /// Alives that would move a left (or reclaimable dead) member to another address, held
   /// while its old address was pinged; an answer keeps it there and counts a conflict.
   std::uint64_t address_checks = 0;
+  /// Alive states about new members a push-pull brought beyond max_push_pull_new_members.
+  std::uint64_t push_pull_new_members_refused = 0;
+  /// Alives about new members refused because the table held max_members.
+  std::uint64_t members_refused_table_full = 0;
   /// Dropped input by reason, indexed by wire::error.
   std::array<std::uint64_t, static_cast<std::size_t>(wire::error::count_)> drops{};
 };
