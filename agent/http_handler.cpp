@@ -265,6 +265,26 @@ std::string render_metrics(const status& s) {
             n.push_pull_failures);
   m.counter("cachecluster_joins_total", "Join push-pulls that succeeded.", n.joins);
 
+  // ---- forged-input defences (docs/wire.md §6.2, §7.5, §7.6) ----
+  m.counter("cachecluster_incarnation_saturated_total",
+            "Refutations or meta changes of this node at the top incarnation (0xFFFFFFFF).",
+            n.incarnation_saturated);
+  m.counter("cachecluster_top_accusations_ignored_total",
+            "Heard suspect/dead messages about another member at incarnation 0xFFFFFFFF, ignored.",
+            n.top_accusations_ignored);
+  m.counter("cachecluster_confirmations_ignored_total",
+            "Suspect messages not counted as confirmations: From is not a member held alive.",
+            n.confirmations_ignored);
+  m.counter("cachecluster_address_checks_total",
+            "Pings of a member's old address before moving its name to another address.",
+            n.address_checks);
+  m.counter("cachecluster_push_pull_new_members_refused_total",
+            "New members a push-pull brought beyond max_push_pull_new_members, skipped.",
+            n.push_pull_new_members_refused);
+  m.counter("cachecluster_members_refused_table_full_total",
+            "New members refused because the member table held max_members.",
+            n.members_refused_table_full);
+
   // ---- traffic ----
   m.counter("cachecluster_gossip_packets_received_total", "UDP gossip packets received.",
             n.packets_in);

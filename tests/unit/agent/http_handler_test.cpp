@@ -80,6 +80,12 @@ agent::status sample_status() {
   n.broadcasts_queued = 117;
   n.conflicts = 118;
   n.ignored_pings = 119;
+  n.incarnation_saturated = 120;
+  n.top_accusations_ignored = 121;
+  n.confirmations_ignored = 122;
+  n.address_checks = 123;
+  n.push_pull_new_members_refused = 124;
+  n.members_refused_table_full = 125;
   n.drops[static_cast<std::size_t>(swim::wire::error::bad_crc)] = 7;
   n.drops[static_cast<std::size_t>(swim::wire::error::truncated)] = 3;
   auto& d = s.driver;
@@ -389,6 +395,12 @@ TEST_CASE("http_handler: /metrics parses as the text format, HELP and TYPE for e
       {"cachecluster_push_pulls_total", "counter"},
       {"cachecluster_push_pull_failures_total", "counter"},
       {"cachecluster_joins_total", "counter"},
+      {"cachecluster_incarnation_saturated_total", "counter"},
+      {"cachecluster_top_accusations_ignored_total", "counter"},
+      {"cachecluster_confirmations_ignored_total", "counter"},
+      {"cachecluster_address_checks_total", "counter"},
+      {"cachecluster_push_pull_new_members_refused_total", "counter"},
+      {"cachecluster_members_refused_table_full_total", "counter"},
       {"cachecluster_gossip_packets_received_total", "counter"},
       {"cachecluster_gossip_packets_sent_total", "counter"},
       {"cachecluster_gossip_received_bytes_total", "counter"},
@@ -445,6 +457,12 @@ TEST_CASE("http_handler: /metrics values come from the right fields") {
       {"cachecluster_broadcasts_queued_total", 117},
       {"cachecluster_conflicts_total", 118},
       {"cachecluster_ignored_pings_total", 119},
+      {"cachecluster_incarnation_saturated_total", 120},
+      {"cachecluster_top_accusations_ignored_total", 121},
+      {"cachecluster_confirmations_ignored_total", 122},
+      {"cachecluster_address_checks_total", 123},
+      {"cachecluster_push_pull_new_members_refused_total", 124},
+      {"cachecluster_members_refused_table_full_total", 125},
       {"cachecluster_broadcast_queue_depth", 3},
       {"cachecluster_inbound_streams_total", 201},
       {"cachecluster_inbound_streams_rejected_total", 202},
