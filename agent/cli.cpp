@@ -154,6 +154,62 @@ int join(const std::string& socket, const std::vector<std::string>& addresses, s
   return print_result(reply, rc, out, err);
 }
 
+int print_keys(const peerlib::keys_result& r, std::ostream& out, std::ostream& err) {
+  using peerlib::keys_action;
+  // serf's command/keys.go: "==> " progress lines, then "failed: | node | message" rows.
+  static const char* const doing[] = {"Asking all members for installed keys...",
+                                      "Installing key on all members...",
+                                      "Changing primary key on all members...",
+                                      "Removing key on all members..."};
+  static const char* const done[] = {"Keys gathered, listing cluster keys...",
+                                     "Successfully installed key!",
+                                     "Successfully changed primary key!",
+                                     "Successfully removed key!"};
+  static const char* const failed[] = {"Failed to gather member keys", "Error installing key",
+                                       "Error changing primary key", "Error removing key"};
+  const auto i = static_cast<std::size_t>(r.action);
+  out << "==> " << doing[i] << "\n";
+  if (r.members > 0 || r.responses > 0)
+    out << "==> " << r.responses << "/" << r.members << " members answered\n";
+  if (!r.notes.empty())
+    for (const auto& [node, note] : r.notes) out << "note: " << node << ": " << note << "\n";
+  if (r.action == keys_action::list && !r.keys.empty()) {
+    if (r.ok) out << "==> " << done[i] << "\n";
+    out << "\n";
+    std::size_t width = 0;
+    for (const auto& [key, n] : r.keys) width = std::max(width, key.size());
+    for (const auto& [key, n] : r.keys) {
+      out << key << std::string(width - key.size() + 2, ' ') << "[" << n << "/" << r.members << "]";
+      auto p = r.primary_keys.find(key);
+      if (p != r.primary_keys.end()) out << "  primary on " << p->second;
+      out << "\n";
+    }
+  } else if (r.ok) {
+    out << "==> " << done[i] << "\n";
+  }
+  if (r.ok) return 0;
+  std::size_t width = 0;
+  for (const auto& [node, why] : r.failures) width = std::max(width, node.size());
+  for (const auto& [node, why] : r.failures)
+    err << "failed: " << node << std::string(width - node.size() + 2, ' ') << why << "\n";
+  if (!r.failures.empty()) err << "\n";
+  err << failed[i] << ": " << r.message << "\n";
+  return 1;
+}
+
+int keys(const std::string& socket, peerlib::keys_action action, const std::string& key,
+         std::optional<std::chrono::milliseconds> timeout, std::ostream& out, std::ostream& err) {
+  int rc = 0;
+  std::optional<std::uint64_t> ms;
+  if (timeout) ms = static_cast<std::uint64_t>(std::max<std::int64_t>(timeout->count(), 1));
+  // The agent answers once every member did or its query timed out; allow for that.
+  const auto wait = timeout ? *timeout + std::chrono::seconds(30) : std::chrono::milliseconds(
+                                                                        std::chrono::minutes(5));
+  auto reply = ask(socket, peerlib::request::keys_request(action, key, ms), wait, err, rc);
+  if (!reply) return rc;
+  return print_keys(std::get<peerlib::keys_result>(*reply), out, err);
+}
+
 int leave(const std::string& socket, std::ostream& out, std::ostream& err) {
   int rc = 0;
   auto reply = ask(socket, {peerlib::request_op::leave}, peerlib::no_timeout, err, rc);

@@ -1,8 +1,9 @@
 #pragma once
-// The client side of `cachecluster members|watch|join|leave`: talk to a running
+// The client side of `cachecluster members|watch|join|leave|keys`: talk to a running
 // agent over its Unix socket with peerlib::send_request (peerlib/request.hpp).
 // Blocking: a CLI has nothing else to do while it waits.
 
+#include <chrono>
 #include <iosfwd>
 #include <optional>
 #include <string>
@@ -22,6 +23,17 @@ int join(const std::string& socket, const std::vector<std::string>& addresses, s
          std::ostream& err);
 /// `leave`: ask the agent to leave gracefully (it exits afterwards).
 int leave(const std::string& socket, std::ostream& out, std::ostream& err);
+/// `keys list|install KEY|use KEY|remove KEY`: have the agent run the key operation on every
+/// member (Serf's key queries) and print what they answered, like `serf keys`. `timeout`
+/// bounds the wait for the members' answers (none: the agent's default). Exit status 1 when
+/// any member failed or did not answer.
+int keys(const std::string& socket, peerlib::keys_action action, const std::string& key,
+         std::optional<std::chrono::milliseconds> timeout, std::ostream& out, std::ostream& err);
+
+/// Print a keys line as `keys` does: progress and the summary on `out`, each failed member and
+/// the error on `err`; for list, each key with the members holding it. The exit status. Pure,
+/// for tests.
+int print_keys(const peerlib::keys_result& r, std::ostream& out, std::ostream& err);
 
 /// The `members` table, like `serf members`: name, address:port, state, tags. Rows whose
 /// state differs from `status` (when given) are left out. Pure, for tests.

@@ -93,6 +93,11 @@ struct control_server::impl : std::enable_shared_from_this<impl> {
         case peerlib::request_op::leave:
           srv->h.leave([self = shared_from_this()](std::string r) { self->reply(std::move(r)); });
           break;
+        case peerlib::request_op::keys:
+          if (!srv->h.keys) return reply_error("keys is not available on this agent");
+          srv->h.keys(std::move(*req),
+                      [self = shared_from_this()](std::string r) { self->reply(std::move(r)); });
+          break;
       }
     }
 

@@ -33,6 +33,9 @@ struct control_handlers {
   /// Leave gracefully; reply with a result line (protocol::encode_result) via the callback
   /// once done.
   std::function<void(std::function<void(std::string)>)> leave;
+  /// Run a key operation on every member (request_op::keys: action, key, timeout_ms); reply
+  /// with a keys line (protocol::encode_keys_result) via the callback once they answered.
+  std::function<void(peerlib::request, std::function<void(std::string)>)> keys;
 };
 
 /// Listens on a Unix socket and serves control requests and subscriptions.

@@ -16,8 +16,10 @@
 #include "agent/joiner.hpp"
 #include "agent/key_manager.hpp"
 #include "agent/publisher.hpp"
+#include "agent/serf_queries.hpp"
 #include "agent/swim_setup.hpp"
 #include "swim/asio/driver.hpp"
+#include "swim/tags.hpp"
 
 namespace agent {
 namespace {
@@ -88,6 +90,15 @@ class daemon : public swim::delegate {
     // From inside a node entry point: the joiner's replies and retries only touch the agent.
     if (joiner_) joiner_->on_join_result(seed, ok);
   }
+  void on_user_message(swim::byte_view payload) override {
+    // From inside a node entry point: Serf's queries are answered once it has returned (the
+    // answers, and key changes, go back into the node).
+    net::post(io_, [this, p = swim::bytes(payload.begin(), payload.end())] {
+      if (!queries_) return;
+      queries_->on_user_message(p, swim_now());
+      arm_queries();
+    });
+  }
 
  private:
   void start() {
@@ -132,6 +143,8 @@ class daemon : public swim::delegate {
         io_, cfg_.cluster.port,
         std::chrono::duration_cast<std::chrono::milliseconds>(sc.t.tcp_timeout), std::move(jh));
 
+    start_serf_queries(sc, seed);
+
     control_handlers h;
     h.snapshot = [this] {
       const auto& n = driver_->node();
@@ -142,6 +155,15 @@ class daemon : public swim::delegate {
       std::string doc = render_members_json(make_status());
       if (!doc.empty() && doc.back() == '\n') doc.pop_back();
       return doc;
+    };
+    h.keys = [this](peerlib::request req, std::function<void(std::string)> reply) {
+      std::optional<swim::duration> timeout;
+      if (req.timeout_ms) timeout = std::chrono::milliseconds(*req.timeout_ms);
+      queries_->keys(req.action, req.key, timeout, swim_now(),
+                     [reply = std::move(reply)](peerlib::keys_result r) {
+                       reply(peerlib::protocol::encode_keys_result(r));
+                     });
+      arm_queries();
     };
     h.join = [this](std::vector<std::string> addrs, std::function<void(std::string)> reply) {
       joiner_->join_addresses(addrs, [reply = std::move(reply)](bool ok, std::string message) {
@@ -168,6 +190,41 @@ class daemon : public swim::delegate {
       joiner_->join_seeds(cfg_.cluster.join);
     }
     publish();
+  }
+
+  // ---- Serf's queries and events (agent/serf_queries.hpp) ----
+
+  static swim::time_point swim_now() {
+    return std::chrono::time_point_cast<swim::duration>(std::chrono::steady_clock::now());
+  }
+
+  void start_serf_queries(const swim::config& sc, std::uint64_t seed) {
+    const auto& self = driver_->node().self();
+    serf_queries_config qc;
+    qc.name = self.name;
+    qc.advertise = self.addr;
+    qc.tags = swim::decode_tags(self.meta).value_or(swim::tag_map{});
+    qc.gossip_interval = sc.t.gossip_interval;
+    serf_queries_hooks qh;
+    qh.send_to = [this](const swim::address& to, swim::bytes b) {
+      driver_->send_user(to, std::move(b));
+    };
+    qh.broadcast = [this](swim::bytes b) { driver_->broadcast_user(std::move(b)); };
+    qh.members = [this] { return driver_->node().members(); };
+    queries_ = std::make_unique<serf_queries>(std::move(qc), *keys_, std::move(qh),
+                                              seed ^ 0x5851f42d4c957f2dull);
+  }
+
+  /// Wake up at the next deadline of our open key queries.
+  void arm_queries() {
+    auto at = queries_->next_deadline();
+    if (!at) return;
+    queries_timer_.expires_at(std::chrono::steady_clock::time_point(at->time_since_epoch()));
+    queries_timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (ec) return;
+      queries_->tick(swim_now());
+      arm_queries();
+    });
   }
 
   // ---- publishing ----
@@ -316,10 +373,12 @@ class daemon : public swim::delegate {
   net::signal_set signals_{io_};
   net::steady_timer publish_timer_{io_};
   net::steady_timer stop_timer_{io_};
+  net::steady_timer queries_timer_{io_};
   publisher publisher_;
   std::unique_ptr<swim::asio::driver> driver_;
   std::unique_ptr<joiner> joiner_;
   std::unique_ptr<key_manager> keys_;
+  std::unique_ptr<serf_queries> queries_;  // uses keys_
   std::unique_ptr<control_server> control_;
   std::unique_ptr<http_server> http_;
   std::shared_ptr<gce::provider> provider_;      // GCE discovery, when configured

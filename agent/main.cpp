@@ -1,6 +1,7 @@
 // cachecluster: the agent's command line. Errors from start-up code are
 // exceptions, caught once here and turned into a message and exit status 1.
 
+#include <chrono>
 #include <exception>
 #include <filesystem>
 #include <optional>
@@ -118,6 +119,22 @@ int main(int argc, char** argv) {
   join->add_option("addresses", join_addrs, "IP[:port] of members to join")->required();
   auto* leave = app.add_subcommand("leave", "Ask the local agent to leave gracefully and exit");
   socket_opt(leave);
+  // keys: Serf's key rotation, run on every member through the local agent (`serf keys`).
+  std::string keys_key, keys_timeout;
+  auto* keys = app.add_subcommand(
+      "keys", "Gossip keys of every member: list, install KEY, use KEY, remove KEY");
+  socket_opt(keys);
+  keys->add_option("--timeout", keys_timeout,
+                   "How long to wait for the members' answers, e.g. 5s (default: Serf's, gossip "
+                   "interval x 16 x ceil(log10(members + 1)))");
+  keys->require_subcommand(1);
+  auto* keys_list = keys->add_subcommand("list", "List every member's keys and who holds each");
+  auto* keys_install = keys->add_subcommand("install", "Install a key on every member");
+  keys_install->add_option("key", keys_key, "The key, base64")->required();
+  auto* keys_use = keys->add_subcommand("use", "Make an installed key every member's primary");
+  keys_use->add_option("key", keys_key, "The key, base64")->required();
+  auto* keys_remove = keys->add_subcommand("remove", "Remove a key (not the primary) everywhere");
+  keys_remove->add_option("key", keys_key, "The key, base64")->required();
 
   agent::cli::owner_args owner_args;
   auto* owner = app.add_subcommand("owner", "Which peer owns each key (live list, or --peers offline)");
@@ -161,6 +178,22 @@ int main(int argc, char** argv) {
       return agent::cli::join(socket, join_addrs, std::cout, std::cerr);
     } else if (*leave) {
       return agent::cli::leave(socket, std::cout, std::cerr);
+    } else if (*keys) {
+      std::optional<std::chrono::milliseconds> timeout;
+      if (!keys_timeout.empty()) {
+        timeout = agent::parse_duration(keys_timeout);
+        if (!timeout || timeout->count() <= 0) {
+          std::cerr << "cachecluster: --timeout " << keys_timeout
+                    << ": not a duration (5s, 500ms)\n";
+          return 1;
+        }
+      }
+      const auto action = *keys_install ? peerlib::keys_action::install
+                          : *keys_use   ? peerlib::keys_action::use
+                          : *keys_remove ? peerlib::keys_action::remove
+                                         : peerlib::keys_action::list;
+      (void)keys_list;
+      return agent::cli::keys(socket, action, keys_key, timeout, std::cout, std::cerr);
     } else if (*owner) {
       return agent::cli::owner(socket, owner_args, std::cout, std::cerr);
     }

@@ -112,9 +112,9 @@ status read_byte_slices(msgpack::reader& r, std::vector<bytes>& out) {
 }
 
 constexpr std::string_view user_event_fields[] = {"LTime", "Name", "Payload", "CC"};
-constexpr std::string_view query_fields[] = {"LTime",       "ID",      "Addr",  "Port",
-                                             "SourceNode",  "Filters", "Flags", "RelayFactor",
-                                             "Timeout",     "Name",    "Payload"};
+constexpr std::string_view query_fields[] = {"LTime",      "ID",      "Addr",   "Port",
+                                             "SourceNode", "Filters", "Flags",  "RelayFactor",
+                                             "Timeout",    "Name",    "Payload"};
 constexpr std::string_view query_response_fields[] = {"LTime", "ID", "From", "Flags", "Payload"};
 constexpr std::string_view relay_header_fields[] = {"DestAddr", "DestName"};
 constexpr std::string_view udp_addr_fields[] = {"IP", "Port", "Zone"};
@@ -151,10 +151,14 @@ std::optional<user_event> decode_user_event(byte_view user_payload) {
   msgpack::reader r(*body);
   const status s = r.read_struct(user_event_fields, [&](std::size_t f) {
     switch (f) {
-      case 0: return r.read_uint(e.ltime);
-      case 1: return r.read_string(e.name);
-      case 2: return r.read_bytes(e.payload);
-      default: return r.read_bool(e.cc);
+      case 0:
+        return r.read_uint(e.ltime);
+      case 1:
+        return r.read_string(e.name);
+      case 2:
+        return r.read_bytes(e.payload);
+      default:
+        return r.read_bool(e.cc);
     }
   });
   if (s != status::ok) return std::nullopt;
@@ -202,17 +206,28 @@ std::optional<query> decode_query(byte_view user_payload) {
   msgpack::reader r(*body);
   const status s = r.read_struct(query_fields, [&](std::size_t f) {
     switch (f) {
-      case 0: return r.read_uint(q.ltime);
-      case 1: return r.read_uint(q.id);
-      case 2: return r.read_bytes(q.addr);
-      case 3: return r.read_uint(q.port);
-      case 4: return r.read_string(q.source_node);
-      case 5: return read_byte_slices(r, q.filters);
-      case 6: return r.read_uint(q.flags);
-      case 7: return r.read_uint(q.relay_factor);
-      case 8: return r.read_int64(q.timeout_ns);
-      case 9: return r.read_string(q.name);
-      default: return r.read_bytes(q.payload);
+      case 0:
+        return r.read_uint(q.ltime);
+      case 1:
+        return r.read_uint(q.id);
+      case 2:
+        return r.read_bytes(q.addr);
+      case 3:
+        return r.read_uint(q.port);
+      case 4:
+        return r.read_string(q.source_node);
+      case 5:
+        return read_byte_slices(r, q.filters);
+      case 6:
+        return r.read_uint(q.flags);
+      case 7:
+        return r.read_uint(q.relay_factor);
+      case 8:
+        return r.read_int64(q.timeout_ns);
+      case 9:
+        return r.read_string(q.name);
+      default:
+        return r.read_bytes(q.payload);
     }
   });
   if (s != status::ok) return std::nullopt;
@@ -243,11 +258,16 @@ std::optional<query_response> decode_query_response(byte_view user_payload) {
   msgpack::reader r(*body);
   const status s = r.read_struct(query_response_fields, [&](std::size_t f) {
     switch (f) {
-      case 0: return r.read_uint(resp.ltime);
-      case 1: return r.read_uint(resp.id);
-      case 2: return r.read_string(resp.from);
-      case 3: return r.read_uint(resp.flags);
-      default: return r.read_bytes(resp.payload);
+      case 0:
+        return r.read_uint(resp.ltime);
+      case 1:
+        return r.read_uint(resp.id);
+      case 2:
+        return r.read_string(resp.from);
+      case 3:
+        return r.read_uint(resp.flags);
+      default:
+        return r.read_bytes(resp.payload);
     }
   });
   if (s != status::ok) return std::nullopt;
@@ -283,9 +303,12 @@ std::optional<relay> decode_relay(byte_view user_payload) {
     if (f == 1) return r.read_string(out.header.dest_name);
     return r.read_struct(udp_addr_fields, [&](std::size_t g) {
       switch (g) {
-        case 0: return r.read_bytes(out.header.dest_ip);
-        case 1: return r.read_int64(out.header.dest_port);
-        default: return r.read_string(out.header.dest_zone);
+        case 0:
+          return r.read_bytes(out.header.dest_ip);
+        case 1:
+          return r.read_int64(out.header.dest_port);
+        default:
+          return r.read_string(out.header.dest_zone);
       }
     });
   });
@@ -309,7 +332,8 @@ std::optional<key_request> decode_key_request(byte_view query_payload) {
   if (query_payload.empty()) return std::nullopt;
   key_request k;
   msgpack::reader r(query_payload.subspan(1));
-  const status s = r.read_struct(key_request_fields, [&](std::size_t) { return r.read_bytes(k.key); });
+  const status s =
+      r.read_struct(key_request_fields, [&](std::size_t) { return r.read_bytes(k.key); });
   if (s != status::ok) return std::nullopt;
   return k;
 }
@@ -341,10 +365,14 @@ std::optional<key_response> decode_key_response(byte_view response_payload) {
   msgpack::reader r(*body);
   const status s = r.read_struct(key_response_fields, [&](std::size_t f) {
     switch (f) {
-      case 0: return r.read_bool(k.result);
-      case 1: return r.read_string(k.message);
-      case 2: return read_strings(r, k.keys);
-      default: return r.read_string(k.primary_key);
+      case 0:
+        return r.read_bool(k.result);
+      case 1:
+        return r.read_string(k.message);
+      case 2:
+        return read_strings(r, k.keys);
+      default:
+        return r.read_string(k.primary_key);
     }
   });
   if (s != status::ok) return std::nullopt;

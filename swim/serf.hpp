@@ -77,17 +77,17 @@ struct user_event {
 
 /// messageQuery (serfType 4).
 struct query {
-  std::uint64_t ltime = 0;       ///< LTime (the query clock)
-  std::uint32_t id = 0;          ///< ID, random per query
-  bytes addr;                    ///< Addr: the querier's IP (4 or 16 bytes), for responses
-  std::uint16_t port = 0;        ///< Port: the querier's gossip port
-  std::string source_node;       ///< SourceNode: the querier's name
-  std::vector<bytes> filters;    ///< Filters: filterType byte | msgpack (decode_filter)
-  std::uint32_t flags = 0;       ///< Flags: query_flag_ack, query_flag_no_broadcast
-  std::uint8_t relay_factor = 0; ///< RelayFactor: extra copies of each response, via others
-  std::int64_t timeout_ns = 0;   ///< Timeout (Go time.Duration, nanoseconds)
-  std::string name;              ///< Name
-  bytes payload;                 ///< Payload (empty encodes as nil)
+  std::uint64_t ltime = 0;        ///< LTime (the query clock)
+  std::uint32_t id = 0;           ///< ID, random per query
+  bytes addr;                     ///< Addr: the querier's IP (4 or 16 bytes), for responses
+  std::uint16_t port = 0;         ///< Port: the querier's gossip port
+  std::string source_node;        ///< SourceNode: the querier's name
+  std::vector<bytes> filters;     ///< Filters: filterType byte | msgpack (decode_filter)
+  std::uint32_t flags = 0;        ///< Flags: query_flag_ack, query_flag_no_broadcast
+  std::uint8_t relay_factor = 0;  ///< RelayFactor: extra copies of each response, via others
+  std::int64_t timeout_ns = 0;    ///< Timeout (Go time.Duration, nanoseconds)
+  std::string name;               ///< Name
+  bytes payload;                  ///< Payload (empty encodes as nil)
 
   bool ack() const { return (flags & query_flag_ack) != 0; }
   bool no_broadcast() const { return (flags & query_flag_no_broadcast) != 0; }
@@ -121,10 +121,10 @@ using filter = std::variant<node_filter, tag_filter>;
 
 /// relayHeader (serfType 9): where a relaying member forwards the message after it.
 struct relay_header {
-  bytes dest_ip;            ///< DestAddr.IP
+  bytes dest_ip;               ///< DestAddr.IP
   std::int64_t dest_port = 0;  ///< DestAddr.Port (Go int)
-  std::string dest_zone;    ///< DestAddr.Zone
-  std::string dest_name;    ///< DestName
+  std::string dest_zone;       ///< DestAddr.Zone
+  std::string dest_name;       ///< DestName
   friend bool operator==(const relay_header&, const relay_header&) = default;
 };
 

@@ -209,9 +209,66 @@ std::optional<error_reply> error_from(const json& j, std::string* error) {
 }
 
 std::optional<request_op> op_from(std::string_view s) {
-  for (auto op : {request_op::subscribe, request_op::members, request_op::join, request_op::leave})
+  for (auto op : {request_op::subscribe, request_op::members, request_op::join, request_op::leave,
+                  request_op::keys})
     if (s == to_string(op)) return op;
   return std::nullopt;
+}
+
+std::optional<keys_action> action_from(std::string_view s) {
+  for (auto a : {keys_action::list, keys_action::install, keys_action::use, keys_action::remove})
+    if (s == to_string(a)) return a;
+  return std::nullopt;
+}
+
+/// An object of strings into `out`; absent is fine.
+bool read_string_map(const json& j, const char* key, std::map<std::string, std::string>& out,
+                     std::string& err) {
+  auto it = j.find(key);
+  if (it == j.end()) return true;
+  if (!it->is_object()) return err = std::string("keys \"") + key + "\" is not an object", false;
+  for (auto& [k, v] : it->items()) {
+    if (!v.is_string()) return err = std::string("keys \"") + key + "\" holds a non-string", false;
+    out[k] = v.get<std::string>();
+  }
+  return true;
+}
+
+/// An object of counts into `out`; absent is fine.
+bool read_count_map(const json& j, const char* key, std::map<std::string, std::uint32_t>& out,
+                    std::string& err) {
+  auto it = j.find(key);
+  if (it == j.end()) return true;
+  if (!it->is_object()) return err = std::string("keys \"") + key + "\" is not an object", false;
+  for (auto& [k, v] : it->items()) {
+    if (!v.is_number_unsigned() || v.get<std::uint64_t>() > 0xffffffffu)
+      return err = std::string("keys \"") + key + "\" holds something other than a count", false;
+    out[k] = static_cast<std::uint32_t>(v.get<std::uint64_t>());
+  }
+  return true;
+}
+
+std::optional<keys_result> keys_from(const json& j, std::string* error) {
+  if (!has_type(j, "keys")) return fail<keys_result>(error, "not a keys line");
+  keys_result k;
+  std::string err, action;
+  if (!read_string(j, "keys", "action", true, action, err)) return fail<keys_result>(error, err);
+  auto a = action_from(action);
+  if (!a) return fail<keys_result>(error, "keys \"action\" is not list, install, use or remove");
+  k.action = *a;
+  auto ok = j.find("ok");
+  if (ok == j.end() || !ok->is_boolean())
+    return fail<keys_result>(error, "keys lacks a boolean \"ok\"");
+  k.ok = ok->get<bool>();
+  if (!read_string(j, "keys", "message", false, k.message, err) ||
+      !read_unsigned(j, "keys", "members", false, 0xffffffffu, "a count", k.members, err) ||
+      !read_unsigned(j, "keys", "responses", false, 0xffffffffu, "a count", k.responses, err) ||
+      !read_string_map(j, "failures", k.failures, err) ||
+      !read_string_map(j, "notes", k.notes, err) ||
+      !read_count_map(j, "keys", k.keys, err) ||
+      !read_count_map(j, "primary_keys", k.primary_keys, err))
+    return fail<keys_result>(error, err);
+  return k;
 }
 
 /// Widen an optional T into an optional reply.
@@ -235,6 +292,22 @@ const char* to_string(request_op op) {
       return "join";
     case request_op::leave:
       return "leave";
+    case request_op::keys:
+      return "keys";
+  }
+  return "unknown";
+}
+
+const char* to_string(keys_action a) {
+  switch (a) {
+    case keys_action::list:
+      return "list";
+    case keys_action::install:
+      return "install";
+    case keys_action::use:
+      return "use";
+    case keys_action::remove:
+      return "remove";
   }
   return "unknown";
 }
@@ -244,6 +317,11 @@ const char* to_string(request_op op) {
 std::string encode_request(const request& r) {
   ordered j = {{"op", to_string(r.op)}};
   if (r.op == request_op::join) j["addresses"] = r.addresses;
+  if (r.op == request_op::keys) {
+    j["action"] = to_string(r.action);
+    if (r.action != keys_action::list) j["key"] = r.key;
+    if (r.timeout_ms) j["timeout_ms"] = *r.timeout_ms;
+  }
   return dump(j);
 }
 
@@ -256,7 +334,7 @@ std::optional<request> decode_request(std::string_view line, std::string* error)
   auto op = op_from(name);
   if (!op)
     return fail<request>(error,
-                         "unknown op \"" + name + "\" (subscribe, members, join, leave)");
+                         "unknown op \"" + name + "\" (subscribe, members, join, leave, keys)");
   request r;
   r.op = *op;
   if (r.op == request_op::join) {
@@ -266,6 +344,24 @@ std::optional<request> decode_request(std::string_view line, std::string* error)
     for (const auto& v : *a) {
       if (!v.is_string()) return fail<request>(error, "join addresses must be strings");
       r.addresses.push_back(v.get<std::string>());
+    }
+  }
+  if (r.op == request_op::keys) {
+    auto a = j.find("action");
+    std::optional<keys_action> action;
+    if (a != j.end() && a->is_string()) action = action_from(a->get_ref<const std::string&>());
+    if (!action)
+      return fail<request>(error, "keys needs an \"action\": list, install, use or remove");
+    r.action = *action;
+    std::string err;
+    if (!read_string(j, "keys", "key", r.action != keys_action::list, r.key, err))
+      return fail<request>(error, err);
+    if (r.action != keys_action::list && r.key.empty())
+      return fail<request>(error, std::string("keys ") + to_string(r.action) + " needs a \"key\"");
+    if (auto t = j.find("timeout_ms"); t != j.end()) {
+      if (!t->is_number_unsigned() || t->get<std::uint64_t>() == 0)
+        return fail<request>(error, "keys \"timeout_ms\" is not a positive integer");
+      r.timeout_ms = t->get<std::uint64_t>();
     }
   }
   return r;
@@ -338,6 +434,33 @@ std::optional<error_reply> decode_error(std::string_view line, std::string* erro
   return error_from(j, error);
 }
 
+// ---- keys lines ----
+
+std::string encode_keys_result(const keys_result& k) {
+  ordered failures = ordered::object(), notes = ordered::object();
+  for (const auto& [n, m] : k.failures) failures[n] = m;
+  for (const auto& [n, m] : k.notes) notes[n] = m;
+  ordered keys = ordered::object(), primary = ordered::object();
+  for (const auto& [key, c] : k.keys) keys[key] = c;
+  for (const auto& [key, c] : k.primary_keys) primary[key] = c;
+  return dump(ordered{{"type", "keys"},
+                      {"action", to_string(k.action)},
+                      {"ok", k.ok},
+                      {"message", k.message},
+                      {"members", k.members},
+                      {"responses", k.responses},
+                      {"failures", std::move(failures)},
+                      {"notes", std::move(notes)},
+                      {"keys", std::move(keys)},
+                      {"primary_keys", std::move(primary)}});
+}
+
+std::optional<keys_result> decode_keys_result(std::string_view line, std::string* error) {
+  json j = parse(line);
+  if (j.is_discarded()) return fail<keys_result>(error, "not valid JSON");
+  return keys_from(j, error);
+}
+
 // ---- any reply ----
 
 std::optional<reply> decode_reply(request_op op, std::string_view line, std::string* error) {
@@ -352,6 +475,8 @@ std::optional<reply> decode_reply(request_op op, std::string_view line, std::str
     case request_op::join:
     case request_op::leave:
       return as_reply(result_from(j, error));
+    case request_op::keys:
+      return as_reply(keys_from(j, error));
   }
   return fail<reply>(error, "unknown request op");
 }

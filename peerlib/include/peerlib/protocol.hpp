@@ -10,6 +10,9 @@
 //   {"op":"members"}                   -> one members line (every state), then close
 //   {"op":"join","addresses":["h:p"]}  -> one result line
 //   {"op":"leave"}                     -> one result line once the leave has spread; the agent exits
+//   {"op":"keys","action":"install","key":"base64"}
+//                                      -> one keys line once every member answered or the
+//                                         query timed out (actions: list, install, use, remove)
 // A bad request gets one error line: {"type":"error","message":"..."}.
 //
 // Encoders return one line without the trailing newline and never throw (bytes
@@ -60,19 +63,37 @@ struct snapshot {
 };
 
 /// What a client asks of the agent.
-enum class request_op { subscribe, members, join, leave };
+enum class request_op { subscribe, members, join, leave, keys };
+
+/// What a keys request does to the gossip keys of every member (Serf's `serf keys`).
+enum class keys_action { list, install, use, remove };
 
 /// One request line.
 struct request {
   request_op op = request_op::subscribe;
   std::vector<std::string> addresses;  ///< join only: seeds, "IP[:port]"; a join needs at least one
+  keys_action action = keys_action::list;  ///< keys only
+  std::string key;                         ///< keys install, use, remove: the key, base64
+  /// keys only: how long to wait for the members' answers; none: the agent's default
+  /// (Serf's: gossip interval x 16 x ceil(log10(live members + 1))).
+  std::optional<std::uint64_t> timeout_ms;
 
   request() = default;
   /// `{request_op::members}`, `{request_op::join, {"10.0.0.2:7946"}}`.
   request(request_op o, std::vector<std::string> a = {}) : op(o), addresses(std::move(a)) {}
+  /// A keys request: `keys_request(keys_action::install, "base64...")`.
+  static request keys_request(keys_action a, std::string key = {},
+                              std::optional<std::uint64_t> timeout_ms = std::nullopt) {
+    request r(request_op::keys);
+    r.action = a;
+    r.key = std::move(key);
+    r.timeout_ms = timeout_ms;
+    return r;
+  }
 
   friend bool operator==(const request& a, const request& b) {
-    return a.op == b.op && a.addresses == b.addresses;
+    return a.op == b.op && a.addresses == b.addresses && a.action == b.action &&
+           a.key == b.key && a.timeout_ms == b.timeout_ms;
   }
 };
 
@@ -113,6 +134,29 @@ struct result {
   }
 };
 
+/// A keys line: what the members answered to a keys request (Serf's KeyResponse).
+struct keys_result {
+  keys_action action = keys_action::list;
+  bool ok = false;      ///< every member answered and none reported a failure
+  std::string message;  ///< a summary: "4/4 members answered", "1/4 members reported failure"
+  std::uint32_t members = 0;    ///< live members when the query went out, the agent included
+  std::uint32_t responses = 0;  ///< members that answered
+  /// Members that reported a failure, or did not answer ("no response"), with the reason.
+  std::map<std::string, std::string> failures;
+  /// Notes from members that answered with success and a message (a truncated key list).
+  std::map<std::string, std::string> notes;
+  /// list only: each key (base64) and how many members hold it.
+  std::map<std::string, std::uint32_t> keys;
+  /// list only: each primary key (base64) and how many members use it.
+  std::map<std::string, std::uint32_t> primary_keys;
+
+  friend bool operator==(const keys_result& a, const keys_result& b) {
+    return a.action == b.action && a.ok == b.ok && a.message == b.message &&
+           a.members == b.members && a.responses == b.responses && a.failures == b.failures &&
+           a.notes == b.notes && a.keys == b.keys && a.primary_keys == b.primary_keys;
+  }
+};
+
 /// An error line: the agent could not make sense of the request.
 struct error_reply {
   std::string message;
@@ -123,7 +167,7 @@ struct error_reply {
 };
 
 /// Any line the agent sends.
-using reply = std::variant<snapshot, members_document, result, error_reply>;
+using reply = std::variant<snapshot, members_document, result, error_reply, keys_result>;
 
 namespace protocol {
 
@@ -136,15 +180,20 @@ inline constexpr const char* zone_tag = "zone";
 
 /// "alive" or "suspect".
 const char* to_string(peer_state s);
-/// "subscribe", "members", "join" or "leave".
+/// "subscribe", "members", "join", "leave" or "keys".
 const char* to_string(request_op op);
+/// "list", "install", "use" or "remove".
+const char* to_string(keys_action a);
 
 // ---- requests (client to agent) ----
 
-/// A request line: {"op":...}, plus "addresses" for join.
+/// A request line: {"op":...}, plus "addresses" for join; "action", "key" (not for list) and
+/// "timeout_ms" (when set) for keys.
 std::string encode_request(const request& r);
-/// Parse a request line. Rejects what is not an object with a string "op", unknown ops, and
-/// a join without a non-empty array of string "addresses". Ignores "addresses" for other ops.
+/// Parse a request line. Rejects what is not an object with a string "op", unknown ops, a
+/// join without a non-empty array of string "addresses", and a keys request without a known
+/// "action", with a non-string "key" or without one for install, use and remove, or with a
+/// "timeout_ms" that is not a positive integer. Ignores the keys of other ops.
 std::optional<request> decode_request(std::string_view line, std::string* error = nullptr);
 
 // ---- replies (agent to client) ----
@@ -170,8 +219,15 @@ std::string encode_error(const error_reply& e);
 /// Parse an error line ("message" defaults to "").
 std::optional<error_reply> decode_error(std::string_view line, std::string* error = nullptr);
 
+/// A keys line: {"type":"keys","action":...,"ok":...,"message":...,"members":N,
+/// "responses":N,"failures":{},"notes":{},"keys":{},"primary_keys":{}}.
+std::string encode_keys_result(const keys_result& k);
+/// Parse a keys line ("action" and "ok" are required; the rest default to empty).
+std::optional<keys_result> decode_keys_result(std::string_view line, std::string* error = nullptr);
+
 /// Parse the agent's reply to a request of kind `op`: an error line, or else a snapshot
-/// (subscribe), a members document (members) or a result line (join, leave).
+/// (subscribe), a members document (members), a result line (join, leave) or a keys line
+/// (keys).
 std::optional<reply> decode_reply(request_op op, std::string_view line,
                                   std::string* error = nullptr);
 

@@ -1,8 +1,8 @@
 // Serf's queries, query responses, user events, relays and key-rotation payloads
 // (swim/serf.hpp; docs/wire.md §9.3, §9.6, §11 V11 and V17), and node::send_user.
-#include <doctest/doctest.h>
-
 #include <string_view>
+
+#include <doctest/doctest.h>
 
 #include "support/hex.hpp"
 #include "swim/node.hpp"
@@ -16,10 +16,10 @@ namespace {
 
 // plain.pcap frame 111 without its CRC header: b's `serf query myq payload` (ack requested,
 // timeout 2 s), as gossiped to a. docs/wire.md §11 V17.
-const bytes query_myq = hex(
-    "048ba441646472a47f000002a746696c74657273c0a5466c61677301a24944ce4c1501b0a54c54696d6501"
-    "a44e616d65a36d7971a75061796c6f6164a77061796c6f6164a4506f7274cd1f0aab52656c6179466163746f"
-    "7200aa536f757263654e6f6465a162a754696d656f7574ce77359400");
+const bytes query_myq =
+    hex("048ba441646472a47f000002a746696c74657273c0a5466c61677301a24944ce4c1501b0a54c54696d6501"
+        "a44e616d65a36d7971a75061796c6f6164a77061796c6f6164a4506f7274cd1f0aab52656c6179466163746f"
+        "7200aa536f757263654e6f6465a162a754696d656f7574ce77359400");
 // plain.pcap frame 113: c's ack to that query, straight to b (no CRC). V11.
 const bytes ack_from_c =
     hex("0585a5466c61677301a446726f6da163a24944ce4c1501b0a54c54696d6501a75061796c6f6164c0");
@@ -133,12 +133,15 @@ TEST_CASE("serf keys: key request and key response payloads as Serf writes them"
   REQUIRE(fb);
   CHECK(*fb == fail);
   // ...and a list answer.
-  const serf::key_response list{true, "", {"AAECAwQFBgcICQoLDA0ODw==", "ZmZmZmZmZmZmZmZmZmZmZg=="},
+  const serf::key_response list{true,
+                                "",
+                                {"AAECAwQFBgcICQoLDA0ODw==", "ZmZmZmZmZmZmZmZmZmZmZg=="},
                                 "AAECAwQFBgcICQoLDA0ODw=="};
   const bytes l = serf::encode(list);
-  CHECK(l == hex("0884a44b65797392b841414543417751464267634943516f4c4441304f44773d3db85a6d5a6d5a6d5a"
-                 "6d5a6d5a6d5a6d5a6d5a6d5a6d5a673d3da74d657373616765a0aa5072696d6172794b6579b8414145"
-                 "43417751464267634943516f4c4441304f44773d3da6526573756c74c3"));
+  CHECK(l ==
+        hex("0884a44b65797392b841414543417751464267634943516f4c4441304f44773d3db85a6d5a6d5a6d5a"
+            "6d5a6d5a6d5a6d5a6d5a6d5a6d5a673d3da74d657373616765a0aa5072696d6172794b6579b8414145"
+            "43417751464267634943516f4c4441304f44773d3da6526573756c74c3"));
   auto lb = serf::decode_key_response(l);
   REQUIRE(lb);
   CHECK(*lb == list);
@@ -151,7 +154,8 @@ TEST_CASE("serf relay: header, then the inner message forwarded as is") {
   const bytes r = serf::encode_relay(h, inner);
   // 09 | {DestAddr: {IP, Port, Zone}, DestName} | inner.
   CHECK(bytes(r.begin(), r.end() - static_cast<std::ptrdiff_t>(inner.size())) ==
-        hex("0982a844657374416464728" "3a24950a47f000002a4506f7274cd1f0aa45a6f6e65a0a844657374"
+        hex("0982a844657374416464728"
+            "3a24950a47f000002a4506f7274cd1f0aa45a6f6e65a0a844657374"
             "4e616d65a162"));
   auto back = serf::decode_relay(r);
   REQUIRE(back);
@@ -164,7 +168,9 @@ TEST_CASE("serf relay: header, then the inner message forwarded as is") {
 namespace {
 struct capture_transport : transport {
   std::vector<std::pair<address, bytes>> packets;
-  void send_packet(const address& to, bytes packet) override { packets.push_back({to, std::move(packet)}); }
+  void send_packet(const address& to, bytes packet) override {
+    packets.push_back({to, std::move(packet)});
+  }
   void send_stream(stream_id, const address&, bytes, bool, time_point) override {}
 };
 }  // namespace
