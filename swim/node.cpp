@@ -73,6 +73,14 @@
 //   gossip never brought us its refutation; a dead one gets our independent
 //   confirmation, so its timer shrinks toward the minimum as Lifeguard intends.
 //   At most one such probe per interval, in place of a round-robin one.
+// - First-hand evidence before a death (docs/wire.md §7.6): a suspicion timer
+//   declares a death only when our own probes of the member since the suspicion
+//   began failed K times in a row (K = 1..4, from how many of our own recent
+//   suspicions were refuted, i.e. how lossy the network has been); otherwise it
+//   holds the death back, probes again and waits for the refutation, at most
+//   three times the maximum timeout. A heard dead about a suspect that answered
+//   our probe after the suspicion began is not applied. memberlist lets any
+//   member that missed a refutation declare a live member dead.
 // - Serf compatibility: after a successful join we gossip a Serf join intent,
 //   and leave() gossips a Serf leave intent before dead{self}, so Serf agents
 //   show this node "left" rather than "failed".
@@ -116,6 +124,7 @@
 #include "swim/node.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <deque>
 #include <queue>
@@ -165,6 +174,12 @@ struct node::impl {
   struct entry {
     member m;
     std::unique_ptr<suspicion> susp;  // non-null while suspect
+    // First-hand evidence from our own probes (docs/wire.md §7.6, "first-hand evidence").
+    time_point last_ack{};       // it answered one of our probes (UDP, indirect or TCP)
+    time_point last_failure{};   // one of our probes of it failed
+    time_point hold_until{};     // a death we held back is re-checked then
+    int failures_in_row = 0;     // our probes of it that failed since it last answered
+    bool suspected_by_us = false;  // the running suspicion is ours (suspicion_history)
   };
 
   /// What an outstanding ack sequence number is for.
@@ -543,6 +558,10 @@ struct node::impl {
     acks.erase(done.seq);
     if (acked || done.tcp_ok) {
       health.apply_delta(-1);
+      if (entry* t = lookup(done.target)) {
+        t->last_ack = now;
+        t->failures_in_row = 0;
+      }
     } else {
       int delta = 0;
       if (done.expected_nacks > 0) {
@@ -553,6 +572,11 @@ struct node::impl {
       health.apply_delta(delta);
       st.probe_failures++;
       if (entry* t = lookup(done.target)) {
+        t->last_failure = now;
+        t->failures_in_row++;
+        if (t->m.state == member_state::suspect && t->failures_in_row < evidence_needed() &&
+            verify.size() < max_pending_verifications)
+          verify.push_front({t->m.name, t->m.state_change, now});  // again at the next tick
         suspect s{t->m.incarnation, t->m.name, cfg.name};
         st.suspicions_raised++;
         suspect_node(s, now, origin::ours);
@@ -794,8 +818,10 @@ struct node::impl {
     if (is_local) return;  // no events about ourselves
     if (old_state == member_state::dead || old_state == member_state::left)
       emit(e->m, member_event::join);
-    else if (old_state == member_state::suspect)
+    else if (old_state == member_state::suspect) {
+      note_suspicion_outcome(*e, /*was_false=*/true);
       emit(e->m, member_event::refuted);
+    }
     else if (old_meta != e->m.meta || !(old_addr == e->m.addr))
       emit(e->m, member_event::update);
   }
@@ -934,6 +960,7 @@ struct node::impl {
     e->m.incarnation = s.incarnation;
     e->m.state = member_state::suspect;
     e->m.state_change = now;
+    e->suspected_by_us = s.from == cfg.name;
 
     // k confirmations expected, none when the cluster is too small to give them.
     int k = cfg.t.suspicion_mult - 2;
@@ -943,9 +970,10 @@ struct node::impl {
     duration max = min * cfg.t.suspicion_max_timeout_mult;
     e->susp = std::make_unique<suspicion>(s.from, k, min, max, now);
     add_timer(e->susp->deadline(), timer_kind::suspicion, 0, s.node);
-    // min >= 3 probe intervals in every profile, so a verification one interval in still
-    // has time to be answered before the earliest possible expiry.
-    if (s.from != cfg.name && verify.size() < max_pending_verifications)
+    // Our own probe failed already when we raised it; either way we gather first-hand
+    // evidence one interval in, and then at every probe tick until it answers or has failed
+    // evidence_needed() times (hold_death), well before the minimum timeout.
+    if (verify.size() < max_pending_verifications)
       verify.push_back({s.node, now, now + cfg.t.probe_interval});
     emit(e->m, member_event::suspect);
   }
@@ -954,8 +982,67 @@ struct node::impl {
     entry* e = lookup(name);
     if (e == nullptr || !e->susp || e->m.state != member_state::suspect) return;
     if (e->susp->deadline() > now) return;  // moved; a newer timer entry exists
+    if (e->hold_until > now) return;        // held back; a newer timer entry exists
+    if (hold_death(*e, now)) return;
     st.deaths_declared++;
     dead_node(dead{e->m.incarnation, e->m.name, cfg.name}, now, origin::ours);
+  }
+
+  /// First-hand evidence before a death (a divergence from memberlist, docs/wire.md §7.6):
+  /// a suspicion timer declares a member dead only when our own latest probe of it since
+  /// the suspicion began failed. Under heavy loss the refutation misses some members; each
+  /// of them would otherwise declare a live member dead on hearsay. When we have not probed
+  /// it since, or it answered us, we hold the death back, probe it (the ping carries the
+  /// suspicion, so a live member refutes to us at once) and look again one probe interval
+  /// later. Held back at most until the suspicion's maximum timeout. Returns true when held.
+  bool hold_death(entry& e, time_point now) {
+    const time_point since = e.m.state_change;
+    const duration limit = suspicion_max_for(nodes.size());
+    const duration waited = now - since;
+    // Our latest first-hand evidence is a failure, repeated as often as our recent record of
+    // wrong suspicions asks (evidence_needed): the timer's verdict stands.
+    const int needed = evidence_needed();
+    if (needed <= 1) return false;  // our suspicions have been right: memberlist's rule
+    const bool failing = e.last_failure >= since && e.last_failure > e.last_ack;
+    if (failing && e.failures_in_row >= needed) return false;
+    // Otherwise it answered us, or we have not probed it enough yet: likely a live member whose
+    // refutation we missed (its refutation comes with the reply to our next probe, which
+    // carries the suspicion), and if it really failed, members that saw it fail declare it
+    // and we follow their gossip. Give up waiting only at three times the maximum.
+    if (waited >= 3 * limit) return false;
+    st.deaths_held++;
+    e.hold_until = std::min(now + health.scale(cfg.t.probe_interval) + cfg.t.probe_timeout,
+                            since + 3 * limit);
+    add_timer(e.hold_until, timer_kind::suspicion, 0, e.m.name);
+    if (verify.size() < max_pending_verifications) verify.push_front({e.m.name, since, now});
+    return true;
+  }
+
+  /// Failed probes in a row, ours, that let our timer declare a death (hold_death): one on a
+  /// clean network, more when our own probes of live members fail often (packet loss), so
+  /// that a member that missed a refutation does not declare a live member dead on the
+  /// strength of a few lost packets.
+  int evidence_needed() const {
+    const int wrong = std::popcount(suspicion_history & 0xffffu);
+    if (wrong == 0) return 1;  // our recent suspicions were right (crashes, partitions): none
+    if (wrong <= 2) return 2;
+    if (wrong <= 5) return 3;
+    return 4;                  // most were wrong: heavy loss
+  }
+  /// How our own last 16 suspicions ended: 1 = the member refuted (we were wrong, most
+  /// likely because of packet loss), 0 = it died or left.
+  std::uint32_t suspicion_history = 0;
+
+  void note_suspicion_outcome(entry& e, bool was_false) {
+    if (!e.suspected_by_us) return;
+    e.suspected_by_us = false;
+    suspicion_history = (suspicion_history << 1) | (was_false ? 1u : 0u);
+  }
+
+  /// The Lifeguard maximum suspicion timeout at cluster size n.
+  duration suspicion_max_for(std::size_t n) const {
+    return suspicion_min_timeout(cfg.t.suspicion_mult, n, cfg.t.probe_interval) *
+           cfg.t.suspicion_max_timeout_mult;
   }
 
   void dead_node(const dead& d, time_point now, origin from) {
@@ -966,6 +1053,13 @@ struct node::impl {
       return;
     }
     if (unanswerable(d.incarnation, *e, from)) return;
+    if (from == origin::heard && d.node != d.from && e->m.state == member_state::suspect &&
+        e->last_ack > e->m.state_change && e->m.name != cfg.name) {
+      // It answered our own probe after the suspicion began: the death is hearsay from a
+      // member that missed the refutation. Keep it suspect; our timer and probes decide.
+      st.deaths_refused++;
+      return;
+    }
     e->susp.reset();
     if (is_dead_or_left(e->m.state)) return;
     if (e->m.name == cfg.name) {
@@ -981,8 +1075,10 @@ struct node::impl {
     e->m.incarnation = d.incarnation;
     e->m.state = d.node == d.from ? member_state::left : member_state::dead;
     e->m.state_change = now;
-    if (e->m.name != cfg.name)
+    if (e->m.name != cfg.name) {
+      note_suspicion_outcome(*e, /*was_false=*/false);
       emit(e->m, e->m.state == member_state::left ? member_event::left : member_event::dead);
+    }
   }
 
   void refute(entry& self, std::uint32_t accused, const std::string& accuser = {}) {

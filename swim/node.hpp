@@ -35,6 +35,8 @@ struct node_stats {
   std::uint64_t suspicions_raised = 0;   ///< we suspected someone
   std::uint64_t refutations = 0;         ///< we refuted a suspicion/death about us
   std::uint64_t deaths_declared = 0;     ///< our suspicion timers that expired
+  std::uint64_t deaths_held = 0;         ///< expiries held back for want of first-hand evidence
+  std::uint64_t deaths_refused = 0;      ///< heard deaths of a suspect that answered our probe
   std::uint64_t push_pulls = 0;          ///< push-pull exchanges completed (both directions)
   std::uint64_t joins = 0;               ///< join push-pulls that succeeded
   std::uint64_t push_pull_failures = 0;

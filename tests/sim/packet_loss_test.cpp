@@ -28,3 +28,51 @@ TEST_CASE("sim: 10 % loss on every link for 10 minutes at N=50 kills nobody") {
   c.net().set_loss(0.0);
   CHECK(c.run_until([&] { return c.converged(); }, 10s));
 }
+
+namespace {
+
+/// Dead events about members that were running (false deaths) at or after `t0`.
+std::size_t false_deaths(const cluster& c, time_point t0, std::size_t except = ~std::size_t{0}) {
+  std::size_t n = 0;
+  for (const auto& r : c.events())
+    if (r.at >= t0 && r.ev == member_event::dead && r.subject != except &&
+        r.subject != cluster::unknown_subject && c.is_running(r.subject))
+      ++n;
+  return n;
+}
+
+}  // namespace
+
+// First-hand evidence before a death (docs/wire.md §7.6): under heavy loss a member that
+// missed a refutation no longer declares a live member dead on hearsay or on one lost probe;
+// memberlist's rules give about 15 such deaths in 120 s here (the 250 ms profile, N = 50).
+TEST_CASE("sim: 250 ms profile, N=40, 30 % loss for 60 s: at most one false death, and a crash still goes") {
+  cluster c(options("250ms"));
+  SIM_SEED_INFO(c);
+  const std::size_t n = 40;
+  bootstrap(c, n);
+  c.run_for(5s);
+  const time_point t0 = c.now();
+  c.net().set_loss(0.30);
+  c.run_for(60s);
+  // Lower side: the loss is heavy enough to make suspicions common (refuted by the hundred).
+  std::uint64_t refutations = 0, held = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    refutations += c.at(i).stats().refutations;
+    held += c.at(i).stats().deaths_held;
+  }
+  INFO(refutations << " refutations, " << held << " deaths held back");
+  CHECK(refutations > 200);
+  CHECK(held > 0);
+  CHECK(false_deaths(c, t0) <= 1);
+  // The other side: a member that really crashes under the same loss is still removed by
+  // every member, within three times the maximum suspicion timeout.
+  const std::size_t victim = 11;
+  const time_point t1 = c.now();
+  c.crash(victim);
+  const bool gone = c.run_until([&] { return c.all_see_gone(victim); },
+                                3 * suspicion_max(c.options().t, n) + 5s);
+  INFO("crash removed everywhere after " << secs(c.now() - t1) << " s at 30 % loss");
+  CHECK(gone);
+  CHECK(false_deaths(c, t0, victim) <= 1);
+}
