@@ -6,6 +6,8 @@
 #include <chrono>
 #include <memory>
 #include <random>
+#include <stdexcept>
+#include <system_error>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -126,7 +128,16 @@ class daemon : public swim::delegate {
     opt.bind = bind;
     std::random_device rd;
     const std::uint64_t seed = (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
-    driver_ = std::make_unique<swim::asio::driver>(io_, sc, *this, opt, seed);
+    try {
+      driver_ = std::make_unique<swim::asio::driver>(io_, sc, *this, opt, seed);
+    } catch (const std::system_error& e) {
+      // Main prints it: the one start-up error a second agent on this address gets.
+      if (e.code() == std::errc::address_in_use)
+        throw std::runtime_error("gossip address " + bind.to_string() +
+                                 " is in use (is another agent running?)");
+      throw std::runtime_error("gossip address " + bind.to_string() +
+                               ": cannot bind: " + e.code().message());
+    }
     keys_ = std::make_unique<key_manager>(cfg_.encrypt, ring, [this](const swim::keyring& r) {
       driver_->set_keyring(r);
       spdlog::info("gossip keys changed: {} installed", r.keys().size());

@@ -98,19 +98,32 @@ struct driver::impl : transport, std::enable_shared_from_this<impl> {
     done(complete);
   }
 
+  /// A bind error as std::system_error: "UDP bind 10.0.0.2:7946: Address already in use".
+  [[noreturn]] static void bind_failed(const char* what, const address& a,
+                                       const boost::system::error_code& ec) {
+    throw std::system_error(std::error_code(ec.value(), std::system_category()),
+                            std::string(what) + " " + a.to_string());
+  }
+
   void bind() {
     net::ip::address ip = to_ip(opt.bind);
     udp::endpoint uep(ip, opt.bind.port);
-    udp_sock.open(uep.protocol());
-    udp_sock.set_option(net::socket_base::reuse_address(true));
-    udp_sock.bind(uep);
+    boost::system::error_code ec;
+    // No SO_REUSEADDR on UDP: on Linux it lets a second process bind the same address and
+    // port and take a share of its datagrams. A second agent must fail here instead.
+    udp_sock.open(uep.protocol(), ec);
+    if (!ec) udp_sock.bind(uep, ec);
+    if (ec) bind_failed("UDP bind", opt.bind, ec);
     // Bind TCP to the same port UDP got (they must match: peers use one port for both).
     std::uint16_t port = udp_sock.local_endpoint().port();
     tcp::endpoint tep(ip, port);
-    acceptor.open(tep.protocol());
-    acceptor.set_option(net::socket_base::reuse_address(true));
-    acceptor.bind(tep);
-    acceptor.listen(net::socket_base::max_listen_connections);
+    // SO_REUSEADDR on TCP only lets the listener bind past connections in TIME_WAIT; Linux
+    // still refuses a second listener on the same address and port.
+    acceptor.open(tep.protocol(), ec);
+    if (!ec) acceptor.set_option(net::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor.bind(tep, ec);
+    if (!ec) acceptor.listen(net::socket_base::max_listen_connections, ec);
+    if (ec) bind_failed("TCP bind", from_ip(ip, port), ec);
     boost::system::error_code ignored;
     udp_sock.set_option(net::socket_base::receive_buffer_size(opt.udp_receive_buffer), ignored);
   }

@@ -46,8 +46,10 @@ struct driver_stats {
 /// A node on UDP+TCP sockets, driven by an io_context (single-threaded use only).
 class driver {
  public:
-  /// Bind the sockets (throws std::system_error when the port is taken or the address is
-  /// not local) and create the node. When `cfg.advertise.port` is 0 the bound port is used.
+  /// Bind the sockets (throws std::system_error when the port is taken, code
+  /// std::errc::address_in_use, or the address is not local) and create the node. Neither
+  /// socket shares its port: a second driver on the same address and port fails to bind.
+  /// When `cfg.advertise.port` is 0 the bound port is used.
   driver(boost::asio::io_context& io, config cfg, delegate& events, driver_options opt,
          std::uint64_t seed);
   ~driver();
