@@ -15,6 +15,11 @@ struct agent_stats {
   std::uint64_t snapshots_skipped = 0;
   std::uint64_t control_requests = 0;
   std::uint64_t control_errors = 0;     ///< malformed control requests
+  /// Requests refused because their op needs root or the agent's uid (join, leave, ...).
+  std::uint64_t control_refused = 0;
+  std::uint64_t control_sessions = 0;   ///< control connections open now, subscribers included
+  /// Connections closed at once because [publish] max_sessions were open.
+  std::uint64_t control_sessions_rejected = 0;
 };
 
 }  // namespace agent

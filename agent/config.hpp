@@ -121,6 +121,7 @@ struct node_config {
 /// [publish]: where cache nodes read the peer list (peerlib connects here).
 struct publish_config {
   std::string socket = "/run/cachecluster/cachecluster.sock";  ///< Unix socket path
+  std::size_t max_sessions = 256;  ///< control connections open at once, subscribers included
 };
 
 /// [http]: status and metrics endpoint.

@@ -22,7 +22,7 @@ void split_bind(const std::string& text, std::string& host, std::string& port) {
 
 }  // namespace
 
-void apply_overrides(config& cfg, const overrides& o) {
+std::vector<std::string> apply_overrides(config& cfg, const overrides& o) {
   // Each flag is checked by the same code as the file: build an INI fragment from the flags
   // and parse it, so errors read "command line: [cluster] port = ...".
   std::string ini;
@@ -47,8 +47,9 @@ void apply_overrides(config& cfg, const overrides& o) {
   if (o.socket) add("publish", "socket", *o.socket);
   if (o.http) add("http", "listen", *o.http);
   if (o.encrypt) add("encrypt", "key", *o.encrypt);
-  if (ini.empty()) return;
-  config f = parse_config(ini, "command line").cfg;
+  if (ini.empty()) return {};
+  loaded_config parsed = parse_config(ini, "command line");
+  const config& f = parsed.cfg;
   if (o.node) cfg.node.name = f.node.name;
   if (o.bind) {
     cfg.cluster.bind = f.cluster.bind;
@@ -61,6 +62,8 @@ void apply_overrides(config& cfg, const overrides& o) {
   if (o.socket) cfg.publish.socket = f.publish.socket;
   if (o.http) cfg.http.listen = f.http.listen;
   if (o.encrypt) cfg.encrypt.key = f.encrypt.key;
+  // The fragment leaves every other key at its default, which raises no warning.
+  return std::move(parsed.warnings);
 }
 
 }  // namespace agent

@@ -23,7 +23,8 @@ struct overrides {
   std::optional<std::string> encrypt;    ///< --encrypt ([encrypt] key)
 };
 
-/// Apply `o` to `cfg`, validating each value like the file's (throws config_error).
-void apply_overrides(config& cfg, const overrides& o);
+/// Apply `o` to `cfg`, validating each value like the file's (throws config_error). Returns
+/// the warnings about the flags' values (e.g. --http on an address that is not loopback).
+std::vector<std::string> apply_overrides(config& cfg, const overrides& o);
 
 }  // namespace agent

@@ -13,7 +13,7 @@ const std::map<std::string, std::set<std::string>>& known_keys() {
       {"match", {"project", "zone", "network_interface", "tags"}},
       {"meta", {}},
       {"node", {"name"}},
-      {"publish", {"socket"}},
+      {"publish", {"socket", "max_sessions"}},
       {"http", {"listen"}},
       {"log", {"level", "format"}},
       {"encrypt", {"key", "keyring_file", "verify_incoming", "verify_outgoing"}},

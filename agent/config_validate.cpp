@@ -13,6 +13,7 @@
 #include "agent/config_reader.hpp"
 #include "agent/keyring_file.hpp"
 #include "swim/tags.hpp"
+#include "util/host_port.hpp"
 #include "util/strings.hpp"
 
 namespace agent {
@@ -66,6 +67,32 @@ std::string host_name() {
   std::array<char, HOST_NAME_MAX + 1> buf{};
   if (gethostname(buf.data(), buf.size() - 1) != 0) return {};
   return std::string(buf.data());
+}
+
+/// 127.0.0.0/8, ::1, or an IPv4-mapped 127.0.0.0/8; false for names and wildcards.
+bool is_loopback_ip(const std::string& s) {
+  unsigned char b[16];
+  if (inet_pton(AF_INET, s.c_str(), b) == 1) return b[0] == 127;
+  if (inet_pton(AF_INET6, s.c_str(), b) != 1) return false;
+  static constexpr unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  if (std::equal(b, b + 12, mapped)) return b[12] == 127;
+  return std::all_of(b, b + 15, [](unsigned char c) { return c == 0; }) && b[15] == 1;
+}
+
+/// The host of an http:// or https:// URL (no brackets, no userinfo, no port).
+std::string url_host(std::string_view url) {
+  auto scheme = url.find("://");
+  std::string_view rest = scheme == std::string_view::npos ? url : url.substr(scheme + 3);
+  rest = rest.substr(0, rest.find_first_of("/?#"));
+  if (auto at = rest.rfind('@'); at != std::string_view::npos) rest = rest.substr(at + 1);
+  auto parts = util::split_host_port(rest);
+  return parts ? std::string(parts->host) : std::string(rest);
+}
+
+/// A loopback IP literal, or "localhost" / "*.localhost" (RFC 6761: always loopback).
+bool is_loopback_host(const std::string& host) {
+  const std::string h = util::lower(host);
+  return is_loopback_ip(h) || h == "localhost" || h.ends_with(".localhost");
 }
 
 constexpr std::array<std::string_view, 12> instance_statuses{
@@ -194,6 +221,7 @@ config validate_config(const ini_file& ini, std::string_view name,
     }
     cfg.publish.socket = *v;
   }
+  r.integer<std::size_t>("publish", "max_sessions", 1, 100000, cfg.publish.max_sessions);
 
   // [http]
   if (auto v = r.get_scalar("http", "listen")) {
@@ -304,7 +332,27 @@ config validate_config(const ini_file& ini, std::string_view name,
     }
     if (g.status.empty()) r.fail("gce", "status", *v, "must name at least one status");
   }
+  auto exposed = exposure_warnings(cfg, name);
+  warnings.insert(warnings.end(), exposed.begin(), exposed.end());
   return cfg;
+}
+
+std::vector<std::string> exposure_warnings(const config& cfg, std::string_view name) {
+  std::vector<std::string> out;
+  const std::string where = std::string(name) + ": ";
+  if (!is_loopback_ip(cfg.http.listen.host)) {
+    out.push_back(where + "[http] listen = " + cfg.http.listen.to_string() +
+                  " is not a loopback address: /metrics and /v1/members have no "
+                  "authentication, so whoever reaches it reads the member list and counters; "
+                  "listen on 127.0.0.1 or firewall the port");
+  }
+  const std::string& api = cfg.gce.api_endpoint;
+  if (api.starts_with("http://") && !is_loopback_host(url_host(api))) {
+    out.push_back(where + "[gce] api_endpoint = " + api +
+                  " is plain http:// to a host that is not loopback: the Compute API bearer "
+                  "token would travel in clear; use https://");
+  }
+  return out;
 }
 
 }  // namespace agent

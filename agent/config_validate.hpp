@@ -17,4 +17,10 @@ namespace agent {
 config validate_config(const ini_file& ini, std::string_view name,
                        std::vector<std::string>& warnings);
 
+/// Settings that expose something on the network, one warning each, starting with `name`:
+/// `[http] listen` not on a loopback address (the endpoint has no authentication), and an
+/// `http://` `[gce] api_endpoint` on a host that is not loopback (the bearer token would
+/// travel in clear). validate_config adds them to its warnings.
+std::vector<std::string> exposure_warnings(const config& cfg, std::string_view name);
+
 }  // namespace agent

@@ -12,6 +12,8 @@
 #include <cstring>
 #include <filesystem>
 #include <list>
+#include <optional>
+#include <spdlog/spdlog.h>
 #include <stdexcept>
 
 namespace agent {
@@ -36,6 +38,26 @@ bool socket_in_use(const std::string& path) {
   return used;
 }
 
+/// Ops open to anyone who can connect (the socket is mode 0660: its owner and group):
+/// they only read. Every other op (join, leave, keys, and any op added later) changes the
+/// agent or the cluster and needs root or the agent's own uid.
+bool open_to_group(peerlib::request_op op) {
+  return op == peerlib::request_op::subscribe || op == peerlib::request_op::members;
+}
+
+/// Who is at the other end of an accepted Unix socket (SO_PEERCRED: as of its connect).
+struct peer_cred {
+  std::optional<uid_t> uid;  ///< nullopt when the kernel does not say
+  pid_t pid = 0;
+};
+
+peer_cred peer_of(int fd) {
+  ucred c{};
+  socklen_t len = sizeof c;
+  if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &c, &len) != 0 || len != sizeof c) return {};
+  return {c.uid, c.pid};
+}
+
 }  // namespace
 
 struct control_server::impl : std::enable_shared_from_this<impl> {
@@ -44,10 +66,14 @@ struct control_server::impl : std::enable_shared_from_this<impl> {
 
   struct session : std::enable_shared_from_this<session> {
     session(std::shared_ptr<impl> s, stream::socket so)
-        : srv(std::move(s)), sock(std::move(so)), timer(srv->io) {}
+        : srv(std::move(s)),
+          sock(std::move(so)),
+          timer(srv->io),
+          peer(peer_of(sock.native_handle())) {}
     std::shared_ptr<impl> srv;
     stream::socket sock;
     net::steady_timer timer;
+    peer_cred peer;
     std::string in;
     bool subscriber = false;
     bool writing = false;
@@ -75,6 +101,7 @@ struct control_server::impl : std::enable_shared_from_this<impl> {
       std::string error;
       auto req = protocol::decode_request(line, &error);
       if (!req) return reply_error(error);
+      if (!open_to_group(req->op) && !srv->privileged(peer)) return refuse(req->op);
       switch (req->op) {
         case peerlib::request_op::subscribe:
           subscriber = true;
@@ -104,6 +131,18 @@ struct control_server::impl : std::enable_shared_from_this<impl> {
     void reply_error(const std::string& msg) {
       srv->st.control_errors++;
       reply(protocol::encode_error({msg}));
+    }
+
+    /// An op this peer may not use: say who may, and who the peer is.
+    void refuse(peerlib::request_op op) {
+      srv->st.control_refused++;
+      const std::string name = protocol::to_string(op);
+      const std::string who = peer.uid ? "uid " + std::to_string(*peer.uid) : "an unknown uid";
+      spdlog::warn("control socket: refused {} from {} (pid {})", name, who, peer.pid);
+      const std::string allowed =
+          srv->own_uid == 0 ? "root (the agent's uid)"
+                            : "root or uid " + std::to_string(srv->own_uid) + " (the agent's)";
+      reply(protocol::encode_error({name + " needs " + allowed + "; you are " + who}));
     }
 
     /// One reply line, then close.
@@ -149,6 +188,7 @@ struct control_server::impl : std::enable_shared_from_this<impl> {
       if (closed) return;
       closed = true;
       if (subscriber) srv->st.subscribers--;
+      srv->st.control_sessions--;
       boost::system::error_code ignored;
       timer.cancel();
       sock.close(ignored);
@@ -161,8 +201,16 @@ struct control_server::impl : std::enable_shared_from_this<impl> {
   control_handlers h;
   stream::acceptor acceptor;
   std::list<std::shared_ptr<session>> sessions;
+  std::size_t max_sessions = 256;
+  bool at_cap = false;  // refusing sessions; logged once per spell
+  const uid_t own_uid = ::geteuid();
   agent_stats st;
   bool closed = false;
+
+  /// May this peer use every op: root, or the uid the agent runs as.
+  bool privileged(const peer_cred& p) const {
+    return p.uid && (*p.uid == 0 || *p.uid == own_uid);
+  }
 
   void open() {
     namespace fs = std::filesystem;
@@ -198,10 +246,30 @@ struct control_server::impl : std::enable_shared_from_this<impl> {
     acceptor.async_accept([self = shared_from_this()](const boost::system::error_code& ec,
                                                       stream::socket sock) {
       if (self->closed || ec == net::error::operation_aborted) return;
-      if (!ec) {
+      if (!ec && self->sessions.size() >= self->max_sessions) {
+        // Full: one error line if the new socket takes it at once (a fresh socket's buffer
+        // always does), then close, before reading anything. The line comes before the
+        // reset a client that already wrote its request would otherwise see.
+        self->st.control_sessions_rejected++;
+        const std::string line =
+            protocol::encode_error({"too many control sessions (" +
+                                    std::to_string(self->max_sessions) +
+                                    " open, [publish] max_sessions); try again later"}) +
+            "\n";
+        (void)::send(sock.native_handle(), line.data(), line.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (!self->at_cap)
+          spdlog::warn("control socket: {} sessions open ([publish] max_sessions); closing new "
+                       "connections until some end",
+                       self->sessions.size());
+        self->at_cap = true;
+        boost::system::error_code ignored;
+        sock.close(ignored);
+      } else if (!ec) {
+        self->at_cap = false;
         auto s = std::make_shared<session>(self, std::move(sock));
         self->sessions.push_front(s);
         s->self_it = self->sessions.begin();
+        self->st.control_sessions++;
         s->start();
       }
       self->accept();
@@ -209,8 +277,10 @@ struct control_server::impl : std::enable_shared_from_this<impl> {
   }
 };
 
-control_server::control_server(boost::asio::io_context& io, std::string path, control_handlers h)
+control_server::control_server(boost::asio::io_context& io, std::string path, control_handlers h,
+                               std::size_t max_sessions)
     : p_(std::make_shared<impl>(io, std::move(path), std::move(h))) {
+  p_->max_sessions = max_sessions;
   p_->open();
 }
 

@@ -5,7 +5,15 @@
 // lines (protocol::encode_snapshot, encode_members, encode_result). A slow
 // subscriber never blocks the agent or other subscribers: each holds at most
 // one line in flight and one pending, and a newer snapshot replaces the pending one.
+//
+// Who may do what (docs/protocol.md): anyone who can open the socket (mode 0660: its
+// owner and group) may subscribe and ask for members, which only read. Every other op
+// (join, leave, keys, and any op added later) needs a peer whose uid, from SO_PEERCRED,
+// is 0 or the agent's own; others get an error line saying so (agent_stats::control_refused).
+// At most max_sessions connections are open at once, subscribers included; one more gets
+// an error line and is closed as soon as it is accepted (agent_stats::control_sessions_rejected).
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -43,7 +51,9 @@ class control_server {
  public:
   /// Create the parent directory, replace a stale socket, bind, chmod 0660.
   /// Throws std::runtime_error with the path when that fails or another agent owns it.
-  control_server(boost::asio::io_context& io, std::string path, control_handlers h);
+  /// `max_sessions` ([publish] max_sessions) caps the connections open at once.
+  control_server(boost::asio::io_context& io, std::string path, control_handlers h,
+                 std::size_t max_sessions = 256);
   ~control_server();
   control_server(const control_server&) = delete;
   control_server& operator=(const control_server&) = delete;
@@ -54,7 +64,8 @@ class control_server {
   void publish(std::shared_ptr<const std::string> line);
   /// Stop accepting, close every connection and remove the socket file.
   void close();
-  /// Publishing and control counters (subscribers, skipped snapshots, requests, errors).
+  /// Publishing and control counters (subscribers, skipped snapshots, requests, errors,
+  /// refusals, sessions).
   const agent_stats& stats() const;
 
  private:

@@ -182,7 +182,8 @@ class daemon : public swim::delegate {
       });
     };
     h.leave = [this](std::function<void(std::string)> reply) { start_leave(std::move(reply)); };
-    control_ = std::make_unique<control_server>(io_, cfg_.publish.socket, std::move(h));
+    control_ = std::make_unique<control_server>(io_, cfg_.publish.socket, std::move(h),
+                                                cfg_.publish.max_sessions);
     http_ = std::make_unique<http_server>(io_, cfg_.http.listen, [this] { return make_status(); });
 
     driver_->start();

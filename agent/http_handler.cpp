@@ -328,6 +328,14 @@ std::string render_metrics(const status& s) {
   m.counter("cachecluster_control_requests_total", "Control socket requests.", a.control_requests);
   m.counter("cachecluster_control_errors_total", "Malformed control socket requests.",
             a.control_errors);
+  m.counter("cachecluster_control_refused_total",
+            "Control socket requests refused: the op needs root or the agent's uid.",
+            a.control_refused);
+  m.gauge("cachecluster_control_sessions",
+          "Control socket connections open now, subscribers included.", a.control_sessions);
+  m.counter("cachecluster_control_sessions_rejected_total",
+            "Control socket connections closed at once because max_sessions were open.",
+            a.control_sessions_rejected);
 
   return m.take();
 }

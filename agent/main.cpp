@@ -168,7 +168,8 @@ int main(int argc, char** argv) {
       else
         loaded = agent::parse_config("", "(defaults)");
       for (const auto& w : loaded.warnings) std::cerr << "warning: " << w << "\n";
-      agent::apply_overrides(loaded.cfg, ov);
+      for (const auto& w : agent::apply_overrides(loaded.cfg, ov))
+        std::cerr << "warning: " << w << "\n";
       return agent::run_daemon(loaded.cfg, agent_config);
     } else if (*members) {
       return agent::cli::members(socket, members_json, members_status, std::cout, std::cerr);

@@ -20,11 +20,12 @@ build_packages=(
 )
 # Tools the tests call: serf (interop), Go + groupcache (hash vector
 # generation), clang + its runtime (libFuzzer), iproute2/procps/curl
-# (integration tests).
+# (integration tests), util-linux's setpriv (integration tests that run the
+# CLI as another uid; Essential in Debian, listed to say so).
 test_packages=(
   serf golang-go golang-github-golang-groupcache-dev
   clang libclang-rt-14-dev
-  iproute2 procps curl
+  iproute2 procps curl util-linux
 )
 
 usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; }

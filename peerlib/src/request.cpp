@@ -93,8 +93,15 @@ request_outcome send_request(const std::string& socket_path, const request& req,
     int soerr = rc < 0 ? errno : detail::connect_error(fd);
     if (soerr != 0) return end(request_status::unreachable, std::strerror(soerr));
   }
-  if (!detail::send_all(fd, protocol::encode_request(req) + "\n", err))
-    return end(request_status::unreachable, std::move(err));
+  // An agent that turns the connection away (too many sessions) writes an error line and
+  // closes before reading the request, so the send may fail with that line waiting: read it.
+  // With nothing to read, or nothing but the close, the send error stands.
+  std::string send_error;
+  if (!detail::send_all(fd, protocol::encode_request(req) + "\n", err)) {
+    if (wait_for(fd, POLLIN, clock_type::now()) <= 0)
+      return end(request_status::unreachable, std::move(err));
+    send_error = std::move(err);
+  }
 
   std::string buf;
   std::size_t scanned = 0;  // bytes of buf known to hold no newline
@@ -126,6 +133,8 @@ request_outcome send_request(const std::string& socket_path, const request& req,
     if (rc < 0) return end(request_status::closed, detail::errno_text("poll", errno));
     ssize_t n = ::recv(fd, chunk, sizeof chunk, 0);
     if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)) continue;
+    if (n <= 0 && !replied && !send_error.empty())
+      return end(request_status::unreachable, std::move(send_error));
     if (n < 0) return end(request_status::closed, detail::errno_text("recv", errno));
     if (n == 0)
       return end(request_status::closed,

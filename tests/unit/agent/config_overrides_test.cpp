@@ -61,3 +61,19 @@ TEST_CASE("overrides: every flag lands in its key") {
   CHECK(cfg.publish.socket == "/tmp/x.sock");
   CHECK(cfg.http.listen.to_string() == "[::1]:8");
 }
+
+TEST_CASE("overrides: --http off loopback returns the same warning as the file's key") {
+  auto cfg = defaults();
+  agent::overrides o;
+  o.http = "0.0.0.0:9101";
+  auto warnings = agent::apply_overrides(cfg, o);
+  REQUIRE(warnings.size() == 1);
+  CHECK(warnings[0].find("command line: [http] listen = 0.0.0.0:9101 is not a loopback address") !=
+        std::string::npos);
+
+  o.http = "127.0.0.1:9101";
+  CHECK(agent::apply_overrides(cfg, o).empty());
+  o = {};
+  o.node = "n3";
+  CHECK(agent::apply_overrides(cfg, o).empty());
+}

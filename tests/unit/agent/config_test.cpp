@@ -379,3 +379,73 @@ AnyKey = fine
                  "w.ini: [cluster] prot: unknown key (ignored); did you mean "
                  "port?"));
 }
+
+TEST_CASE("config: [publish] max_sessions") {
+  temp_dir dir;
+  CHECK(agent::load_config(dir.write("d.ini", "")).cfg.publish.max_sessions == 256);
+  CHECK(agent::load_config(dir.write("m.ini", "[publish]\nmax_sessions = 4\n"))
+            .cfg.publish.max_sessions == 4);
+  CHECK(contains(load_error("[publish]\nmax_sessions = 0\n"),
+                 "[publish] max_sessions = \"0\": must be an integer 1-100000"));
+  CHECK(contains(load_error("[publish]\nmax_sessions = lots\n"), "[publish] max_sessions"));
+}
+
+TEST_CASE("config: [http] listen off loopback is a warning (the endpoint has no authentication)") {
+  temp_dir dir;
+  for (const char* listen : {"0.0.0.0:9101", "10.0.0.5:9101", "[::]:9101", "[2001:db8::1]:9101",
+                             "[::ffff:10.0.0.1]:9101"}) {
+    CAPTURE(listen);
+    auto loaded =
+        agent::load_config(dir.write("h.ini", std::string("[http]\nlisten = ") + listen));
+    REQUIRE(loaded.warnings.size() == 1);
+    CHECK(contains(loaded.warnings[0], "h.ini: [http] listen = "));
+    CHECK(contains(loaded.warnings[0], "is not a loopback address"));
+    CHECK(contains(loaded.warnings[0], "no authentication"));
+  }
+  for (const char* listen :
+       {"127.0.0.1:9101", "127.9.8.7:9101", "[::1]:9101", "[::ffff:127.0.0.1]:9101"}) {
+    CAPTURE(listen);
+    auto loaded =
+        agent::load_config(dir.write("h.ini", std::string("[http]\nlisten = ") + listen));
+    CHECK(loaded.warnings.empty());
+  }
+}
+
+TEST_CASE("config: an http:// [gce] api_endpoint off loopback is a warning (token in clear)") {
+  temp_dir dir;
+  for (const char* url : {"http://10.0.0.9:8080/compute/v1/", "http://compute.example.com/v1/",
+                          "http://[2001:db8::9]/compute/v1/", "http://127.0.0.1@10.0.0.9/",
+                          "http://localhost.example.com/"}) {
+    CAPTURE(url);
+    auto loaded =
+        agent::load_config(dir.write("g.ini", std::string("[gce]\napi_endpoint = ") + url));
+    REQUIRE(loaded.warnings.size() == 1);
+    CHECK(contains(loaded.warnings[0], std::string("g.ini: [gce] api_endpoint = ") + url));
+    CHECK(contains(loaded.warnings[0], "bearer token would travel in clear"));
+  }
+  for (const char* url :
+       {"https://compute.googleapis.com/compute/v1/", "https://10.0.0.9/compute/v1/",
+        "http://127.0.0.1:8080/compute/v1/", "http://127.0.4.2:9000", "http://[::1]:8080/x",
+        "http://localhost:8080/compute/v1/", "http://LOCALHOST/", "http://api.localhost/",
+        "http://user@127.0.0.1:8080/"}) {
+    CAPTURE(url);
+    auto loaded =
+        agent::load_config(dir.write("g.ini", std::string("[gce]\napi_endpoint = ") + url));
+    CHECK(loaded.warnings.empty());
+  }
+}
+
+TEST_CASE("config: exposure warnings come with the other warnings, and from check-config's load") {
+  temp_dir dir;
+  auto loaded = agent::load_config(dir.write("both.ini", R"([clustr]
+port = 1
+[http]
+listen = 0.0.0.0:9101
+[gce]
+api_endpoint = http://10.0.0.9/compute/v1/
+)"));
+  REQUIRE(loaded.warnings.size() == 3);
+  CHECK(contains(loaded.warnings[0], "[clustr]: unknown section"));
+  CHECK(contains(loaded.warnings[1], "[http] listen = 0.0.0.0:9101 is not a loopback address"));
+  CHECK(contains(loaded.warnings[2], "[gce] api_endpoint = http://10.0.0.9/compute/v1/"));
+}

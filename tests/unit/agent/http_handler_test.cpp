@@ -102,6 +102,9 @@ agent::status sample_status() {
   a.snapshots_skipped = 303;
   a.control_requests = 304;
   a.control_errors = 305;
+  a.control_refused = 306;
+  a.control_sessions = 5;
+  a.control_sessions_rejected = 307;
   return s;
 }
 
@@ -423,6 +426,9 @@ TEST_CASE("http_handler: /metrics parses as the text format, HELP and TYPE for e
       {"cachecluster_snapshot_version", "gauge"},
       {"cachecluster_control_requests_total", "counter"},
       {"cachecluster_control_errors_total", "counter"},
+      {"cachecluster_control_refused_total", "counter"},
+      {"cachecluster_control_sessions", "gauge"},
+      {"cachecluster_control_sessions_rejected_total", "counter"},
   };
   CHECK(e.types == expected);
 }
@@ -475,6 +481,9 @@ TEST_CASE("http_handler: /metrics values come from the right fields") {
       {"cachecluster_snapshots_skipped_total", 303},
       {"cachecluster_control_requests_total", 304},
       {"cachecluster_control_errors_total", 305},
+      {"cachecluster_control_refused_total", 306},
+      {"cachecluster_control_sessions", 5},
+      {"cachecluster_control_sessions_rejected_total", 307},
       {"cachecluster_snapshot_version", 42},
   };
   for (const auto& [name, want] : scalar) {
