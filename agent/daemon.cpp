@@ -92,6 +92,11 @@ class daemon : public swim::delegate {
     // From inside a node entry point: the joiner's replies and retries only touch the agent.
     if (joiner_) joiner_->on_join_result(seed, ok);
   }
+  void on_remote_state(swim::byte_view user_state) override {
+    net::post(io_, [this, s = swim::bytes(user_state.begin(), user_state.end())] {
+      if (queries_) queries_->on_remote_state(s);
+    });
+  }
   void on_user_message(swim::byte_view payload) override {
     // From inside a node entry point: Serf's queries are answered once it has returned (the
     // answers, and key changes, go back into the node).

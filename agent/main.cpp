@@ -135,6 +135,7 @@ int main(int argc, char** argv) {
   keys_use->add_option("key", keys_key, "The key, base64")->required();
   auto* keys_remove = keys->add_subcommand("remove", "Remove a key (not the primary) everywhere");
   keys_remove->add_option("key", keys_key, "The key, base64")->required();
+  for (auto* sub : {keys_list, keys_install, keys_use, keys_remove}) sub->fallthrough();
 
   agent::cli::owner_args owner_args;
   auto* owner = app.add_subcommand("owner", "Which peer owns each key (live list, or --peers offline)");

@@ -96,6 +96,15 @@ void serf_queries::on_user_message(swim::byte_view payload, swim::time_point now
   }
 }
 
+void serf_queries::on_remote_state(swim::byte_view user_state) {
+  // delegate.go MergeRemoteState: "we subtract 1 since no message with that clock has been
+  // sent yet".
+  auto c = serf::decode_push_pull_clocks(user_state);
+  if (!c) return;
+  if (c->event_ltime > 0) witness(event_clock_, c->event_ltime - 1);
+  if (c->query_ltime > 0) witness(query_clock_, c->query_ltime - 1);
+}
+
 void serf_queries::on_event(swim::byte_view payload) {
   // serf.go handleUserEvent: witness, drop if older than the ring, dedup by name + payload.
   auto e = serf::decode_user_event(payload);

@@ -86,6 +86,9 @@ class serf_queries {
 
   /// A memberlist user message payload (serfType | body) the node delivered.
   void on_user_message(swim::byte_view payload, swim::time_point now);
+  /// A push-pull's user state: a Serf agent's clocks, witnessed minus one as Serf does, so our
+  /// first query after joining is not older than what Serf agents remember.
+  void on_remote_state(swim::byte_view user_state);
 
   /// Run a key operation on every member: apply it here, gossip Serf's `_serf_<op>` query,
   /// and call `done` once with what the members answered, when every live member has or

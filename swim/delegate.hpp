@@ -28,6 +28,9 @@ class delegate {
   virtual void on_member_event(const member& m, member_event ev) { (void)m; (void)ev; }
   /// A memberlist user message (type 8) arrived: Serf intents, events, queries.
   virtual void on_user_message(byte_view payload) { (void)payload; }
+  /// A push-pull from another node carried user state (Serf: 0x02 | messagePushPull, with its
+  /// Lamport clocks); called once its member states were merged.
+  virtual void on_remote_state(byte_view user_state) { (void)user_state; }
   /// Another node claims a known name from a different address.
   virtual void on_conflict(const member& existing, const member& other) { (void)existing; (void)other; }
   /// A join push-pull with `seed` (one per seed given to node::join) finished: `ok` when the

@@ -729,6 +729,7 @@ struct node::impl {
       }
     }
     st.push_pulls++;
+    if (!pp.user_state.empty()) events.on_remote_state(pp.user_state);
     return true;
   }
 

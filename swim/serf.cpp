@@ -379,6 +379,29 @@ std::optional<key_response> decode_key_response(byte_view response_payload) {
   return k;
 }
 
+std::optional<push_pull_clocks> decode_push_pull_clocks(byte_view user_state) {
+  static constexpr std::string_view fields[] = {"LTime",      "StatusLTimes", "LeftMembers",
+                                                "EventLTime", "Events",       "QueryLTime"};
+  auto body = body_of(user_state, message_type::push_pull);
+  if (!body) return std::nullopt;
+  push_pull_clocks c;
+  msgpack::reader r(*body);
+  const status s = r.read_struct(fields, [&](std::size_t f) {
+    switch (f) {
+      case 0:
+        return r.read_uint(c.ltime);
+      case 3:
+        return r.read_uint(c.event_ltime);
+      case 5:
+        return r.read_uint(c.query_ltime);
+      default:
+        return r.skip();
+    }
+  });
+  if (s != status::ok) return std::nullopt;
+  return c;
+}
+
 bytes encode(const filter& f) {
   bytes out;
   msgpack::writer w(out);

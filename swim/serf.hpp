@@ -151,6 +151,19 @@ struct key_response {
   friend bool operator==(const key_response&, const key_response&) = default;
 };
 
+/// The Lamport clocks in Serf's push-pull user state (messagePushPull, serfType 2), which a
+/// Serf agent sends in every push-pull; a receiver witnesses each minus one (delegate.go
+/// MergeRemoteState).
+struct push_pull_clocks {
+  std::uint64_t ltime = 0;        ///< LTime (intents)
+  std::uint64_t event_ltime = 0;  ///< EventLTime
+  std::uint64_t query_ltime = 0;  ///< QueryLTime
+  friend bool operator==(const push_pull_clocks&, const push_pull_clocks&) = default;
+};
+
+/// The clocks of a push-pull user state (0x02 | msgpack); the other fields are skipped.
+std::optional<push_pull_clocks> decode_push_pull_clocks(byte_view user_state);
+
 /// The serfType of a user payload, or nullopt when it is empty.
 std::optional<message_type> type_of(byte_view user_payload);
 

@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include "agent/keyring_file.hpp"
+#include "swim/msgpack.hpp"
 #include "swim/serf.hpp"
 
 using namespace agent;
@@ -406,4 +407,29 @@ TEST_CASE("serf_queries: the query clock stays ahead of every query seen") {
   REQUIRE(q);
   CHECK(q->ltime == 42);
   CHECK(f.room.query_clock() == 43);
+}
+
+TEST_CASE("serf_queries: a Serf push-pull's clocks are witnessed minus one") {
+  fixture f;
+  swim::bytes state{2};
+  swim::msgpack::writer w(state);
+  w.map_header(3);
+  w.str("EventLTime");
+  w.uint(40);
+  w.str("LTime");
+  w.uint(3);
+  w.str("QueryLTime");
+  w.uint(900);
+  f.room.on_remote_state(state);
+  CHECK(f.room.query_clock() == 900);
+  CHECK(f.room.event_clock() == 40);
+  // Our next query carries that clock, so Serf agents (clock 900) do not find it too old.
+  f.room.keys(keys_action::list, "", std::nullopt, f.now, [](peerlib::keys_result) {});
+  auto q = serf::decode_query(f.gossiped.back());
+  REQUIRE(q);
+  CHECK(q->ltime == 900);
+  // Lower clocks, or state that is not Serf's, change nothing.
+  f.room.on_remote_state(swim::bytes{2, 0x81, 0xaa});
+  f.room.on_remote_state(swim::bytes{});
+  CHECK(f.room.query_clock() == 901);
 }

@@ -5,6 +5,8 @@
 #include <doctest/doctest.h>
 
 #include "support/hex.hpp"
+#include "support/pcap.hpp"
+#include "swim/msgpack.hpp"
 #include "swim/node.hpp"
 #include "swim/serf.hpp"
 #include "swim/wire.hpp"
@@ -190,4 +192,60 @@ TEST_CASE("node::send_user: one datagram to the address, a user message without 
   expect.insert(expect.end(), ack_from_c.begin(), ack_from_c.end());
   CHECK(out.packets[0].second == expect);  // as plain.pcap frame 113
   CHECK(n.queued_broadcasts() == 1);       // only our own alive: nothing was queued
+}
+
+TEST_CASE("serf push-pull clocks: read from every Serf push-pull in plain.pcap") {
+  std::string why;
+  auto cap = test_support::read_pcap(test_support::golden_path("plain.pcap"), &why);
+  REQUIRE_MESSAGE(cap.has_value(), why);
+  std::size_t states = 0;
+  for (const auto& conn : cap->tcp) {
+    for (const bytes* data : {&conn.from_initiator, &conn.from_responder}) {
+      auto r = wire::parse_stream(*data);
+      if (r.status != wire::parse_status::good) continue;
+      const auto* pp = std::get_if<push_pull>(&r.message);
+      if (pp == nullptr || pp->user_state.empty()) continue;
+      auto c = serf::decode_push_pull_clocks(pp->user_state);
+      REQUIRE(c);
+      CHECK(c->ltime >= 1);  // each agent has sent its join intent
+      states++;
+    }
+  }
+  CHECK(states >= 2);
+}
+
+TEST_CASE("serf push-pull clocks: a hand-built state, other fields skipped") {
+  bytes s{2};
+  msgpack::writer w(s);
+  w.map_header(6);
+  w.str("Events");
+  w.array_header(1);
+  w.map_header(2);
+  w.str("Events");
+  w.array_header(1);
+  w.map_header(2);
+  w.str("Name");
+  w.str("deploy");
+  w.str("Payload");
+  w.byte_slice(bytes{'x'});
+  w.str("LTime");
+  w.uint(8);
+  w.str("EventLTime");
+  w.uint(9);
+  w.str("LTime");
+  w.uint(5);
+  w.str("LeftMembers");
+  w.nil();
+  w.str("QueryLTime");
+  w.uint(700);
+  w.str("StatusLTimes");
+  w.map_header(1);
+  w.str("s1");
+  w.uint(1);
+  auto c = serf::decode_push_pull_clocks(s);
+  REQUIRE(c);
+  CHECK(*c == serf::push_pull_clocks{5, 9, 700});
+  CHECK_FALSE(serf::decode_push_pull_clocks(byte_view(s).first(s.size() - 1)));
+  s[0] = 3;
+  CHECK_FALSE(serf::decode_push_pull_clocks(s));
 }
