@@ -120,6 +120,10 @@
 //   most cfg.max_members (20,000); refusals are counted
 //   (push_pull_new_members_refused, members_refused_table_full). memberlist
 //   takes whatever a push-pull (up to its 20 MiB frame) claims.
+// - Streams arriving in pieces are parsed in linear time: read_stream(data,
+//   parser) with one wire::stream_parser per connection resumes a plain
+//   push-pull after its last complete node state instead of parsing the buffer
+//   again from the start after every read (docs/wire.md §6.1).
 
 #include "swim/node.hpp"
 
@@ -1270,6 +1274,11 @@ std::optional<bytes> node::on_stream(const address& from, const wire::stream_mes
 }
 
 node::stream_read node::read_stream(byte_view data) const {
+  wire::stream_parser parser;
+  return read_stream(data, parser);
+}
+
+node::stream_read node::read_stream(byte_view data, wire::stream_parser& parser) const {
   const auto& s = *p_;
   stream_read r;
   if (data.empty()) return r;  // indeterminate
@@ -1306,7 +1315,7 @@ node::stream_read node::read_stream(byte_view data) const {
         wire::encode(err_resp{"Encryption is configured but remote state is not encrypted"}));
     return r;
   }
-  r.frame = wire::parse_stream(data);
+  r.frame = parser.parse(data);  // a plain push-pull resumes after its last complete state
   return r;
 }
 

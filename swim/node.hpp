@@ -91,6 +91,10 @@ class node {
   /// removing encryption with our keyring (docs/wire.md §6.1). Plaintext while encryption is
   /// required, or an encrypted frame without a keyring, is bad with memberlist's error reply.
   stream_read read_stream(byte_view data) const;
+  /// The same for bytes that arrive in pieces: call it after every read with everything read
+  /// so far and one `parser` per stream, which resumes a plain push-pull where the previous
+  /// call stopped, so a large frame costs linear time in all (wire::stream_parser).
+  stream_read read_stream(byte_view data, wire::stream_parser& parser) const;
   /// A complete inbound stream frame (from read_stream). Returns the reply frame to write,
   /// if any.
   std::optional<bytes> on_stream(const address& from, const wire::stream_message& msg,

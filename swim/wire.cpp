@@ -792,6 +792,50 @@ stream_result parse_stream(byte_view data, const limits& lim) {
   return res;
 }
 
+stream_result stream_parser::parse(byte_view data) {
+  if (data.empty()) return stream_result{};
+  if (static_cast<message_type>(data[0]) != message_type::push_pull) {
+    return parse_stream(data, lim_);  // sized by a header: cheap until complete
+  }
+  // parse_plain's push-pull case, resumable: the same reads on the same bytes, each done once
+  // (a node state cut short by the end of `data` is read again, from its start, next time).
+  const std::size_t available = data.size();
+  const byte_view view = clip(data, lim_);
+  if (!started_) {
+    reader r(view.subspan(1));
+    push_pull_header h;
+    const status s = read_body(r, h);
+    work_ += r.position();
+    if (s != status::ok) return stream_failure(s, available, lim_);
+    if (h.nodes < 0 || h.user_state_len < 0) return bad(error::bad_field);
+    if (static_cast<std::uint64_t>(h.nodes) > lim_.max_push_nodes) return bad(error::too_large);
+    if (static_cast<std::uint64_t>(h.user_state_len) > lim_.max_stream_frame) {
+      return bad(error::too_large);
+    }
+    started_ = true;
+    nodes_ = h.nodes;
+    user_state_len_ = h.user_state_len;
+    pp_.join = h.join;
+    pos_ = 1 + r.position();
+  }
+  while (static_cast<std::int64_t>(pp_.states.size()) < nodes_) {
+    reader r(view.subspan(pos_));
+    push_node_state st;
+    const status s = read_body(r, st);
+    work_ += r.position();
+    if (s != status::ok) return stream_failure(s, available, lim_);
+    if (error e = validate(st); e != error::ok) return bad(e);
+    pp_.states.push_back(std::move(st));
+    pos_ += r.position();
+  }
+  stream_result res;
+  std::optional<bytes> user = take_raw(view, pos_, user_state_len_, lim_, res);
+  if (!user) return res;
+  const std::size_t consumed = pos_ + user->size();
+  pp_.user_state = std::move(*user);
+  return good(std::move(pp_), consumed);
+}
+
 bytes encode(const push_pull& m) {
   // memberlist: net.go sendLocalState.
   bytes out = start(message_type::push_pull);

@@ -123,6 +123,33 @@ struct stream_result {
 /// `indeterminate` means: read more bytes and call again with the longer prefix.
 stream_result parse_stream(byte_view data, const limits& lim = {});
 
+/// parse_stream for bytes that arrive in pieces (a TCP read loop), with the same answers at
+/// every prefix but linear cost in all. parse_stream starts over on every call, which is cheap
+/// for frames whose size a header tells (compressed: the Buf length; encrypted: the length
+/// prefix; ping, ack, user message) but quadratic for a plain push-pull, which has no length
+/// and used to be parsed again from its first node state after every read. This parser keeps
+/// the push-pull header and the node states decoded so far, and resumes after the last
+/// complete one (docs/wire.md §6.1). One frame per parser; `data` must extend the bytes of
+/// the previous call.
+class stream_parser {
+ public:
+  explicit stream_parser(const limits& lim = {}) : lim_(lim) {}
+  /// The frame at the start of `data`, as parse_stream(data, lim) would answer.
+  stream_result parse(byte_view data);
+  /// Bytes of push-pull header and node states decoded so far, over all calls, partial
+  /// attempts included: the parse cost, which stays near the frame size.
+  std::size_t work() const { return work_; }
+
+ private:
+  limits lim_;
+  bool started_ = false;  // the push-pull header is decoded
+  std::int64_t nodes_ = 0;
+  std::int64_t user_state_len_ = 0;
+  push_pull pp_;           // the states decoded so far
+  std::size_t pos_ = 0;    // where the next node state starts in `data`
+  std::size_t work_ = 0;
+};
+
 /// A push-pull frame: 0x06 | header | states | user state (uncompressed).
 bytes encode(const push_pull& m);
 /// A TCP user message: 0x08 | {UserMsgLen} | payload.

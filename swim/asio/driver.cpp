@@ -182,6 +182,7 @@ struct driver::impl : transport, std::enable_shared_from_this<impl> {
     tcp::socket sock;
     net::steady_timer deadline;
     bytes buf;
+    wire::stream_parser parser;  // resumes a plain push-pull after each read (linear cost)
     std::array<std::uint8_t, read_chunk> chunk{};
     bytes reply;
 
@@ -207,7 +208,7 @@ struct driver::impl : transport, std::enable_shared_from_this<impl> {
     void on_read(const boost::system::error_code& ec, std::size_t len) {
       if (drv->closed) return finish();
       buf.insert(buf.end(), chunk.begin(), chunk.begin() + static_cast<std::ptrdiff_t>(len));
-      auto [r, error_reply] = drv->n->read_stream(buf);
+      auto [r, error_reply] = drv->n->read_stream(buf, parser);
       if (r.status == wire::parse_status::good) {
         address from = remote();
         auto out = drv->n->on_stream(from, r.message, now());
@@ -296,6 +297,7 @@ struct driver::impl : transport, std::enable_shared_from_this<impl> {
     bool expect_reply;
     bool done = false;
     bytes buf;
+    wire::stream_parser parser;  // resumes a plain push-pull after each read (linear cost)
     std::array<std::uint8_t, read_chunk> chunk{};
 
     void start(const address& to, time_point until) {
@@ -332,7 +334,7 @@ struct driver::impl : transport, std::enable_shared_from_this<impl> {
         if (self->done) return;
         self->buf.insert(self->buf.end(), self->chunk.begin(),
                          self->chunk.begin() + static_cast<std::ptrdiff_t>(len));
-        auto r = self->drv->n->read_stream(self->buf).frame;  // a reply needs no answer
+        auto r = self->drv->n->read_stream(self->buf, self->parser).frame;  // needs no answer
         if (r.status == wire::parse_status::good) return self->finish(std::move(r.message));
         if (r.status == wire::parse_status::bad) {
           self->drv->st.stream_drops[static_cast<std::size_t>(r.err)]++;

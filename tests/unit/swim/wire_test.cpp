@@ -652,6 +652,112 @@ TEST_CASE("wire: one datagram inflates at most max_inflated_total, over all its 
   CHECK(wire::unpack_packet(datagram, lim).messages.size() == 5);
 }
 
+// ---- resumable stream parsing (docs/wire.md §6.1) --------------------------------------
+
+namespace {
+
+// A plain push-pull of `n` node states (each ~100 bytes) and `user` bytes of user state.
+push_pull big_push_pull(std::size_t n, std::size_t user = 0) {
+  push_pull pp;
+  pp.join = true;
+  for (std::size_t i = 0; i < n; ++i) {
+    pp.states.push_back({"node-" + std::to_string(i),
+                         bytes{10, static_cast<std::uint8_t>(i >> 16),
+                               static_cast<std::uint8_t>(i >> 8), static_cast<std::uint8_t>(i)},
+                         7946, bytes(24, static_cast<std::uint8_t>('a' + i % 26)),
+                         static_cast<std::uint32_t>(i), member_state::alive, default_vsn()});
+  }
+  pp.user_state = bytes(user, 0x5a);
+  return pp;
+}
+
+// Feed `frame` to a stream_parser in pieces of `step` bytes and check that every answer is
+// parse_stream's on the same prefix, up to the first one that is not indeterminate.
+wire::stream_result feed(const bytes& frame, std::size_t step, const wire::limits& lim,
+                         wire::stream_parser& p) {
+  for (std::size_t n = std::min(step, frame.size());; n = std::min(n + step, frame.size())) {
+    const byte_view prefix(frame.data(), n);
+    wire::stream_result got = p.parse(prefix);
+    const wire::stream_result want = wire::parse_stream(prefix, lim);
+    CAPTURE(n);
+    REQUIRE(got.status == want.status);
+    CHECK(got.err == want.err);
+    if (got.status != parse_status::indeterminate) {
+      CHECK(got.consumed == want.consumed);
+      CHECK(got.message == want.message);
+      return got;
+    }
+    if (n == frame.size()) return got;
+  }
+}
+
+}  // namespace
+
+TEST_CASE("wire: stream_parser answers as parse_stream at every prefix") {
+  bytes bad_state = wire::encode(big_push_pull(5));
+  // Corrupt the third state's State (0 -> 7): bad_field once that state is read.
+  std::size_t seen = 0;
+  for (std::size_t i = 0; i + 7 <= bad_state.size(); ++i) {
+    if (bad_state[i] == 0xa5 && bad_state[i + 1] == 'S' && bad_state[i + 2] == 't' && ++seen == 3) {
+      bad_state[i + 6] = 0x07;
+      break;
+    }
+  }
+  REQUIRE(seen == 3);
+  const std::vector<bytes> frames{
+      wire::encode(big_push_pull(40, 300)),
+      wire::encode(big_push_pull(0)),
+      wire::compress(wire::encode(big_push_pull(40, 10))),
+      wire::encode(ping{7, "a", bytes{127, 0, 0, 1}, 7946, "b"}),
+      wire::encode_user_stream(bytes(500, 1)),
+      bad_state,
+  };
+  for (std::size_t step : {1u, 7u, 64u, 1000u}) {
+    for (const bytes& f : frames) {
+      CAPTURE(step);
+      wire::stream_parser p;
+      const auto r = feed(f, step, {}, p);
+      if (&f != &frames.back()) CHECK(r.status == parse_status::good);
+      else CHECK(r.err == error::bad_field);
+    }
+  }
+  // A frame over the limit is too_large at the same prefix; a truncated one stays
+  // indeterminate to its last byte.
+  wire::limits small;
+  small.max_stream_frame = 2000;
+  wire::stream_parser p(small);
+  CHECK(feed(wire::encode(big_push_pull(40)), 100, small, p).err == error::too_large);
+  const bytes whole = wire::encode(big_push_pull(10));
+  wire::stream_parser q;
+  CHECK(feed(bytes(whole.begin(), whole.end() - 1), 13, {}, q).status ==
+        parse_status::indeterminate);
+}
+
+TEST_CASE("wire: a plain push-pull read 16 KiB at a time is decoded once, not once per read") {
+  // ~4 MiB: 40,000 node states. parse_stream from the start after every read would decode
+  // sum(k x 16 KiB) for k = 1..256, about 128 times the frame; the parser decodes each byte
+  // about once, plus the state a read cut in two (< 128 bytes per read).
+  const bytes frame = wire::encode(big_push_pull(40000, 1000));
+  constexpr std::size_t chunk = 16 * 1024;
+  const std::size_t reads = (frame.size() + chunk - 1) / chunk;
+  wire::stream_parser p;
+  wire::stream_result r;
+  std::size_t calls = 0;
+  for (std::size_t n = chunk;; n += chunk) {
+    ++calls;
+    r = p.parse(byte_view(frame.data(), std::min(n, frame.size())));
+    if (r.status != parse_status::indeterminate || n >= frame.size()) break;
+  }
+  REQUIRE(r.status == parse_status::good);
+  CHECK(calls == reads);
+  CHECK(r.consumed == frame.size());
+  CHECK(std::get<push_pull>(r.message) == big_push_pull(40000, 1000));
+  MESSAGE("frame " << frame.size() << " bytes in " << reads << " reads: decoded " << p.work()
+                   << " bytes");
+  CHECK(p.work() >= frame.size() - 1000 - 1);  // everything but the type byte and user state
+  CHECK(p.work() <= frame.size() + reads * 128);
+}
+
 // ---- golden captures ------------------------------------------------------------------
 
 namespace {
