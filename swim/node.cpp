@@ -81,6 +81,12 @@
 //   three times the maximum timeout. A heard dead about a suspect that answered
 //   our probe after the suspicion began is not applied. memberlist lets any
 //   member that missed a refutation declare a live member dead.
+// - Every other probe goes to our ring successor (the next live member by
+//   name), so each member is probed by its predecessor within two intervals.
+// - Fast evidence (docs/wire.md §7.1): an ICMP port unreachable from a member's
+//   own address (the driver reads IP_RECVERR) triggers a TCP connect to it; a
+//   refused connect declares the member dead at once and the dead is sent to up
+//   to 64 members directly. memberlist ignores both signals.
 // - Serf compatibility: after a successful join we gossip a Serf join intent,
 //   and leave() gossips a Serf leave intent before dead{self}, so Serf agents
 //   show this node "left" rather than "failed".
@@ -182,6 +188,7 @@ struct node::impl {
     time_point last_ack{};       // it answered one of our probes (UDP, indirect or TCP)
     time_point last_failure{};   // one of our probes of it failed
     time_point hold_until{};     // a death we held back is re-checked then
+    std::optional<time_point> port_check_at;  // our last TCP check after a port unreachable
     int failures_in_row = 0;     // our probes of it that failed since it last answered
     bool suspected_by_us = false;  // the running suspicion is ours (suspicion_history)
   };
@@ -208,7 +215,7 @@ struct node::impl {
     bool tcp_ok = false;
   };
 
-  enum class stream_kind : std::uint8_t { push_pull, push_pull_join, tcp_ping, user };
+  enum class stream_kind : std::uint8_t { push_pull, push_pull_join, tcp_ping, user, port_check };
   struct pending_stream {
     stream_kind k;
     std::uint32_t seq = 0;  // tcp_ping
@@ -262,6 +269,8 @@ struct node::impl {
   std::vector<std::unique_ptr<entry>> nodes;          // probe order
   std::unordered_map<std::string, entry*> node_map;   // by name
   std::size_t probe_index = 0;
+  std::uint32_t probe_ticks = 0;  // alternates round-robin and ring-successor probes
+  static constexpr std::size_t announce_fanout = 64;  // direct sends of a refusal death
   std::uint32_t incarnation = 0;
   std::uint32_t seq_no = 0;
   std::uint64_t ltime = 1;  // Serf Lamport clock (member intents)
@@ -344,6 +353,25 @@ struct node::impl {
   entry* lookup(const std::string& name) {
     auto it = node_map.find(name);
     return it == node_map.end() ? nullptr : it->second;
+  }
+
+  /// The next member after us by name, wrapping around, that is alive or suspect.
+  entry* ring_successor() {
+    entry* next = nullptr;   // smallest name above ours
+    entry* first = nullptr;  // smallest name overall (wrap-around)
+    for (auto& e : nodes) {
+      if (e->m.name == cfg.name || is_dead_or_left(e->m.state)) continue;
+      if (e->m.name > cfg.name && (next == nullptr || e->m.name < next->m.name)) next = e.get();
+      if (first == nullptr || e->m.name < first->m.name) first = e.get();
+    }
+    return next != nullptr ? next : first;
+  }
+
+  /// The member at `a` that is alive or suspect (a dead one may share a re-used address).
+  entry* lookup_by_address(const address& a) {
+    for (auto& e : nodes)
+      if (e->m.addr == a && !is_dead_or_left(e->m.state)) return e.get();
+    return nullptr;
   }
 
   void add_timer(time_point at, timer_kind k, std::uint32_t seq, std::string name) {
@@ -452,6 +480,16 @@ struct node::impl {
       if (e != nullptr && e->m.state == member_state::suspect && e->m.state_change == v.since) {
         st.suspicions_verified++;
         probe_node(*e, now);
+        return;
+      }
+    }
+    // Every other probe watches our ring successor (the next live member by name), so every
+    // member is probed by its predecessor at least every two intervals: a member whose process
+    // died on a live host answers that probe with a port unreachable at once (on_unreachable),
+    // instead of waiting for a random prober. The round-robin keeps the other half.
+    if ((++probe_ticks & 1u) == 0) {
+      if (entry* succ = ring_successor()) {
+        probe_node(*succ, now);
         return;
       }
     }
@@ -1369,8 +1407,45 @@ void node::on_stream_reply(stream_id id, const std::optional<wire::stream_messag
         s.probe.tcp_ok = true;
       return;
     }
-    case impl::stream_kind::user: return;
+    case impl::stream_kind::user:
+    case impl::stream_kind::port_check: return;  // a refusal comes through on_unreachable
   }
+}
+
+void node::on_unreachable(const address& to, unreachable why, time_point now) {
+  auto& s = *p_;
+  impl::entry* e = s.lookup_by_address(to);
+  if (why == unreachable::port_unreachable) {
+    s.st.port_unreachables++;
+  } else {
+    s.st.connections_refused++;
+  }
+  if (e == nullptr || e->m.name == s.cfg.name) return;
+  if (e->m.state != member_state::alive && e->m.state != member_state::suspect) return;
+  if (why == unreachable::port_unreachable) {
+    // Check with a TCP connect to the same port: a refusal (RST from that host) confirms.
+    if (e->port_check_at && now - *e->port_check_at < s.cfg.t.probe_interval)
+      return;  // one check at a time
+    e->port_check_at = now;
+    stream_id id = s.next_stream++;
+    s.streams[id] = impl::pending_stream{impl::stream_kind::port_check, 0, to};
+    s.st.streams_out++;
+    s.out.send_stream(id, to, s.seal_frame(wire::encode(s.make_ping(e->m.name, s.next_seq()))),
+                      true, now + s.cfg.t.probe_interval);
+    return;
+  }
+  // The host answered our connect with a reset: nothing listens on the member's port.
+  s.st.deaths_by_refusal++;
+  const dead d{e->m.incarnation, e->m.name, s.cfg.name};
+  s.dead_node(d, now, impl::origin::ours);
+  // Hard evidence: tell up to announce_fanout members directly rather than waiting for
+  // gossip rounds (the dead is gossiped as well).
+  const bytes msg = wire::encode(d);
+  auto targets = s.k_random_nodes(impl::announce_fanout, [&](const impl::entry& x) {
+    return x.m.name == s.cfg.name || x.m.state != member_state::alive;
+  });
+  for (impl::entry* t : targets) s.send_msg(t->m.addr, t, msg);
+  s.check_leave_complete();
 }
 
 void node::tick(time_point now) {

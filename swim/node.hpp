@@ -37,6 +37,9 @@ struct node_stats {
   std::uint64_t deaths_declared = 0;     ///< our suspicion timers that expired
   std::uint64_t deaths_held = 0;         ///< expiries held back for want of first-hand evidence
   std::uint64_t deaths_refused = 0;      ///< heard deaths of a suspect that answered our probe
+  std::uint64_t port_unreachables = 0;   ///< ICMP port unreachable from a member's address
+  std::uint64_t connections_refused = 0; ///< TCP connects to a member's address refused
+  std::uint64_t deaths_by_refusal = 0;   ///< members declared dead on a refused connect
   std::uint64_t push_pulls = 0;          ///< push-pull exchanges completed (both directions)
   std::uint64_t joins = 0;               ///< join push-pulls that succeeded
   std::uint64_t push_pull_failures = 0;
@@ -102,6 +105,16 @@ class node {
   /// Outcome of a send_stream: the parsed reply, or nullopt on failure/timeout.
   void on_stream_reply(stream_id id, const std::optional<wire::stream_message>& reply,
                        time_point now);
+  /// Why a member's address could not be reached, as the kernel reports it. Both mean its host
+  /// is up and nothing listens on the port: the agent is gone (killed, crashed, stopped).
+  enum class unreachable : std::uint8_t {
+    port_unreachable,    ///< ICMP port unreachable from that very address, for a datagram we sent
+    connection_refused,  ///< our TCP connect to it was refused (RST)
+  };
+  /// The driver's report of `why` for our traffic to `to`. Never a lost packet, a timeout or
+  /// an ICMP from another host. A port unreachable makes us check at once with a TCP connect;
+  /// a refused connect to a live member's address declares it dead at once.
+  void on_unreachable(const address& to, unreachable why, time_point now);
   /// Run every timer due at or before `now`.
   void tick(time_point now);
   /// When tick() must next be called.

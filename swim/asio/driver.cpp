@@ -9,6 +9,13 @@
 
 #include <boost/asio.hpp>
 
+#include <linux/errqueue.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <array>
+#include <cstring>
 #include <optional>
 #include <system_error>
 
@@ -49,6 +56,25 @@ address from_ip(const net::ip::address& ip, std::uint16_t port) {
 }
 
 constexpr std::size_t read_chunk = 16 * 1024;
+
+/// An IPv4 or IPv6 socket address (v4-mapped v6 is folded to v4), or nullopt.
+std::optional<address> from_sockaddr(const sockaddr* sa) {
+  if (sa->sa_family == AF_INET) {
+    const auto* in = reinterpret_cast<const sockaddr_in*>(sa);
+    return address::from_ip_bytes({reinterpret_cast<const std::uint8_t*>(&in->sin_addr), 4},
+                                  ntohs(in->sin_port));
+  }
+  if (sa->sa_family == AF_INET6) {
+    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(sa);
+    return address::from_ip_bytes({reinterpret_cast<const std::uint8_t*>(&in6->sin6_addr), 16},
+                                  ntohs(in6->sin6_port));
+  }
+  return std::nullopt;
+}
+
+bool same_ip(const address& a, const address& b) {
+  return a.ip_len == b.ip_len && std::equal(a.ip.begin(), a.ip.begin() + a.ip_len, b.ip.begin());
+}
 
 }  // namespace
 
@@ -126,6 +152,13 @@ struct driver::impl : transport, std::enable_shared_from_this<impl> {
     if (ec) bind_failed("TCP bind", from_ip(ip, port), ec);
     boost::system::error_code ignored;
     udp_sock.set_option(net::socket_base::receive_buffer_size(opt.udp_receive_buffer), ignored);
+    // ICMP errors for our datagrams are queued on the socket (read_error_queue): a port
+    // unreachable from a member's host means its agent is gone.
+    const int on = 1;
+    if (ip.is_v4())
+      ::setsockopt(udp_sock.native_handle(), SOL_IP, IP_RECVERR, &on, sizeof on);
+    else
+      ::setsockopt(udp_sock.native_handle(), SOL_IPV6, IPV6_RECVERR, &on, sizeof on);
   }
 
   // ---- timer ----
@@ -156,9 +189,58 @@ struct driver::impl : transport, std::enable_shared_from_this<impl> {
             self->n->on_packet(from, byte_view(self->rbuf.data(), len), now());
             self->rearm();
           }
-          // Errors such as ICMP-induced ECONNREFUSED on Linux are per-datagram: keep going.
+          // Errors such as ICMP-induced ECONNREFUSED on Linux are per-datagram: read what the
+          // kernel queued about them, and keep going.
+          if (ec) self->read_error_queue();
           self->receive();
         });
+  }
+
+  /// Drain the socket's error queue (IP_RECVERR): each ICMP port unreachable sent by the very
+  /// host we addressed becomes node::on_unreachable. ICMP from any other host (a router, a
+  /// forger elsewhere) and other errors are only counted.
+  void read_error_queue() {
+    const int fd = udp_sock.native_handle();
+    for (int i = 0; i < 64; ++i) {  // bounded: a flood of errors cannot hold the thread
+      sockaddr_storage dest{};
+      std::array<std::uint8_t, 64> data{};
+      std::array<char, 512> control{};
+      iovec iov{data.data(), data.size()};
+      msghdr msg{};
+      msg.msg_name = &dest;
+      msg.msg_namelen = sizeof dest;
+      msg.msg_iov = &iov;
+      msg.msg_iovlen = 1;
+      msg.msg_control = control.data();
+      msg.msg_controllen = control.size();
+      if (::recvmsg(fd, &msg, MSG_ERRQUEUE | MSG_DONTWAIT) < 0) return;
+      for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+        const bool v4 = c->cmsg_level == SOL_IP && c->cmsg_type == IP_RECVERR;
+        const bool v6 = c->cmsg_level == SOL_IPV6 && c->cmsg_type == IPV6_RECVERR;
+        if (!v4 && !v6) continue;
+        sock_extended_err ee{};
+        std::memcpy(&ee, CMSG_DATA(c), sizeof ee);
+        const bool port_unreachable =
+            (v4 && ee.ee_origin == SO_EE_ORIGIN_ICMP && ee.ee_type == 3 && ee.ee_code == 3) ||
+            (v6 && ee.ee_origin == SO_EE_ORIGIN_ICMP6 && ee.ee_type == 1 && ee.ee_code == 4);
+        if (!port_unreachable) {
+          st.icmp_errors_other++;
+          continue;
+        }
+        // The offender follows the extended error in the control data.
+        const auto* offender = reinterpret_cast<const sockaddr*>(
+            reinterpret_cast<const std::uint8_t*>(CMSG_DATA(c)) + sizeof(sock_extended_err));
+        auto to = from_sockaddr(reinterpret_cast<const sockaddr*>(&dest));
+        auto by = from_sockaddr(offender);
+        if (!to || !by || !same_ip(*to, *by)) {
+          st.icmp_errors_other++;
+          continue;
+        }
+        st.icmp_port_unreachable++;
+        n->on_unreachable(*to, swim::node::unreachable::port_unreachable, now());
+      }
+    }
+    rearm();
   }
 
   void send_packet(const address& to, bytes packet) override {
@@ -308,10 +390,16 @@ struct driver::impl : transport, std::enable_shared_from_this<impl> {
         self->finish(std::nullopt);
       });
       sock.async_connect(tcp::endpoint(to_ip(to), to.port),
-                         [self = shared_from_this()](const boost::system::error_code& ec) {
+                         [self = shared_from_this(), to](const boost::system::error_code& ec) {
                            if (self->done) return;
                            if (ec) {
                              self->drv->st.stream_connect_failures++;
+                             // A reset from the host itself: nothing listens on the port.
+                             if (ec == net::error::connection_refused && !self->drv->closed) {
+                               self->drv->n->on_unreachable(
+                                   to, swim::node::unreachable::connection_refused, now());
+                               self->drv->rearm();
+                             }
                              return self->finish(std::nullopt);
                            }
                            self->write();

@@ -39,6 +39,8 @@ struct driver_stats {
   std::uint64_t stream_timeouts = 0;
   std::uint64_t stream_connect_failures = 0;
   std::uint64_t udp_send_errors = 0;
+  std::uint64_t icmp_port_unreachable = 0;  ///< from the host we addressed (its agent is gone)
+  std::uint64_t icmp_errors_other = 0;      ///< any other ICMP error (ignored)
   /// Inbound stream frames dropped, by wire::error.
   std::array<std::uint64_t, static_cast<std::size_t>(wire::error::count_)> stream_drops{};
 };

@@ -75,8 +75,11 @@ class cluster::member_host final : public endpoint, public delegate {
     after_entry();
   }
 
-  void crash() {
-    c_.net_.crash(addr_);
+  void crash(bool host_up = false) {
+    if (host_up)
+      c_.net_.kill(addr_);
+    else
+      c_.net_.crash(addr_);
     ++generation_;
     node_.reset();
     status_ = member_status::crashed;
@@ -133,6 +136,15 @@ class cluster::member_host final : public endpoint, public delegate {
       if (r.status == wire::parse_status::good) msg = std::move(r.message);
     }
     node_->on_stream_reply(id, msg, c_.now());
+    after_entry();
+  }
+
+  void on_unreachable(const address& to, unreachable_kind k) override {
+    if (!active()) return;
+    node_->on_unreachable(to,
+                          k == unreachable_kind::port ? node::unreachable::port_unreachable
+                                                      : node::unreachable::connection_refused,
+                          c_.now());
     after_entry();
   }
 
@@ -242,6 +254,7 @@ void cluster::join_all(std::size_t seed_index) {
 }
 
 void cluster::crash(std::size_t i) { members_.at(i)->crash(); }
+void cluster::kill(std::size_t i) { members_.at(i)->crash(/*host_up=*/true); }
 void cluster::pause(std::size_t i) { members_.at(i)->pause(); }
 void cluster::resume(std::size_t i) { members_.at(i)->resume(); }
 void cluster::restart(std::size_t i) { members_.at(i)->boot(); }

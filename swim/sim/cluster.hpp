@@ -94,8 +94,11 @@ class cluster {
   void join(std::size_t i, std::size_t seed_index);
   /// Every running member except the seed joins through `seed_index`, all at once.
   void join_all(std::size_t seed_index);
-  /// Crash member `i` silently.
+  /// Crash member `i` silently (its host is gone: no answers at all).
   void crash(std::size_t i);
+  /// Kill member `i`'s process on a host that stays up: its kernel answers datagrams with
+  /// ICMP port unreachable and connects with resets (network::kill).
+  void kill(std::size_t i);
   /// Stop processing member `i` (SIGSTOP).
   void pause(std::size_t i);
   /// Resume member `i`: what arrived meanwhile is gone; its overdue timers fire now.

@@ -51,6 +51,7 @@ transport& network::attach(const address& a, endpoint& ep) {
   if (!h.tr) h.tr = std::make_unique<host_transport>(*this, a);
   h.ep = &ep;
   h.st = host_state::up;
+  h.killed = false;
   ++h.generation;
   h.held.clear();
   return *h.tr;
@@ -63,6 +64,24 @@ void network::crash(const address& a) {
     ++h->generation;
     h->held.clear();
   }
+}
+
+void network::kill(const address& a) {
+  crash(a);
+  if (host* h = find(a)) h->killed = true;
+}
+
+void network::unreachable(const address& from, const address& to, endpoint::unreachable_kind k) {
+  host* src = find(from);
+  if (!src || src->st != host_state::up) return;
+  const std::uint64_t gen = src->generation;
+  // The answer travels back like any packet: it may be lost.
+  if (!reachable(to, from) || roll(loss(to, from))) return;
+  loop_.after(one_way(), [this, from, to, k, gen] {
+    host* h = find(from);
+    if (!h || h->generation != gen || h->st != host_state::up || !h->ep) return;
+    h->ep->on_unreachable(to, k);
+  });
 }
 
 void network::pause(const address& a) {
@@ -205,6 +224,7 @@ void network::send_packet(const address& from, const address& to, bytes packet) 
     host* dst = find(to);
     // Datagrams reaching a paused or crashed host are gone: nobody reads them
     // before the kernel buffer is abandoned (pause) or the port is closed (crash).
+    if (dst && dst->killed) unreachable(from, to, endpoint::unreachable_kind::port);
     if (!dst || dst->st != host_state::up || !dst->ep) return;
     ++dst->stats.packets_received;
     dst->stats.bytes_received += p.size();
@@ -243,6 +263,16 @@ void network::send_stream(const address& from, stream_id id, const address& to, 
     host* dst = find(to);
     if (!dst || dst->st == host_state::down || !dst->ep) {
       // Connection refused: the RST comes straight back.
+      if (dst && dst->killed) {
+        const std::uint64_t gen = s->generation;
+        loop_.after(one_way(), [this, s, from, to, gen] {
+          host* h = find(from);
+          if (!s->done && h && h->generation == gen && h->st == host_state::up && h->ep)
+            h->ep->on_unreachable(to, endpoint::unreachable_kind::refused);
+          finish(s, std::nullopt);
+        });
+        return;
+      }
       loop_.after(one_way(), [this, s] { finish(s, std::nullopt); });
       return;
     }

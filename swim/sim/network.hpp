@@ -35,6 +35,11 @@ class endpoint {
   virtual std::optional<bytes> on_stream(const address& from, bytes frame) = 0;
   /// The outcome of one of our send_stream calls: the reply frame, or nothing.
   virtual void on_stream_result(stream_id id, std::optional<bytes> reply) = 0;
+  /// What the kernel tells a sender about a host whose process is gone (network::kill):
+  /// an ICMP port unreachable for a datagram, or a refused connect.
+  enum class unreachable_kind : std::uint8_t { port, refused };
+  /// `to` answered our traffic with `k` (the host is up, nothing listens there).
+  virtual void on_unreachable(const address& to, unreachable_kind k) { (void)to; (void)k; }
 };
 
 /// Lifecycle of a simulated host.
@@ -77,8 +82,13 @@ class network {
   /// Register (or re-register after a crash) the host at `a`; it starts up.
   /// The returned transport stays valid for the network's lifetime.
   transport& attach(const address& a, endpoint& ep);
-  /// Crash the host: in-flight results to it are discarded, later traffic refused.
+  /// Crash the host silently: in-flight results to it are discarded, its datagrams vanish and
+  /// connects to it fail without telling why (a host that is gone, or firewalled).
   void crash(const address& a);
+  /// Kill the process on a host that stays up (kill -9, OOM): as crash, but the kernel answers
+  /// every datagram with an ICMP port unreachable and every connect with a reset, which the
+  /// sender learns through endpoint::on_unreachable (subject to loss on the way back).
+  void kill(const address& a);
   /// Pause the host: traffic reaching it is dropped, stream results are held.
   void pause(const address& a);
   /// Resume a paused host: held stream results are reported (as failures when past their deadline).
@@ -123,6 +133,7 @@ class network {
     endpoint* ep = nullptr;
     host_state st = host_state::down;
     std::uint64_t generation = 0;  ///< bumped on attach and crash; stale events check it
+    bool killed = false;           ///< down, but its kernel answers (network::kill)
     double loss_in = 0, loss_out = 0;
     std::uint32_t group = 0;
     host_stats stats;
@@ -143,6 +154,8 @@ class network {
                    bool expect_reply, time_point deadline);
   /// Report a stream outcome once; later reports of the same exchange are ignored.
   void finish(const std::shared_ptr<stream_state>& s, std::optional<bytes> reply);
+  /// Tell `from` (after the way back) that `to` answered with `k` (a killed process's host).
+  void unreachable(const address& from, const address& to, endpoint::unreachable_kind k);
   bool reachable(const address& from, const address& to) const;
   double loss(const address& from, const address& to) const;
   bool roll(double p);

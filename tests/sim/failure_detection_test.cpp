@@ -82,3 +82,37 @@ TEST_CASE("sim: a graceful leave reaches every member as left, never as dead") {
   CHECK(c.all_see_gone(leaver));
   CHECK(c.count_events(leaver, member_event::left, t0) >= n - 1);
 }
+
+// Fast evidence when the host is up (docs/wire.md §7.1): a killed agent's host answers our
+// datagrams with ICMP port unreachable and our connects with resets. The ring-successor
+// probe reaches it within two probe intervals, a TCP connect confirms, and the death is sent
+// to everyone directly. A silent crash (the whole host gone) still takes a suspicion.
+TEST_CASE("sim: 250 ms profile, N=50: a killed agent on a live host is gone everywhere within 1 s") {
+  cluster c(options("250ms"));
+  SIM_SEED_INFO(c);
+  const std::size_t n = 50;
+  bootstrap(c, n);
+  c.run_for(5s);
+  const swim::timing& t = c.options().t;
+  // Upper side, three kills in a row.
+  for (std::size_t victim : {7u, 23u, 41u}) {
+    const time_point t0 = c.now();
+    c.kill(victim);
+    const bool gone = c.run_until([&] { return c.all_see_gone(victim); }, 1s);
+    INFO("killed " << victim << ": gone everywhere after " << secs(c.now() - t0) << " s");
+    CHECK(gone);
+    // Nobody waited for a suspicion timer.
+    CHECK(c.now() - t0 < t.probe_timeout + suspicion_min(t, n));
+    c.run_for(2s);
+  }
+  // Lower side: a silent crash gives no such evidence; no member may call it dead before a
+  // probe times out and the minimum suspicion has run.
+  const std::size_t silent = 30;
+  const time_point t1 = c.now();
+  c.crash(silent);
+  c.run_for(t.probe_timeout + suspicion_min(t, n - 3) - 1ms);
+  CHECK(deaths(c, silent, t1) == 0);
+  CHECK(c.run_until([&] { return c.all_see_gone(silent); }, 10s));
+  INFO("silent crash gone everywhere after " << secs(c.now() - t1) << " s");
+  CHECK(c.now() - t1 <= 2500ms);
+}

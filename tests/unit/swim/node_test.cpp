@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 #include <vector>
 
 #include "swim/node.hpp"
@@ -779,4 +780,65 @@ TEST_CASE("node: by default one push-pull adds 10,000 new members and no more") 
   CHECK(f.n.find("n9999") != nullptr);
   CHECK(f.n.find("n10000") == nullptr);
   CHECK(f.n.stats().push_pull_new_members_refused == 1);
+}
+
+TEST_CASE("node: a port unreachable from a member's address is checked with a TCP connect") {
+  fixture f;
+  f.add_members(3);  // m2..m4 at 127.0.0.2..4
+  f.out.clear();
+  f.n.on_unreachable(addr_of(3), node::unreachable::port_unreachable, f.now);
+  // Not a death by itself (an ICMP can be forged): one TCP check to the same address.
+  CHECK(f.n.find("m3")->state == member_state::alive);
+  REQUIRE(f.out.streams.size() == 1);
+  CHECK(f.out.streams[0].to == addr_of(3));
+  CHECK(std::holds_alternative<ping>(f.out.streams[0].msg));
+  // More unreachables within the probe interval do not start more checks.
+  f.n.on_unreachable(addr_of(3), node::unreachable::port_unreachable, f.now + 10ms);
+  CHECK(f.out.streams.size() == 1);
+  CHECK(f.n.stats().port_unreachables == 2);
+  // An address that is nobody's (another host's ICMP, or a stranger) changes nothing.
+  f.n.on_unreachable(addr_of(77), node::unreachable::port_unreachable, f.now);
+  f.n.on_unreachable(addr_of(77), node::unreachable::connection_refused, f.now);
+  CHECK(f.out.streams.size() == 1);
+  CHECK(f.n.num_live() == 4);
+  // The check answered (the agent is back): nothing happens.
+  f.n.on_stream_reply(f.out.streams[0].id, wire::stream_message{ack_resp{1, {}}}, f.now);
+  CHECK(f.n.find("m3")->state == member_state::alive);
+}
+
+TEST_CASE("node: a refused connect declares the member dead at once and tells others directly") {
+  fixture f;
+  f.add_members(4);  // m2..m5
+  f.out.clear();
+  f.n.on_unreachable(addr_of(4), node::unreachable::connection_refused, f.now);
+  const member* m4 = f.n.find("m4");
+  REQUIRE(m4 != nullptr);
+  CHECK(m4->state == member_state::dead);
+  CHECK(f.events.saw("m4", member_event::dead));
+  CHECK(f.n.stats().deaths_by_refusal == 1);
+  // The dead went straight to the other live members, not only into the gossip queue.
+  std::set<address> told;
+  for (const auto& [to, d] : f.out.all<dead>())
+    if (d.node == "m4" && d.from == "a") told.insert(to);
+  CHECK(told == std::set<address>{addr_of(2), addr_of(3), addr_of(5)});
+  // A member that answers again refutes as usual: its alive at a higher incarnation wins.
+  f.deliver(alive_for("m4", 4, 2));
+  CHECK(f.n.find("m4")->state == member_state::alive);
+}
+
+TEST_CASE("node: every other probe goes to the ring successor by name") {
+  fixture f;  // "a"
+  f.add_members(6);  // m2..m7: the successor of "a" is "m2"
+  std::map<std::string, int> probed;
+  for (int i = 0; i < 40; ++i) {
+    f.out.clear();
+    f.now += 1s;
+    f.n.tick(f.now);
+    for (const auto& [to, p] : f.out.all<ping>()) probed[p.node]++;
+    // Answer every ping so no suspicion changes the schedule.
+    for (const auto& [to, p] : f.out.all<ping>()) f.n.on_packet(to, wire::encode(ack_resp{p.seq_no, {}}), f.now);
+  }
+  // Half the probes watch "m2"; the round-robin covers everyone with the other half.
+  CHECK(probed["m2"] >= 20);
+  for (int i = 3; i <= 7; ++i) CHECK(probed["m" + std::to_string(i)] >= 3);
 }
