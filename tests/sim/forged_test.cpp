@@ -92,11 +92,16 @@ TEST_CASE("sim: lan, N=8: forged suspect and dead at 0xFFFFFFFF never evict a me
   CHECK(c.converged());
 
   // A real crash at the top: only first-hand evidence accuses there, so each member waits
-  // out its own full suspicion (no confirmation can shorten it), and all get there.
+  // out its own full suspicion (no confirmation can shorten it, no heard dead applies), and
+  // all get there. Upper side: every member probes the victim itself within two rounds on
+  // the half of its probes that go round-robin (the others watch its ring successor), then
+  // its timer runs, held back at most three times the maximum while its own evidence builds
+  // (docs/wire.md §7.1, §7.6).
   c.crash(victim);
   const time_point t1 = c.now();
+  const duration reach = 2 * (2 * n - 1) * t.probe_interval;
   const bool gone = c.run_until([&] { return c.all_see_gone(victim); },
-                                2 * n * t.probe_interval + suspicion_max(t, n) + 20s);
+                                reach + 3 * suspicion_max(t, n) + 10s);
   INFO("all saw the crashed member gone " << secs(c.now() - t1) << " s after the crash");
   CHECK(gone);
   const auto first_dead = c.first_event(victim, member_event::dead, t1);
