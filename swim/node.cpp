@@ -114,9 +114,12 @@
 //   neither the accused nor ourselves (may_confirm; confirmations_ignored counts
 //   the rest). memberlist counts any new From, so k forged suspects from made-up
 //   names cut the timeout to its minimum. Our own failed probe still confirms.
-// - A known name moves to another address only when its old address is silent.
-//   memberlist moves a left member at once, so a forged leave (dead{X, From: X})
-//   plus an alive from elsewhere hijacks a live member. Here such an alive is
+// - A known name moves to another address only when its old address is silent,
+//   whatever the member's state (a re-created VM: same name, new IP, is in
+//   everywhere about a probe interval after its claim; memberlist reports a
+//   conflict until the old entry is reaped). memberlist moves a left member at
+//   once, so a forged leave (dead{X, From: X}) plus an alive from elsewhere
+//   hijacks a live member. Here such an alive is
 //   held (check_old_address) while the old address is pinged with the member's
 //   name (twice, probe_timeout apart); an ack keeps the member where it is and
 //   counts a conflict, one probe interval of silence lets the move happen.
@@ -822,9 +825,16 @@ struct node::impl {
           return;
         }
         updates_node = true;
-      } else {
-        report_conflict(*e, *addr, a.meta);
+      } else if (!old_addr_silent) {
+        // A live (or recently dead) member claimed from another address: a re-created VM
+        // (same name, new IP) or a forgery. Ask the old address, with the member's name: an
+        // answer keeps the member where it is and counts a conflict (old_address_answered);
+        // one probe interval of silence moves the name, so a re-created VM replaces its old
+        // self within seconds instead of after the old entry is reaped.
+        check_old_address(*e, a, now);
         return;
+      } else {
+        updates_node = true;
       }
     }
 

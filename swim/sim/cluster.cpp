@@ -244,6 +244,20 @@ std::size_t cluster::start(std::size_t n) {
   return first;
 }
 
+std::size_t cluster::recreate(std::size_t i) {
+  members_.at(i)->crash();
+  const std::size_t j = members_.size();
+  // Same name, an address from another range (127.1.x.y), memory lost, not joined yet.
+  const auto x = static_cast<std::uint8_t>(j / 254);
+  const auto y = static_cast<std::uint8_t>(j % 254 + 1);
+  std::string nm = members_.at(i)->name();
+  by_name_[nm] = j;
+  members_.push_back(std::make_unique<member_host>(*this, j, std::move(nm),
+                                                   address::v4(127, 1, x, y, 7946)));
+  members_.back()->boot();
+  return j;
+}
+
 void cluster::join(std::size_t i, std::size_t seed_index) {
   members_.at(i)->join(members_.at(seed_index)->addr());
 }

@@ -106,6 +106,10 @@ class cluster {
   /// Replace a crashed (or running) member by a new node with the same name and
   /// address: incarnation starts again, memory is lost. It does not join by itself.
   void restart(std::size_t i);
+  /// Re-create member `i`'s VM: it crashes silently, and a new member with the same name and
+  /// a new address (127.1.x.y) starts, knowing only itself. Returns the new member's index;
+  /// its name now maps to it (index_of, events).
+  std::size_t recreate(std::size_t i);
   /// Start a graceful leave of member `i`; it shuts down once the leave is gossiped.
   void leave(std::size_t i);
 
