@@ -81,6 +81,9 @@
 //   three times the maximum timeout. A heard dead about a suspect that answered
 //   our probe after the suspicion began is not applied. memberlist lets any
 //   member that missed a refutation declare a live member dead.
+// - Accusers that are the problem (docs/wire.md §7.6): at our worst health we do
+//   not accuse; a member whose accusations keep proving wrong (>= 3 and >= 4x the
+//   cluster's average) is not listened to, and one failed probe of it removes it.
 // - Every other probe goes to our ring successor (the next live member by
 //   name), so each member is probed by its predecessor within two intervals.
 // - Fast evidence (docs/wire.md §7.1): an ICMP port unreachable from a member's
@@ -619,12 +622,25 @@ struct node::impl {
       if (entry* t = lookup(done.target)) {
         t->last_failure = now;
         t->failures_in_row++;
-        if (t->m.state == member_state::suspect && t->failures_in_row < evidence_needed() &&
+        if (t->m.state == member_state::suspect && t->failures_in_row < evidence_needed(*t, now) &&
             verify.size() < max_pending_verifications)
           verify.push_front({t->m.name, t->m.state_change, now});  // again at the next tick
-        suspect s{t->m.incarnation, t->m.name, cfg.name};
-        st.suspicions_raised++;
-        suspect_node(s, now, origin::ours);
+        if (discounted(t->m.name, now) && t->m.name != cfg.name) {
+          // A member whose accusations we discount, and that now fails our own probe: the
+          // sick one of a grey failure. Remove it now; its refutations would outrun any
+          // suspicion, and flap damping keeps it out of subscribers' lists while it flaps.
+          st.deaths_of_discounted++;
+          dead_node(dead{t->m.incarnation, t->m.name, cfg.name}, now, origin::ours);
+        } else if (health.score() >= cfg.t.awareness_max_multiplier - 1) {
+          // Our own health is at its worst (probes fail and the relays' nacks do not reach
+          // us): we are the likely problem, so we do not accuse (Lifeguard's local health,
+          // taken one step further).
+          st.suspicions_withheld++;
+        } else {
+          suspect s{t->m.incarnation, t->m.name, cfg.name};
+          st.suspicions_raised++;
+          suspect_node(s, now, origin::ours);
+        }
       }
     }
     if (probe_tick_pending) {
@@ -848,6 +864,8 @@ struct node::impl {
       return;
     if (a.incarnation < e->m.incarnation && is_local) return;
 
+    if (e->susp && e->m.state == member_state::suspect && !is_local)
+      note_wrong_accusers(*e->susp, now);  // it was alive after all
     e->susp.reset();
     member_state old_state = e->m.state;
     bytes old_meta = e->m.meta;
@@ -992,6 +1010,10 @@ struct node::impl {
       return;
     }
     if (unanswerable(s.incarnation, *e, from)) return;
+    if (from == origin::heard && discounted(s.from, now)) {
+      st.accusations_discounted++;
+      return;
+    }
     if (e->susp) {
       // Independent confirmations shorten the timer; only new ones are re-gossiped.
       if (from == origin::heard && !may_confirm(s)) {
@@ -1054,7 +1076,7 @@ struct node::impl {
     const duration waited = now - since;
     // Our latest first-hand evidence is a failure, repeated as often as our recent record of
     // wrong suspicions asks (evidence_needed): the timer's verdict stands.
-    const int needed = evidence_needed();
+    const int needed = evidence_needed(e, now);
     if (needed <= 1) return false;  // our suspicions have been right: memberlist's rule
     const bool failing = e.last_failure >= since && e.last_failure > e.last_ack;
     if (failing && e.failures_in_row >= needed) return false;
@@ -1071,11 +1093,84 @@ struct node::impl {
     return true;
   }
 
+  // ---- accusers that accuse wrongly (a divergence, docs/wire.md §7.6) ----
+  // A member with a sick NIC or a starved CPU (inbound loss, one-way reachability) fails its
+  // probes of healthy members and accuses them one after another. Per member we count, over
+  // the last accuser_window, the accusations it made that proved wrong (the accused
+  // refuted). A member singled out (at least 3, and at least 4 times the cluster's average
+  // per member: under uniform loss everyone is wrong about as often, so nobody is singled
+  // out) is taken as sick: its accusations are discounted, and one failed probe of ours
+  // removes it.
+  static constexpr std::size_t max_tracked_accusers = 4096;
+
+  /// Timestamps per member name within a sliding window, and their total.
+  struct window_counts {
+    std::unordered_map<std::string, std::deque<time_point>> by_name;
+    std::size_t total = 0;
+    time_point last_full_prune{};
+
+    void prune(std::deque<time_point>& q, time_point now, duration window) {
+      while (!q.empty() && now - q.front() > window) {
+        q.pop_front();
+        --total;
+      }
+    }
+    void add(const std::string& who, time_point now, duration window) {
+      auto it = by_name.find(who);
+      if (it == by_name.end()) {
+        if (by_name.size() >= max_tracked_accusers) return;
+        it = by_name.emplace(who, std::deque<time_point>{}).first;
+      }
+      prune(it->second, now, window);
+      it->second.push_back(now);
+      ++total;
+    }
+    /// At least 3 in the window, and at least 4 times the average over `members`.
+    bool singled_out(const std::string& who, time_point now, duration window, std::size_t members) {
+      if (now - last_full_prune > window / 4) {  // keep the average honest
+        last_full_prune = now;
+        for (auto& [name, q] : by_name) prune(q, now, window);
+      }
+      auto it = by_name.find(who);
+      if (it == by_name.end()) return false;
+      prune(it->second, now, window);
+      const double mine = static_cast<double>(it->second.size());
+      const double average = static_cast<double>(total) / static_cast<double>(std::max<std::size_t>(1, members));
+      return mine >= 3 && mine >= 4 * average;
+    }
+  };
+  window_counts wrong_accusations;  // accusations a member made that proved wrong
+  std::unordered_map<std::string, time_point> sick_until;
+
+  duration accuser_window() const { return suspicion_max_for(nodes.size()) * 2; }
+
+  void note_wrong_accusers(const suspicion& s, time_point now) {
+    for (const auto& who : s.accusers())
+      if (who != cfg.name) wrong_accusations.add(who, now, accuser_window());
+  }
+
+  /// True when `who` looks like the sick member of a grey failure (see above).
+  bool discounted(const std::string& who, time_point now) {
+    if (auto d = sick_until.find(who); d != sick_until.end()) {
+      if (now < d->second) return true;
+      sick_until.erase(d);
+    }
+    if (!wrong_accusations.singled_out(who, now, accuser_window(), nodes.size())) return false;
+    // Once singled out, it stays so for a whole window, however quiet its record gets
+    // meanwhile (we stop taking its accusations, so nothing new proves it wrong).
+    if (sick_until.size() < max_tracked_accusers) sick_until[who] = now + accuser_window();
+    return true;
+  }
+
   /// Failed probes in a row, ours, that let our timer declare a death (hold_death): one on a
   /// clean network, more when our own probes of live members fail often (packet loss), so
   /// that a member that missed a refutation does not declare a live member dead on the
   /// strength of a few lost packets.
-  int evidence_needed() const {
+  int evidence_needed(const entry& e, time_point now) {
+    // A member whose own accusations we discount (a sick NIC, a starved CPU) is the problem:
+    // one failed probe of ours is evidence enough to remove it (and flap damping keeps it out
+    // of published lists while it keeps coming back).
+    if (discounted(e.m.name, now)) return 1;
     const int wrong = std::popcount(suspicion_history & 0xffffu);
     if (wrong == 0) return 1;  // our recent suspicions were right (crashes, partitions): none
     if (wrong <= 2) return 2;

@@ -40,6 +40,9 @@ struct node_stats {
   std::uint64_t port_unreachables = 0;   ///< ICMP port unreachable from a member's address
   std::uint64_t connections_refused = 0; ///< TCP connects to a member's address refused
   std::uint64_t deaths_by_refusal = 0;   ///< members declared dead on a refused connect
+  std::uint64_t accusations_discounted = 0;  ///< heard suspects from an accuser often wrong
+  std::uint64_t deaths_of_discounted = 0;    ///< such an accuser failed our probe: removed
+  std::uint64_t suspicions_withheld = 0;     ///< our probe failed while our health was worst
   std::uint64_t push_pulls = 0;          ///< push-pull exchanges completed (both directions)
   std::uint64_t joins = 0;               ///< join push-pulls that succeeded
   std::uint64_t push_pull_failures = 0;

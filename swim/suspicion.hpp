@@ -33,6 +33,8 @@ class suspicion {
   time_point deadline() const { return deadline_; }
   /// Confirmations so far (excluding the first accuser).
   int confirmations() const { return n_; }
+  /// The first accuser, then each confirmer counted.
+  const std::vector<std::string>& accusers() const { return confirmers_; }
 
  private:
   int k_;

@@ -76,3 +76,36 @@ TEST_CASE("sim: 250 ms profile, N=40, 30 % loss for 60 s: at most one false deat
   CHECK(gone);
   CHECK(false_deaths(c, t0, victim) <= 1);
 }
+
+// Grey failure (docs/wire.md §7.6): one member loses 80 % of what it receives. Its probes fail
+// while the relays' nacks do not reach it, so its health hits the top and it stops accusing;
+// accusations that keep proving wrong are discounted by everyone. Without these rules its
+// accusations put about 580 suspicions of healthy members into the others' tables in 120 s
+// (N = 20, 250 ms profile).
+TEST_CASE("sim: 250 ms profile, N=20: a member with 80 % inbound loss hardly gets healthy members suspected") {
+  cluster c(options("250ms"));
+  SIM_SEED_INFO(c);
+  const std::size_t n = 20;
+  const std::size_t sick = 5;
+  bootstrap(c, n);
+  c.run_for(5s);
+  const time_point t0 = c.now();
+  c.net().set_loss_in(c.addr(sick), 0.8);
+  c.run_for(120s);
+  std::size_t healthy_suspected = 0, sick_suspected = 0;
+  for (const auto& r : c.events()) {
+    if (r.at < t0 || r.ev != member_event::suspect || r.observer == sick) continue;
+    (r.subject == sick ? sick_suspected : healthy_suspected)++;
+  }
+  INFO(healthy_suspected << " suspicions of healthy members, " << sick_suspected
+                         << " of the sick one, at healthy observers");
+  // Lower side: the loss is real; the others notice the sick member.
+  CHECK(sick_suspected >= 20);
+  CHECK(c.at(sick).stats().suspicions_withheld >= 10);
+  // Upper side: healthy members are rarely suspected, and nobody healthy is declared dead.
+  CHECK(healthy_suspected <= 250);
+  std::size_t healthy_deaths = 0;
+  for (const auto& r : c.events())
+    if (r.at >= t0 && r.ev == member_event::dead && r.subject != sick) ++healthy_deaths;
+  CHECK(healthy_deaths == 0);
+}

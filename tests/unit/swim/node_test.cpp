@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
 #include <vector>
 
@@ -160,9 +161,20 @@ TEST_CASE("node: an alive adds a member once and re-gossips it; stale incarnatio
 TEST_CASE("node: an alive from a different address is a conflict while the member lives") {
   fixture f;
   f.deliver(alive_for("b", 2, 1));
+  f.out.clear();
   f.deliver(alive_for("b", 3, 5));
+  // The claim is held while the old address is asked, by name, whether "b" is still there.
+  CHECK(f.events.conflicts == 0);
+  CHECK(f.n.find("b")->addr == addr_of(2));
+  std::optional<std::uint32_t> seq;
+  for (const auto& [to, p] : f.out.all<ping>())
+    if (to == addr_of(2) && p.node == "b") seq = p.seq_no;
+  REQUIRE(seq.has_value());
+  // It answers: the member stays where it is, and the claim is a conflict.
+  f.n.on_packet(addr_of(2), wire::encode(ack_resp{*seq, {}}), f.now);
   CHECK(f.events.conflicts == 1);
   CHECK(f.n.find("b")->addr == addr_of(2));
+  CHECK(f.n.find("b")->incarnation == 1);
   // Once it has left, the name may come back from a new address, once the old address has
   // stayed silent for a probe interval (docs/wire.md §7.5).
   f.deliver(dead{5, "b", "b"});
