@@ -244,6 +244,25 @@ std::string render_metrics(const status& s) {
             "Suspicions or deaths about this node that it refuted.", n.refutations);
   m.counter("cachecluster_deaths_declared_total",
             "Suspicion timers of this node that expired into dead.", n.deaths_declared);
+  m.counter("cachecluster_deaths_held_total",
+            "Suspicion expiries held back for want of first-hand evidence (lossy network).",
+            n.deaths_held);
+  m.counter("cachecluster_deaths_refused_total",
+            "Heard deaths not applied: the suspect answered our own probe since.", n.deaths_refused);
+  m.counter("cachecluster_deaths_by_refusal_total",
+            "Members declared dead at once: their host refused our TCP connect.",
+            n.deaths_by_refusal);
+  m.counter("cachecluster_connections_refused_total",
+            "TCP connects to a member's address that its host refused.", n.connections_refused);
+  m.counter("cachecluster_suspicions_withheld_total",
+            "Failed probes that raised no suspicion because our own health was at its worst.",
+            n.suspicions_withheld);
+  m.counter("cachecluster_accusations_discounted_total",
+            "Heard suspicions ignored: their accuser's accusations keep proving wrong.",
+            n.accusations_discounted);
+  m.counter("cachecluster_deaths_of_discounted_total",
+            "Members removed on one failed probe because their own accusations kept proving wrong.",
+            n.deaths_of_discounted);
   m.counter("cachecluster_suspicions_verified_total",
             "Suspicions learned from others that this node re-checked with its own probe.",
             n.suspicions_verified);
@@ -312,6 +331,12 @@ std::string render_metrics(const status& s) {
             d.stream_connect_failures);
   m.counter("cachecluster_udp_send_errors_total", "UDP sends the kernel refused.",
             d.udp_send_errors);
+  m.counter("cachecluster_icmp_port_unreachable_total",
+            "ICMP port unreachable from the member host we sent to (its agent is gone).",
+            d.icmp_port_unreachable);
+  m.counter("cachecluster_icmp_errors_ignored_total",
+            "Other ICMP errors for our datagrams, including any not sent by the addressed host.",
+            d.icmp_errors_other);
   m.by_reason("cachecluster_dropped_stream_frames_total",
               "Inbound TCP stream frames dropped as malformed, by reason.", d.stream_drops);
 

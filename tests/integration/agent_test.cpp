@@ -122,12 +122,28 @@ TEST_CASE("agent: five agents converge; a kill -9 is removed, a SIGTERM leaves; 
   CHECK(first["local_mode"] == false);
   const auto v0 = first["version"].get<std::uint64_t>();
 
-  // kill -9 of n5: the other four mark it dead (or have already forgotten it).
+  // kill -9 of n5: the other four mark it dead (or have already forgotten it). Its host (the
+  // loopback) stays up, so the kernel answers our datagrams with ICMP port unreachable and our
+  // connects with resets: the death comes from that evidence, not from a suspicion timer.
   REQUIRE(agents[4]->proc().signal(SIGKILL));
   for (int i = 0; i < 4; ++i) {
     bool ok = test_support::wait_until([&] { return sees_gone(*agents[i], "n5", "dead"); }, timeout);
     INFO(describe(*agents[i]));
     CHECK(ok);
+  }
+  {
+    double refusals = 0, icmp = 0, timers = 0;
+    for (int i = 0; i < 4; ++i) {
+      const auto body = agents[i]->http("/metrics").body;
+      refusals += metric(body, "cachecluster_deaths_by_refusal_total");
+      icmp += metric(body, "cachecluster_icmp_port_unreachable_total");
+      timers += metric(body, "cachecluster_deaths_declared_total");
+    }
+    INFO("deaths by refusal " << refusals << ", port unreachables " << icmp << ", timer deaths "
+                              << timers);
+    CHECK(refusals >= 1);
+    CHECK(icmp >= 1);
+    CHECK(timers == 0);
   }
 
   // The subscriber got a newer snapshot without n5.
