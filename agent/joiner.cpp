@@ -2,6 +2,7 @@
 
 #include "agent/joiner.hpp"
 
+#include <algorithm>
 #include <boost/asio.hpp>
 #include <list>
 #include <spdlog/spdlog.h>
@@ -16,9 +17,46 @@ constexpr std::chrono::milliseconds retry_max{30000};
 
 }  // namespace
 
+// ---- rejoin_policy ----
+
+void rejoin_policy::members(std::size_t live, clock::time_point now) {
+  live_ = live;
+  target_ = std::max(target_, live);
+  if (live >= target_) {
+    next_.reset();
+  } else if (!next_) {
+    next_ = now + jitter();
+  }
+}
+
+void rejoin_policy::member_left() {
+  if (target_ > 0) target_--;
+}
+
+bool rejoin_policy::due(clock::time_point now) {
+  if (!next_ || now < *next_) return false;
+  next_ = now + jitter();
+  return true;
+}
+
+rejoin_policy::clock::duration rejoin_policy::jitter() {
+  const auto lo = opt_.min_interval.count();
+  const auto hi = std::max(opt_.max_interval.count(), lo);
+  return std::chrono::milliseconds(std::uniform_int_distribution<std::int64_t>(lo, hi)(rng_));
+}
+
+// ---- joiner ----
+
 struct joiner::impl : std::enable_shared_from_this<impl> {
   impl(net::io_context& ctx, std::uint16_t port, std::chrono::milliseconds timeout, joiner_hooks hs)
-      : io(ctx), default_port(port), control_timeout(timeout), h(std::move(hs)), retry_timer(ctx) {}
+      : io(ctx),
+        default_port(port),
+        control_timeout(timeout),
+        h(std::move(hs)),
+        retry_timer(ctx),
+        heal_timer(ctx),
+        heal_resolver(ctx),
+        heal(rejoin_policy::options{}, std::random_device{}()) {}
 
   /// One group of joins waiting for its answers.
   struct waiter {
@@ -40,6 +78,12 @@ struct joiner::impl : std::enable_shared_from_this<impl> {
   std::chrono::milliseconds backoff = retry_min;
   std::list<std::shared_ptr<waiter>> waiters;
   bool stopped = false;
+  // Partition heal.
+  net::steady_timer heal_timer;
+  net::ip::udp::resolver heal_resolver;
+  rejoin_policy heal;
+  std::optional<rejoin_policy::clock::time_point> heal_armed;
+  bool heal_logged = false;  // the first re-join of a shortage is logged at info
 
   /// Resolve "host:port" seeds; names go through the system resolver (start-up and retries
   /// only, so blocking here is acceptable).
@@ -98,6 +142,68 @@ struct joiner::impl : std::enable_shared_from_this<impl> {
           [this](std::size_t ok, std::size_t) {
             if (ok == 0) retry_later();
           });
+  }
+
+  /// Wake up when the policy's next re-join is due.
+  void arm_heal() {
+    auto at = heal.next_at();
+    if (!at) heal_logged = false;
+    if (stopped || !at || at == heal_armed) return;
+    heal_armed = at;
+    heal_timer.expires_at(*at);
+    heal_timer.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+      if (ec) return;
+      self->heal_armed.reset();
+      if (self->heal.due(std::chrono::steady_clock::now())) self->heal_join();
+      self->arm_heal();
+    });
+  }
+
+  /// Resolve the join list again (names through the asynchronous resolver: DNS may be as
+  /// cut off as the peers), then join the addresses gossip does not hold live.
+  void heal_join() {
+    if (stopped || seeds.empty()) return;
+    auto found = std::make_shared<std::vector<swim::address>>();
+    auto pending = std::make_shared<std::size_t>(1);
+    auto self = shared_from_this();
+    auto done = [self, found, pending] {
+      if (--*pending != 0 || self->stopped) return;
+      std::vector<swim::address> known = self->h.known ? self->h.known() : std::vector<swim::address>{};
+      std::vector<swim::address> fresh;
+      for (const auto& a : *found)
+        if (std::find(known.begin(), known.end(), a) == known.end() &&
+            std::find(fresh.begin(), fresh.end(), a) == fresh.end())
+          fresh.push_back(a);
+      if (fresh.empty()) return;
+      auto level = self->heal_logged ? spdlog::level::debug : spdlog::level::info;
+      self->heal_logged = true;
+      spdlog::log(level, "partition heal: {} of {} member(s) live; joining {} seed address(es)",
+                  self->heal.live(), self->heal.target(), fresh.size());
+      self->start(fresh, self->control_timeout + std::chrono::seconds(1),
+                  [](std::size_t, std::size_t) {});
+    };
+    for (const auto& s : seeds) {
+      if (auto a = swim::address::parse(s.host, s.port)) {
+        found->push_back(*a);
+        continue;
+      }
+      ++*pending;
+      heal_resolver.async_resolve(
+          s.host, std::to_string(s.port),
+          [found, done, s](const boost::system::error_code& ec,
+                           const net::ip::udp::resolver::results_type& results) {
+            if (ec) {
+              if (ec != net::error::operation_aborted)
+                spdlog::warn("partition heal: cannot resolve {}: {}", s.to_string(), ec.message());
+            } else {
+              for (const auto& e : results)
+                if (auto a = swim::address::parse(e.endpoint().address().to_string(), s.port))
+                  found->push_back(*a);
+            }
+            done();
+          });
+    }
+    done();
   }
 
   void retry_later() {
@@ -169,10 +275,18 @@ void joiner::on_join_result(const swim::address& seed, bool ok) {
   }
 }
 
+void joiner::members_changed(std::size_t live, bool left) {
+  if (left) p_->heal.member_left();
+  p_->heal.members(live, std::chrono::steady_clock::now());
+  p_->arm_heal();
+}
+
 void joiner::stop() {
   if (!p_ || p_->stopped) return;
   p_->stopped = true;
   p_->retry_timer.cancel();
+  p_->heal_timer.cancel();
+  p_->heal_resolver.cancel();
   for (auto& w : p_->waiters) w->deadline.cancel();
   p_->waiters.clear();
 }
