@@ -122,6 +122,15 @@ struct node_config {
 struct publish_config {
   std::string socket = "/run/cachecluster/cachecluster.sock";  ///< Unix socket path
   std::size_t max_sessions = 256;  ///< control connections open at once, subscribers included
+  /// Longest a burst's coalescing window stays open (a lone change waits 50 ms).
+  std::chrono::milliseconds coalesce_max{1000};
+  /// Longest a peer's removal waits for the rest of a failure; nullopt = 16 probe intervals.
+  std::optional<std::chrono::milliseconds> burst_hold;
+  std::chrono::milliseconds flap_half_life{std::chrono::seconds(60)};  ///< penalty decay
+  std::uint32_t flap_suppress = 1500;  ///< a flap that brings the penalty here suppresses
+  std::uint32_t flap_reuse = 750;      ///< a suppressed member is re-admitted below this
+  /// Longest hold after the last flap; 0 = no suppression.
+  std::chrono::milliseconds flap_max_suppress{std::chrono::minutes(5)};
 };
 
 /// [http]: status and metrics endpoint.

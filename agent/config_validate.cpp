@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <cmath>
 
 #include <arpa/inet.h>
 #include <sys/un.h>
@@ -93,6 +94,38 @@ std::string url_host(std::string_view url) {
 bool is_loopback_host(const std::string& host) {
   const std::string h = util::lower(host);
   return is_loopback_ip(h) || h == "localhost" || h.ends_with(".localhost");
+}
+
+/// [publish] coalescing and flap damping (agent/publisher.hpp, agent/flap_damping.hpp).
+void validate_publish_timing(const config_reader& r, publish_config& p) {
+  using std::chrono::milliseconds;
+  r.duration("publish", "coalesce_max", milliseconds(50), std::chrono::seconds(10), p.coalesce_max);
+  if (r.get("publish", "burst_hold")) {
+    milliseconds hold{0};
+    r.duration("publish", "burst_hold", milliseconds(0), std::chrono::minutes(1), hold);
+    p.burst_hold = hold;
+  }
+  r.duration("publish", "flap_half_life", std::chrono::seconds(1), std::chrono::hours(1),
+             p.flap_half_life);
+  // Above the penalty of one flap: a single crash is never suppressed.
+  r.integer<std::uint32_t>("publish", "flap_suppress", 1001, 1000000, p.flap_suppress);
+  r.integer<std::uint32_t>("publish", "flap_reuse", 1, 1000000, p.flap_reuse);
+  r.duration("publish", "flap_max_suppress", milliseconds(0), std::chrono::hours(24),
+             p.flap_max_suppress);
+  if (p.flap_reuse >= p.flap_suppress) {
+    r.fail("publish", "flap_reuse", std::to_string(p.flap_reuse),
+           "must be below flap_suppress (" + std::to_string(p.flap_suppress) + ")");
+  }
+  // The penalty stops at reuse x 2^(max_suppress / half_life); below suppress, nothing
+  // would ever be suppressed.
+  const double ceiling =
+      p.flap_reuse * std::exp2(std::chrono::duration<double>(p.flap_max_suppress).count() /
+                               std::chrono::duration<double>(p.flap_half_life).count());
+  if (p.flap_max_suppress.count() > 0 && ceiling < p.flap_suppress) {
+    r.fail("publish", "flap_max_suppress", format_duration(p.flap_max_suppress),
+           "is too short to ever suppress: flap_reuse x 2^(flap_max_suppress / "
+           "flap_half_life) must reach flap_suppress (use 0 to turn suppression off)");
+  }
 }
 
 constexpr std::array<std::string_view, 12> instance_statuses{
@@ -222,6 +255,7 @@ config validate_config(const ini_file& ini, std::string_view name,
     cfg.publish.socket = *v;
   }
   r.integer<std::size_t>("publish", "max_sessions", 1, 100000, cfg.publish.max_sessions);
+  validate_publish_timing(r, cfg.publish);
 
   // [http]
   if (auto v = r.get_scalar("http", "listen")) {

@@ -5,6 +5,7 @@
 #include <boost/asio.hpp>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <random>
 #include <stdexcept>
 #include <system_error>
@@ -50,6 +51,18 @@ void setup_logging(const log_config& lc) {
   spdlog::set_default_logger(logger);
 }
 
+/// [publish] as the publisher's options (burst_hold: 16 probe intervals unless set).
+publisher_options publisher_options_for(const publish_config& p, swim::duration probe_interval) {
+  publisher_options o;
+  o.coalesce_max = p.coalesce_max;
+  o.burst_hold = p.burst_hold.value_or(default_burst_hold(probe_interval));
+  o.damping.half_life = p.flap_half_life;
+  o.damping.suppress = p.flap_suppress;
+  o.damping.reuse = p.flap_reuse;
+  o.damping.max_suppress = p.flap_max_suppress;
+  return o;
+}
+
 }  // namespace
 
 /// The running agent's lifecycle: start, signals, reload, leave, stop. The rooms it wires
@@ -82,7 +95,12 @@ class daemon : public swim::delegate {
       case member_event::reaped: spdlog::debug("member {} forgotten", m.name); break;
     }
     if (!ready_ && m.state == swim::member_state::alive) ready_ = true;
-    changed();
+    publisher_.member_changed(m, std::chrono::steady_clock::now());
+    arm_publish();
+    // Partition heal counts live members once the node's entry point has returned.
+    net::post(io_, [this, left = ev == swim::member_event::left] {
+      if (joiner_ && driver_) joiner_->members_changed(driver_->node().num_live(), left);
+    });
   }
   void on_conflict(const swim::member& existing, const swim::member& other) override {
     spdlog::error("name conflict: {} is at {} but {} claims it too", existing.name,
@@ -128,6 +146,7 @@ class daemon : public swim::delegate {
     swim::keyring ring = initial_keyring(cfg_.encrypt, key_notes);
     for (const auto& note : key_notes) spdlog::warn("{}", note);
     swim::config sc = make_swim_config(cfg_, advertise_address(cfg_, bind, gce_ip), zone, ring);
+    publisher_ = publisher(publisher_options_for(cfg_.publish, sc.t.probe_interval));
 
     swim::asio::driver_options opt;
     opt.bind = bind;
@@ -155,6 +174,7 @@ class daemon : public swim::delegate {
       publisher_.joined();
       changed();
     };
+    jh.known = [this] { return live_addresses(); };
     joiner_ = std::make_unique<joiner>(
         io_, cfg_.cluster.port,
         std::chrono::duration_cast<std::chrono::milliseconds>(sc.t.tcp_timeout), std::move(jh));
@@ -164,7 +184,7 @@ class daemon : public swim::delegate {
     control_handlers h;
     h.snapshot = [this] {
       const auto& n = driver_->node();
-      return publisher_.current(n.self(), n.members());
+      return publisher_.current(n.self(), n.members(), std::chrono::steady_clock::now());
     };
     h.members = [this] {
       // The HTTP document is already one compact line; the socket adds its own newline.
@@ -248,21 +268,41 @@ class daemon : public swim::delegate {
 
   /// Something subscribers may see changed: publish when the coalescing window closes.
   void changed() {
-    auto at = publisher_.changed(std::chrono::steady_clock::now());
-    if (!at) return;  // a window is open; it takes this change too
+    publisher_.changed(std::chrono::steady_clock::now());
+    arm_publish();
+  }
+
+  /// One timer at the publisher's due_at(): the window's end (which a burst moves later and a
+  /// held window earlier) or a flapping member's re-admission.
+  void arm_publish() {
+    auto at = publisher_.due_at();
+    if (!at || at == publish_armed_) return;
+    publish_armed_ = at;
     publish_timer_.expires_at(*at);
     publish_timer_.async_wait([this](const boost::system::error_code& ec) {
-      if (!ec) publish();
+      if (ec) return;
+      publish_armed_.reset();
+      publish();
     });
   }
 
   void publish() {
     const auto& n = driver_->node();
-    if (auto line = publisher_.publish(n.self(), n.members())) {
+    if (auto line = publisher_.publish(n.self(), n.members(), std::chrono::steady_clock::now())) {
       control_->publish(line);
       spdlog::debug("published snapshot {} ({} live peers)", publisher_.version(),
                     publisher_.last()->peers.size());
     }
+    arm_publish();
+  }
+
+  /// Addresses of the members gossip holds alive or suspect.
+  std::vector<swim::address> live_addresses() const {
+    std::vector<swim::address> out;
+    for (const auto& m : driver_->node().members())
+      if (m.state == swim::member_state::alive || m.state == swim::member_state::suspect)
+        out.push_back(m.addr);
+    return out;
   }
 
   status make_status() {
@@ -278,6 +318,11 @@ class daemon : public swim::delegate {
     s.health_score = n.health_score();
     s.queued_broadcasts = n.queued_broadcasts();
     s.members = n.members();
+    const auto& damping = publisher_.damping();
+    for (const auto& m : s.members)
+      if (auto r = damping.record(m.name); r.flaps > 0 || r.suppressed) s.flaps[m.name] = r;
+    s.flaps_total = damping.flaps_total();
+    s.members_suppressed = damping.suppressed_count();
     s.node = n.stats();
     s.driver = driver_->stats();
     s.agent = control_->stats();
@@ -392,6 +437,7 @@ class daemon : public swim::delegate {
   net::steady_timer stop_timer_{io_};
   net::steady_timer queries_timer_{io_};
   publisher publisher_;
+  std::optional<std::chrono::steady_clock::time_point> publish_armed_;
   std::unique_ptr<swim::asio::driver> driver_;
   std::unique_ptr<joiner> joiner_;
   std::unique_ptr<key_manager> keys_;

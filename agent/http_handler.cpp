@@ -229,6 +229,12 @@ std::string render_metrics(const status& s) {
   m.gauge("cachecluster_health_score",
           "Lifeguard local health (awareness): 0 is healthy, higher slows probing.",
           s.health_score);
+  m.counter("cachecluster_member_flaps_total",
+            "Members seen failing (alive or suspect to dead); flap damping penalises each.",
+            s.flaps_total);
+  m.gauge("cachecluster_members_suppressed",
+          "Members held out of the peer list for flapping, until their penalty decays.",
+          static_cast<std::uint64_t>(s.members_suppressed));
 
   // ---- failure detection ----
   m.counter("cachecluster_probes_total", "Direct probes (pings) started.", n.probes);
@@ -385,6 +391,10 @@ peerlib::members_document to_members_document(const status& s) {
     // Invalid msgpack after the tag magic byte: show no tags rather than fail the page.
     if (auto decoded = swim::decode_tags(mem->meta)) m.tags = std::move(*decoded);
     m.protocol.assign(mem->vsn.begin(), mem->vsn.end());
+    if (auto it = s.flaps.find(mem->name); it != s.flaps.end()) {
+      m.flaps = it->second.flaps;
+      m.suppressed = it->second.suppressed;
+    }
     doc.members.push_back(std::move(m));
   }
   return doc;

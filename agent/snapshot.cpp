@@ -32,7 +32,8 @@ peerlib::peer to_peer(const swim::member& m) {
 }
 
 peerlib::snapshot build_snapshot(const swim::member& self, const std::vector<swim::member>& members,
-                                 std::uint64_t version, bool local_mode) {
+                                 std::uint64_t version, bool local_mode,
+                                 const std::function<bool(const swim::member&)>& held_out) {
   peerlib::snapshot s;
   s.version = version;
   s.local_mode = local_mode;
@@ -40,6 +41,7 @@ peerlib::snapshot build_snapshot(const swim::member& self, const std::vector<swi
   for (const auto& m : members) {
     if (m.state != swim::member_state::alive && m.state != swim::member_state::suspect) continue;
     if (local_mode && m.name != self.name) continue;  // local mode: the list is just us
+    if (held_out && m.name != self.name && held_out(m)) continue;
     s.peers.push_back(to_peer(m));
   }
   std::sort(s.peers.begin(), s.peers.end(),

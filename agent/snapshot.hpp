@@ -2,6 +2,7 @@
 // From the member table to what subscribers receive: pure functions, no I/O.
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "peerlib/protocol.hpp"
@@ -12,9 +13,11 @@ namespace agent {
 /// A member as a peerlib peer: tags decoded, cache port and zone read from the reserved tags.
 peerlib::peer to_peer(const swim::member& m);
 
-/// The published view: live members (alive and suspect), self included, sorted by name.
+/// The published view: live members (alive and suspect), self included, sorted by name;
+/// without the members `held_out` names (flap damping; never self).
 peerlib::snapshot build_snapshot(const swim::member& self, const std::vector<swim::member>& members,
-                                 std::uint64_t version, bool local_mode);
+                                 std::uint64_t version, bool local_mode,
+                                 const std::function<bool(const swim::member&)>& held_out = {});
 
 /// True when two snapshots would tell a subscriber the same thing (versions aside).
 bool same_view(const peerlib::snapshot& a, const peerlib::snapshot& b);

@@ -5,10 +5,12 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "agent/agent_stats.hpp"
+#include "agent/flap_damping.hpp"
 #include "swim/asio/driver.hpp"
 #include "swim/member.hpp"
 #include "swim/node.hpp"
@@ -27,6 +29,10 @@ struct status {
   int health_score = 0;                ///< Lifeguard awareness, 0 = healthy
   std::size_t queued_broadcasts = 0;
   std::vector<swim::member> members;   ///< every known member, any state, self included
+  /// Flap damping of `members` by name (agent/flap_damping.hpp); absent: never flapped.
+  std::map<std::string, flap_record> flaps;
+  std::uint64_t flaps_total = 0;       ///< down transitions of every member since start
+  std::size_t members_suppressed = 0;  ///< members held out of the peer list for flapping
   swim::node_stats node;
   swim::asio::driver_stats driver;
   agent_stats agent;

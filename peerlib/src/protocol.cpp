@@ -167,6 +167,12 @@ bool member_from(const json& j, member& m, std::string& err) {
       m.protocol.push_back(static_cast<std::uint8_t>(v.get<std::uint64_t>()));
     }
   }
+  if (!read_unsigned(j, "member", "flaps", false, ~std::uint64_t{0}, "a count", m.flaps, err))
+    return false;
+  if (auto it = j.find("suppressed"); it != j.end()) {
+    if (!it->is_boolean()) return err = "member \"suppressed\" is not a boolean", false;
+    m.suppressed = it->get<bool>();
+  }
   return true;
 }
 
@@ -400,6 +406,8 @@ std::string encode_members(const members_document& d) {
         {"incarnation", m.incarnation},
         {"tags", std::move(tags)},
         {"protocol", std::move(versions)},
+        {"flaps", m.flaps},
+        {"suppressed", m.suppressed},
     });
   }
   ordered doc = {{"node", d.node}, {"members", std::move(members)}};

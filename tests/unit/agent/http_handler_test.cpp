@@ -105,6 +105,10 @@ agent::status sample_status() {
   a.control_refused = 306;
   a.control_sessions = 5;
   a.control_sessions_rejected = 307;
+  s.flaps["cache-4"] = agent::flap_record{3, true};
+  s.flaps["cache-2"] = agent::flap_record{1, false};
+  s.flaps_total = 401;
+  s.members_suppressed = 2;
   return s;
 }
 
@@ -382,6 +386,8 @@ TEST_CASE("http_handler: /metrics parses as the text format, HELP and TYPE for e
       {"cachecluster_uptime_seconds", "gauge"},
       {"cachecluster_members", "gauge"},
       {"cachecluster_health_score", "gauge"},
+      {"cachecluster_member_flaps_total", "counter"},
+      {"cachecluster_members_suppressed", "gauge"},
       {"cachecluster_probes_total", "counter"},
       {"cachecluster_probe_failures_total", "counter"},
       {"cachecluster_indirect_probes_total", "counter"},
@@ -453,6 +459,8 @@ TEST_CASE("http_handler: /metrics values come from the right fields") {
       {"cachecluster_leaving", 0},
       {"cachecluster_uptime_seconds", 12.5},
       {"cachecluster_health_score", 2},
+      {"cachecluster_member_flaps_total", 401},
+      {"cachecluster_members_suppressed", 2},
       {"cachecluster_gossip_packets_received_total", 101},
       {"cachecluster_gossip_packets_sent_total", 102},
       {"cachecluster_gossip_received_bytes_total", 103},
@@ -619,8 +627,24 @@ TEST_CASE("http_handler: /v1/members fields of one member") {
   // The whole document, keys in the documented order.
   CHECK(body ==
         R"({"node":"a","members":[{"name":"a","address":"192.168.1.20","port":7947,)"
-        R"("state":"suspect","incarnation":17,"tags":{"role":"web"},"protocol":[1,5,2,2,5,4]}]})"
+        R"("state":"suspect","incarnation":17,"tags":{"role":"web"},"protocol":[1,5,2,2,5,4],)"
+        R"("flaps":0,"suppressed":false}]})"
         "\n");
+}
+
+TEST_CASE("http_handler: /v1/members carries each member's flap count and suppressed flag") {
+  auto s = sample_status();
+  auto d = to_members_document(s);
+  REQUIRE(d.members.size() == 6);
+  CHECK(d.members[4].name == "cache-4");
+  CHECK(d.members[4].flaps == 3);
+  CHECK(d.members[4].suppressed);
+  CHECK(d.members[2].flaps == 1);
+  CHECK_FALSE(d.members[2].suppressed);
+  CHECK(d.members[0].flaps == 0);  // never flapped: no record
+  CHECK_FALSE(d.members[0].suppressed);
+  auto body = render_members_json(s);
+  CHECK(body.find(R"("name":"cache-4")") < body.find(R"("flaps":3,"suppressed":true)"));
 }
 
 TEST_CASE("http_handler: /v1/members IPv6 address and legacy role meta") {

@@ -17,14 +17,15 @@ members_document sample() {
       {"cache-1", "10.0.0.1", 7946, "alive", 3, {{"role", "cache"}, {"zone", "z1"}},
        {1, 5, 2, 2, 5, 4}},
       {"cache-2", "2001:db8::7", 7000, "suspect", 9, {}, {1, 5, 2, 2, 5, 4}},
-      {"cache-3", "10.0.0.3", 7946, "left", 4294967295u, {}, {}},
+      {"cache-3", "10.0.0.3", 7946, "left", 4294967295u, {}, {}, 12, true},
   };
   return d;
 }
 
 const char* const one =
     R"({"node":"a","members":[{"name":"a","address":"10.0.0.1","port":7946,"state":"dead",)"
-    R"("incarnation":17,"tags":{"role":"web"},"protocol":[1,5,2,2,5,4]}]})";
+    R"("incarnation":17,"tags":{"role":"web"},"protocol":[1,5,2,2,5,4],"flaps":3,)"
+    R"("suppressed":true}]})";
 
 std::string members_error(const std::string& line) {
   std::string err;
@@ -65,6 +66,10 @@ TEST_CASE("protocol: members documents round-trip") {
   CHECK(*back == d);
   CHECK(back->members[2].incarnation == 4294967295u);
   CHECK(back->members[1].address == "2001:db8::7");
+  CHECK(back->members[2].flaps == 12);
+  CHECK(back->members[2].suppressed);
+  CHECK(back->members[0].flaps == 0);
+  CHECK_FALSE(back->members[0].suppressed);
   // The encoder keeps the order it is given (sorting is the agent's job).
   std::swap(d.members[0], d.members[2]);
   back = protocol::decode_members(protocol::encode_members(d));
@@ -95,6 +100,9 @@ TEST_CASE("protocol: optional member keys may be absent, unknown keys are ignore
   CHECK(d->members[0].incarnation == 0);
   CHECK(d->members[0].tags.empty());
   CHECK(d->members[0].protocol.empty());
+  // Agents before flap damping send neither flaps nor suppressed.
+  CHECK(d->members[0].flaps == 0);
+  CHECK_FALSE(d->members[0].suppressed);
   // A state this version does not know is passed on as is.
   auto later = protocol::decode_members(replace(one, R"("state":"dead")", R"("state":"leaving")"));
   REQUIRE(later);
@@ -137,7 +145,11 @@ TEST_CASE("protocol: members with missing or mistyped keys are rejected") {
                  bad{R"("tags":{"role":"web"})", R"("tags":{"role":1})", "role"},
                  bad{R"("protocol":[1,5,2,2,5,4])", R"("protocol":"1,5,2")", "protocol"},
                  bad{R"("protocol":[1,5,2,2,5,4])", R"("protocol":[1,5,256])", "protocol"},
-                 bad{R"("protocol":[1,5,2,2,5,4])", R"("protocol":[1,"5"])", "protocol"}}) {
+                 bad{R"("protocol":[1,5,2,2,5,4])", R"("protocol":[1,"5"])", "protocol"},
+                 bad{R"("flaps":3)", R"("flaps":-1)", "flaps"},
+                 bad{R"("flaps":3)", R"("flaps":"3")", "flaps"},
+                 bad{R"("suppressed":true)", R"("suppressed":1)", "suppressed"},
+                 bad{R"("suppressed":true)", R"("suppressed":"yes")", "suppressed"}}) {
     CAPTURE(b.to);
     CHECK(mentions(members_error(replace(one, b.from, b.to)), b.key));
   }

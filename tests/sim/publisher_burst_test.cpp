@@ -1,0 +1,202 @@
+// agent::publisher fed by real nodes on virtual time: what a subscriber of one agent sees
+// when several members fail at once, and when one fails alone. The harness drives the
+// publisher as agent::daemon does (member_changed on every event of the observer's node,
+// one timer at due_at(), publish() when it fires), on the simulator's clock.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "agent/publisher.hpp"
+#include "scenario.hpp"
+
+using namespace sim_test;
+
+namespace {
+
+using pclock = agent::publisher::clock;
+
+pclock::time_point to_pub(time_point t) { return pclock::time_point(t.time_since_epoch()); }
+time_point to_sim(pclock::time_point t) {
+  return time_point(std::chrono::ceil<duration>(t.time_since_epoch()));
+}
+
+/// One subscriber of member `observer`'s agent.
+class subscriber {
+ public:
+  subscriber(cluster& c, std::size_t observer, const agent::publisher_options& o)
+      : c_(c), obs_(observer), p_(o) {
+    publish();  // the current list: what the subscriber holds before anything happens
+  }
+
+  void on_event(const swim::sim::event_record& r) {
+    if (r.observer != obs_ || r.subject == cluster::unknown_subject) return;
+    const swim::member* m = c_.at(obs_).find(c_.name(r.subject));
+    if (m == nullptr) return;  // reaped: it left the list long ago
+    if (r.ev == member_event::dead || r.ev == member_event::left) dead_at_[m->name] = c_.now();
+    p_.member_changed(*m, to_pub(c_.now()));
+    arm();
+  }
+
+  /// Every peer list published, in order (names only: what a hash ring sees).
+  const std::vector<std::set<std::string>>& lists() const { return lists_; }
+  /// Distinct peer lists published after the first one.
+  std::size_t distinct_after_first() const {
+    std::set<std::set<std::string>> seen(lists_.begin() + 1, lists_.end());
+    seen.erase(lists_.front());
+    return seen.size();
+  }
+  /// How long after the observer's dead event each removed member left the published list.
+  const std::map<std::string, duration>& removal_delays() const { return delay_; }
+  std::size_t snapshots() const { return snapshots_; }
+
+ private:
+  void arm() {
+    auto at = p_.due_at();
+    if (!at || at == armed_) return;
+    armed_ = at;
+    const std::uint64_t gen = ++gen_;
+    c_.loop().at(to_sim(*at), [this, gen] {
+      if (gen != gen_) return;  // re-armed meanwhile
+      armed_.reset();
+      publish();
+    });
+  }
+
+  void publish() {
+    swim::node& n = c_.at(obs_);
+    if (p_.publish(n.self(), n.members(), to_pub(c_.now()))) {
+      snapshots_++;
+      std::set<std::string> names;
+      for (const auto& peer : p_.last()->peers) names.insert(peer.name);
+      if (lists_.empty() || names != lists_.back()) {
+        if (!lists_.empty())
+          for (const auto& gone : lists_.back())
+            if (!names.count(gone) && dead_at_.count(gone))
+              delay_[gone] = c_.now() - dead_at_[gone];
+        lists_.push_back(std::move(names));
+      }
+    }
+    arm();
+  }
+
+  cluster& c_;
+  std::size_t obs_;
+  agent::publisher p_;
+  std::optional<pclock::time_point> armed_;
+  std::uint64_t gen_ = 0;
+  std::vector<std::set<std::string>> lists_;
+  std::map<std::string, time_point> dead_at_;
+  std::map<std::string, duration> delay_;
+  std::size_t snapshots_ = 0;
+};
+
+/// The agent's defaults for a profile: coalesce 50 ms, cap 1 s, burst_hold 16 probe intervals.
+agent::publisher_options defaults(const swim::timing& t) {
+  agent::publisher_options o;
+  o.burst_hold = agent::default_burst_hold(t.probe_interval);
+  return o;
+}
+
+struct burst_result {
+  std::size_t worst_lists = 0;
+  duration worst_delay{};
+};
+
+/// 50 members; subscribers of members 0-9; members 40-49 crash at once.
+burst_result crash_ten(std::string_view profile, std::uint64_t seed) {
+  cluster_options opt = options(profile);
+  opt.seed = seed;
+  opt.log_joins = false;
+  cluster c(opt);
+  INFO("profile " << profile << ", reproduce with SIM_SEED=" << seed);
+  const std::size_t n = 50, failing = 10, watchers = 10;
+  bootstrap(c, n, 20s);
+  c.run_for(5s);
+  const swim::timing& t = c.options().t;
+  std::vector<std::unique_ptr<subscriber>> subs;
+  for (std::size_t i = 0; i < watchers; ++i)
+    subs.push_back(std::make_unique<subscriber>(c, i, defaults(t)));
+  c.on_event = [&](const swim::sim::event_record& r) {
+    for (auto& s : subs) s->on_event(r);
+  };
+  for (std::size_t i = n - failing; i < n; ++i) c.crash(i);
+  // Every survivor sees every crash as dead, then the last window closes.
+  const bool removed = c.run_until(
+      [&] {
+        for (std::size_t i = n - failing; i < n; ++i)
+          if (!c.all_see_gone(i)) return false;
+        return true;
+      },
+      suspicion_max(t, n) * 3 + 20 * t.probe_interval);
+  REQUIRE(removed);
+  c.run_for(agent::default_burst_hold(t.probe_interval) + 2s);
+
+  burst_result r;
+  for (std::size_t i = 0; i < watchers; ++i) {
+    const auto& s = *subs[i];
+    CAPTURE(i);
+    REQUIRE(s.lists().size() >= 2);
+    CHECK(s.lists().back().size() == n - failing);
+    r.worst_lists = std::max(r.worst_lists, s.distinct_after_first());
+    CHECK(s.removal_delays().size() == failing);
+    for (const auto& [name, d] : s.removal_delays()) r.worst_delay = std::max(r.worst_delay, d);
+  }
+  c.on_event = nullptr;  // the subscribers go first
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("sim: 10 of 50 members crash at once: each subscriber sees at most 3 peer lists") {
+  // The deaths of one failure reach a member spread over 2-10 s (probes slow down as
+  // Lifeguard's awareness rises, suspicions come in waves, confirmations arrive at different
+  // times), so the coalescing window alone (1 s) would publish 4-7 lists; holding removals
+  // while the failure unfolds brings it to 2-3 (300 seeds: 2 or 3, never 4, with 16 probe
+  // intervals; 12 gave 4 for one seed), and no death waits longer than the hold.
+  for (std::uint64_t k = 0; k < 8; ++k) {
+    const std::uint64_t seed = swim::sim::mix_seed(test_seed() + k);
+    auto r = crash_ten("250ms", seed);
+    INFO("seed " << seed << ": " << r.worst_lists << " lists, slowest removal "
+                 << secs(r.worst_delay) << " s");
+    CHECK(r.worst_lists <= 3);
+    CHECK(r.worst_lists >= 1);
+    CHECK(r.worst_delay <= agent::default_burst_hold(swim::heartbeat_timing(250).probe_interval));
+  }
+}
+
+TEST_CASE("sim: 10 of 50 members crash at once on the lan profile: at most 3 peer lists") {
+  const std::uint64_t seed = swim::sim::mix_seed(test_seed() + 100);
+  auto r = crash_ten("lan", seed);
+  INFO("seed " << seed << ": " << r.worst_lists << " lists, slowest removal "
+               << secs(r.worst_delay) << " s");
+  CHECK(r.worst_lists <= 3);
+  CHECK(r.worst_delay <= agent::default_burst_hold(swim::lan_timing().probe_interval));
+}
+
+TEST_CASE("sim: a lone crash reaches the subscriber 50 ms after the member declares it") {
+  cluster_options opt = options("250ms");
+  opt.log_joins = false;
+  cluster c(opt);
+  SIM_SEED_INFO(c);
+  const std::size_t n = 20;
+  bootstrap(c, n);
+  c.run_for(5s);
+  subscriber s(c, 0, defaults(c.options().t));
+  c.on_event = [&](const swim::sim::event_record& r) { s.on_event(r); };
+  c.crash(7);
+  REQUIRE(c.run_until([&] { return c.all_see_gone(7); }, 30s));
+  c.run_for(1s);
+  REQUIRE(s.lists().size() == 2);
+  CHECK(s.lists().back().size() == n - 1);
+  REQUIRE(s.removal_delays().count("node-7") == 1);
+  // The suspicion before the death was published on its own (the state changed), and the
+  // death came alone: 50 ms, not the burst cap.
+  CHECK(s.removal_delays().at("node-7") == 50ms);
+  c.on_event = nullptr;
+}
