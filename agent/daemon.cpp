@@ -370,14 +370,18 @@ class daemon : public swim::delegate {
     spdlog::info("leaving the cluster (up to {} ms)", cfg_.cluster.leave_timeout.count());
     driver_->leave(std::chrono::duration_cast<swim::duration>(cfg_.cluster.leave_timeout),
                    [this](bool complete) {
+                     const std::size_t acks = driver_->node().leave_acks();
                      if (complete)
-                       spdlog::info("leave complete");
+                       spdlog::info("leave complete: acknowledged by {} peer(s)", acks);
                      else
-                       spdlog::warn("leave timed out after {} ms; exiting anyway",
-                                    cfg_.cluster.leave_timeout.count());
+                       spdlog::warn("leave timed out after {} ms ({} peer(s) acknowledged); "
+                                    "exiting anyway",
+                                    cfg_.cluster.leave_timeout.count(), acks);
+                     const std::string message =
+                         (complete ? "left, acknowledged by " : "leave timed out, acknowledged by ") +
+                         std::to_string(acks) + " peer(s)";
                      for (auto& r : leave_replies_)
-                       r(peerlib::protocol::encode_result(
-                           {complete, complete ? "left" : "leave timed out"}));
+                       r(peerlib::protocol::encode_result({complete, message}));
                      leave_replies_.clear();
                      // Let the replies flush before the loop stops.
                      stop_timer_.expires_after(std::chrono::milliseconds(50));

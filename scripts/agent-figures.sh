@@ -7,8 +7,11 @@
 #       it dead (or has forgotten it), polled every 50 ms, over TRIALS trials,
 #       for the default heartbeat profile and for --profile lan.
 #
+#   (c) gossip bytes sent per member per minute while idle, from /metrics.
+#
 # Usage: scripts/agent-figures.sh [path/to/cachecluster]
-#   env: TRIALS (5), IDLE_SECONDS (60), SERF (serf in PATH), SKIP_SERF=1
+#   env: TRIALS (5), IDLE_SECONDS (60), SERF (serf in PATH), SKIP_SERF=1,
+#        ENCRYPT=BASE64KEY (gossip encryption: --encrypt for ours, -encrypt for serf)
 # Every process this script starts is killed on exit, whatever happens.
 set -euo pipefail
 
@@ -61,6 +64,7 @@ start_cc() {
   local name=$1 ip=$2 seed=$3 profile=$4 args=()
   [[ -n "$seed" ]] && args+=(--join "$seed:7946")
   [[ -n "$profile" ]] && args+=(--profile "$profile")
+  [[ -n "${ENCRYPT:-}" ]] && args+=(--encrypt "$ENCRYPT")
   "$bin" agent --node "$name" --bind "$ip:7946" --socket "$work/$name.sock" \
     --http "$ip:9101" --log-level warn "${args[@]}" >"$work/$name.log" 2>&1 &
   last_pid=$!
@@ -71,6 +75,7 @@ start_serf() {
   local name=$1 ip=$2 seed=$3 args=()
   # -retry-join: the seed may still be starting (a failed -join makes serf exit).
   [[ -n "$seed" ]] && args+=(-retry-join="$seed:7946" -retry-interval=1s)
+  [[ -n "${ENCRYPT:-}" ]] && args+=(-encrypt="$ENCRYPT")
   "$serf" agent -node="$name" -bind="$ip:7946" -rpc-addr="$ip:7373" -log-level=warn \
     "${args[@]}" >"$work/$name.log" 2>&1 &
   last_pid=$!
@@ -131,11 +136,20 @@ if [[ -n "$serf" && -z "${SKIP_SERF:-}" ]]; then
 fi
 wait_for "5 cachecluster agents converged" 60 all_alive_cc a1 a2 a3 a4 a5
 cc_t0=$(proc_figures "${cc_pids[1]}")
+# sent_bytes: the first agent's gossip bytes sent so far (UDP and TCP payload, after encryption).
+sent_bytes() {
+  curl -s "http://$net.1:9101/metrics" |
+    awk '/^cachecluster_gossip_sent_bytes_total / { b = $2 } /^cachecluster_gossip_packets_sent_total / { p = $2 } END { printf "%d %d", b, p }'
+}
+read -r cc_b0 cc_p0 <<<"$(sent_bytes)"
 if (( ${#serf_pids[@]} )); then
   wait_for "5 serf agents converged" 60 all_alive_serf $net.11 $net.12 $net.13 $net.14 $net.15
   serf_t0=$(proc_figures "${serf_pids[1]}")
 fi
 pause "$idle"
+read -r cc_b1 cc_p1 <<<"$(sent_bytes)"
+cc_bytes_min=$(awk -v a="$cc_b1" -v b="$cc_b0" -v t="$idle" 'BEGIN { printf "%.0f", (a - b) * 60 / t }')
+cc_pkts_min=$(awk -v a="$cc_p1" -v b="$cc_p0" -v t="$idle" 'BEGIN { printf "%.0f", (a - b) * 60 / t }')
 read -r cc_rss cc_hwm cc_cpu <<<"$(proc_figures "${cc_pids[1]}")"
 cc_idle_cpu=$(awk -v a="$cc_cpu" -v b="${cc_t0##* }" 'BEGIN { printf "%.2f", a - b }')
 if (( ${#serf_pids[@]} )); then
@@ -203,6 +217,7 @@ printf "%-38s %10s %10s %14s %14s\n" "cachecluster agent (heartbeat 250ms)" "$cc
 if (( ${#serf_pids[@]} )); then
   printf "%-38s %10s %10s %14s %14s\n" "serf agent $("$serf" version | head -1 | cut -d' ' -f2) (lan 1s)" "$serf_rss" "$serf_hwm" "$serf_cpu" "$serf_idle_cpu"
 fi
+echo "cachecluster gossip sent while idle: $cc_bytes_min bytes/min, $cc_pkts_min packets/min per member (encryption: $([[ -n "${ENCRYPT:-}" ]] && echo on || echo off))"
 echo
 printf "%-38s %8s %8s %8s   %s\n" "kill -9 -> dead at all 4 others" "min s" "median s" "max s" "trials (ms)"
 printf "%-38s %8s %8s %8s   %s\n" "cachecluster, heartbeat (default)" "$hb_min" "$hb_med" "$hb_max" "$(echo $hb)"

@@ -145,6 +145,7 @@
 #include <deque>
 #include <queue>
 #include <random>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <unordered_map>
@@ -201,7 +202,7 @@ struct node::impl {
 
   /// What an outstanding ack sequence number is for.
   struct ack_handler {
-    enum class kind : std::uint8_t { probe, relay, addr_check } k = kind::probe;
+    enum class kind : std::uint8_t { probe, relay, addr_check, leave } k = kind::probe;
     time_point deadline;
     // relay (we are the intermediary of an indirect ping)
     address requester;
@@ -294,6 +295,10 @@ struct node::impl {
 
   bool leaving = false;
   bool leave_reported = false;  // on_leave_complete sent
+  static constexpr std::size_t leave_acks_needed = 2;
+  std::unordered_map<std::uint32_t, std::string> leave_pings;  // ping seq -> peer
+  std::set<std::string> leave_acked;                            // peers that acknowledged
+  bytes leave_dead, leave_intent;                               // what each round sends
   std::uint64_t leave_broadcast = 0;
   std::unordered_map<std::string, time_point> stale_answers;  // accuser -> last direct answer
 
@@ -322,12 +327,39 @@ struct node::impl {
   // ---- small helpers ----
 
   /// True once the leave has been fully gossiped or nobody is left to tell.
+  /// True once enough peers acknowledged our leave (leave_acks_needed) or nobody is left to
+  /// tell; the gossiped copy keeps spreading after that.
   bool leave_complete() const {
     if (!leaving) return false;
-    bool anyone = std::any_of(nodes.begin(), nodes.end(), [&](const auto& e) {
-      return e->m.name != cfg.name && !is_dead_or_left(e->m.state);
+    const std::size_t live_peers = static_cast<std::size_t>(
+        std::count_if(nodes.begin(), nodes.end(), [&](const auto& e) {
+          return e->m.name != cfg.name && !is_dead_or_left(e->m.state);
+        }));
+    // Acknowledged peers stay alive in our table, so they are among live_peers.
+    return leave_acked.size() >= std::min(leave_acks_needed, live_peers);
+  }
+
+  /// Acknowledged leave: send the leave (Serf intent and dead{self}) straight to a few live
+  /// peers, each with a ping whose ack acknowledges it; the ones that do not answer within
+  /// probe_timeout are replaced by others (ack_expired).
+  void send_leave_round(time_point now) {
+    if (leave_pings.size() >= leave_acks_needed + 1) return;  // enough in flight
+    auto peers = k_random_nodes(leave_acks_needed + 1 - leave_pings.size(), [&](const entry& e) {
+      return e.m.name == cfg.name || e.m.state != member_state::alive ||
+             leave_acked.count(e.m.name) != 0 ||
+             std::any_of(leave_pings.begin(), leave_pings.end(),
+                         [&](const auto& kv) { return kv.second == e.m.name; });
     });
-    return !anyone || !queue.pending(leave_broadcast);
+    for (entry* peer : peers) {
+      ping p = make_ping(peer->m.name, next_seq());
+      const time_point deadline = now + cfg.t.probe_timeout;
+      acks[p.seq_no] = ack_handler{ack_handler::kind::leave, deadline, {}, 0, false};
+      add_timer(deadline, timer_kind::ack, p.seq_no, {});
+      leave_pings[p.seq_no] = peer->m.name;
+      std::vector<bytes> parts{wire::encode(p), leave_dead};
+      if (!leave_intent.empty()) parts.push_back(leave_intent);
+      raw_send_packet(peer->m.addr, peer, wire::make_compound(parts));
+    }
   }
 
   /// Report the end of a leave once. Called at the end of every entry point that can spend
@@ -1304,6 +1336,10 @@ struct node::impl {
     } else if (h.k == ack_handler::kind::addr_check) {
       auto name = addr_check_pings.extract(a.seq_no);
       if (!name.empty()) old_address_answered(name.mapped());
+    } else if (h.k == ack_handler::kind::leave) {
+      auto name = leave_pings.extract(a.seq_no);
+      if (!name.empty() && leaving) leave_acked.insert(name.mapped());
+      check_leave_complete();
     } else {
       send_msg(h.requester, nullptr, wire::encode(ack_resp{h.requester_seq, {}}));
     }
@@ -1338,6 +1374,9 @@ struct node::impl {
       if (probe.active && probe.seq == seq) finish_probe(false, now);
     } else if (h.k == ack_handler::kind::addr_check) {
       addr_check_pings.erase(seq);  // addr_check_due decides, on its own timer
+    } else if (h.k == ack_handler::kind::leave) {
+      leave_pings.erase(seq);
+      if (leaving && !leave_reported) send_leave_round(now);  // others, or the same again
     } else if (h.want_nack) {
       send_msg(h.requester, nullptr, wire::encode(nack_resp{h.requester_seq}));
     }
@@ -1598,12 +1637,18 @@ void node::leave(time_point now) {
   if (s.cfg.serf_compat) {
     serf::intent i{serf::message_type::leave, s.ltime, s.cfg.name, false};
     s.ltime++;
-    s.broadcast("_serf_intent", serf::encode_intent(i));
+    s.leave_intent = serf::encode_intent(i);
+    s.broadcast("_serf_intent", s.leave_intent);
   }
   impl::entry* self = s.self_entry();
-  s.dead_node(dead{self->m.incarnation, s.cfg.name, s.cfg.name}, now, impl::origin::ours);
+  const dead d{self->m.incarnation, s.cfg.name, s.cfg.name};
+  s.leave_dead = wire::encode(d);
+  s.dead_node(d, now, impl::origin::ours);
+  s.send_leave_round(now);  // acknowledged by a few peers at once, gossiped to the rest
   s.check_leave_complete();
 }
+
+std::size_t node::leave_acks() const { return p_->leave_acked.size(); }
 
 bool node::leave_done() const { return p_->leave_complete(); }
 

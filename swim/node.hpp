@@ -128,8 +128,12 @@ class node {
   /// Start a graceful leave: Serf leave intent (if serf_compat), then dead{self, from self}.
   /// delegate::on_leave_complete reports its end.
   void leave(time_point now);
-  /// True once the leave has been fully gossiped (every transmit spent) or nobody is left to tell.
+  /// True once at least two peers (all of them, when fewer are alive) acknowledged the leave,
+  /// or nobody is left to tell. The leave goes straight to a few peers with a ping each, whose
+  /// ack acknowledges it, and is gossiped to everyone as well.
   bool leave_done() const;
+  /// Peers that acknowledged our leave so far.
+  std::size_t leave_acks() const;
   /// Change our meta (tags): gossips an alive with a higher incarnation. Returns false, and
   /// changes nothing, when the meta is over meta_max_size (swim/tags.hpp).
   bool set_meta(bytes meta, time_point now);

@@ -259,6 +259,8 @@ TEST_CASE("agent: cachecluster join and leave over the CLI") {
   INFO(l.out << l.err << b.log());
   CHECK(l.exit == 0);
   CHECK(l.out.find("left") != std::string::npos);
+  // Two members: the only peer acknowledged the leave before the command returned.
+  CHECK(l.out.find("acknowledged by 1 peer(s)") != std::string::npos);
   auto st = b.proc().wait_exit(timeout);
   REQUIRE(st.has_value());
   CHECK(exit_code(st) == 0);

@@ -433,23 +433,72 @@ TEST_CASE("node: a leave with nobody to tell completes at once, and only once") 
   CHECK(f.events.leaves_complete == 1);
 }
 
-TEST_CASE("node: leave gossips dead-from-self and completes once transmitted") {
+TEST_CASE("node: a leave goes straight to peers and completes once two acknowledged it") {
   fixture f;
-  f.add_members(2);
+  f.add_members(4);  // m2..m5
+  f.out.clear();
   f.n.leave(f.now);
   CHECK(f.n.self().state == member_state::left);
+  // Three peers at once, each with dead{self} and a ping whose ack acknowledges the leave.
+  std::map<address, std::uint32_t> asked;
+  for (const auto& p : f.out.packets) {
+    std::optional<std::uint32_t> seq;
+    bool dead_self = false;
+    for (const auto& m : p.messages) {
+      if (const auto* pi = std::get_if<ping>(&m)) seq = pi->seq_no;
+      if (const auto* d = std::get_if<dead>(&m)) dead_self = d->node == "a" && d->from == "a";
+    }
+    if (seq && dead_self) asked[p.to] = *seq;
+  }
+  REQUIRE(asked.size() == 3);
+  CHECK_FALSE(f.n.leave_done());
+  // One acknowledgement is not enough; the second completes the leave, reported once.
+  auto it = asked.begin();
+  f.n.on_packet(it->first, wire::encode(ack_resp{it->second, {}}), f.now);
+  CHECK(f.n.leave_acks() == 1);
   CHECK_FALSE(f.n.leave_done());
   CHECK(f.events.leaves_complete == 0);
-  run_until(f.n, f.now, f.now + 10s);
+  ++it;
+  f.n.on_packet(it->first, wire::encode(ack_resp{it->second, {}}), f.now);
+  CHECK(f.n.leave_acks() == 2);
   CHECK(f.n.leave_done());
-  CHECK(f.events.leaves_complete == 1);  // reported once, when the transmits were spent
-  bool dead_self = false;
+  CHECK(f.events.leaves_complete == 1);
+  f.n.on_packet(std::next(it)->first, wire::encode(ack_resp{std::next(it)->second, {}}), f.now);
+  CHECK(f.events.leaves_complete == 1);
+  // The leave is gossiped as well, to reach everyone.
+  run_until(f.n, f.now, f.now + 10s);
+  bool gossiped = false;
   for (const auto& [to, d] : f.out.all<dead>())
-    if (d.node == "a" && d.from == "a") dead_self = true;
-  CHECK(dead_self);
+    if (d.node == "a" && d.from == "a" && asked.count(to) == 0) gossiped = true;
+  CHECK(gossiped);
   // A leaving node ignores an alive about itself rather than rejoining.
   f.deliver(alive_for("a", 1, 50));
   CHECK(f.n.self().state == member_state::left);
+}
+
+TEST_CASE("node: peers that do not acknowledge a leave are replaced by others") {
+  fixture f;
+  f.add_members(6);
+  f.out.clear();
+  f.n.leave(f.now);
+  // Peers sent a ping together with dead{self}: the leave asks.
+  auto asked = [&f] {
+    std::set<address> to;
+    for (const auto& p : f.out.packets) {
+      bool has_ping = false, dead_self = false;
+      for (const auto& m : p.messages) {
+        has_ping = has_ping || std::holds_alternative<ping>(m);
+        if (const auto* d = std::get_if<dead>(&m)) dead_self = dead_self || d->node == "a";
+      }
+      if (has_ping && dead_self) to.insert(p.to);
+    }
+    return to;
+  };
+  CHECK(asked().size() == 3);
+  f.out.clear();
+  run_until(f.n, f.now, f.now + f.n.cfg().t.probe_timeout);
+  CHECK(asked().size() >= 3);  // each silent peer's place taken by another ask
+  CHECK_FALSE(f.n.leave_done());    // nobody answered: not done (the driver's timeout ends it)
 }
 
 TEST_CASE("node: an ack to a pinger we hold dead or suspect carries the accusation") {
