@@ -107,3 +107,44 @@ TEST_CASE("sim: a name claimed from a second address stays with the member that 
   INFO(at_original << " of " << n - 1 << " members hold the name at its first address");
   CHECK(at_original == n - 1);
 }
+
+// memberlist kept left members for ever, so after ~100,000 join/leave cycles its push-pull
+// state outgrew the frame limit and nobody could join again. Here left and dead members are
+// reaped after gossip_to_the_dead_time: the table and the queue stay bounded under churn.
+// (swim-sim-bench-style figure for 100,000 cycles: see docs/simulator.md.)
+TEST_CASE("sim: 250 ms profile: 3,000 members join and leave in turn; state stays bounded, joins keep working") {
+  auto opt = options("250ms");
+  opt.log_joins = false;
+  opt.serf_compat = true;
+  cluster c(opt);
+  SIM_SEED_INFO(c);
+  const std::size_t n = 10;
+  bootstrap(c, n);
+  const duration period = 600ms;  // one join and one leave
+  std::size_t joins_ok = 0, max_known = 0, max_queue = 0;
+  const int cycles = 3000;
+  for (int k = 0; k < cycles; ++k) {
+    const std::size_t i = c.start(1);
+    c.join(i, static_cast<std::size_t>(k) % n);
+    c.run_for(period / 2);
+    if (c.at(i).num_live() > 1) ++joins_ok;
+    c.leave(i);
+    c.run_for(period / 2);
+    for (std::size_t j = 0; j < n; ++j) {
+      max_known = std::max(max_known, c.at(j).num_known());
+      max_queue = std::max(max_queue, c.at(j).queued_broadcasts());
+    }
+  }
+  INFO("joins " << joins_ok << "/" << cycles << ", largest table " << max_known
+                << ", deepest queue " << max_queue);
+  CHECK(joins_ok == static_cast<std::size_t>(cycles));
+  // Upper side: the stable members plus what left within gossip_to_the_dead_time, with room
+  // for reaping that runs once per round; far below the 3,000 that came and went.
+  const auto window = c.options().t.gossip_to_the_dead_time;
+  const std::size_t bound = n + 2 * static_cast<std::size_t>(window / period) + 10;
+  CHECK(max_known <= bound);
+  CHECK(max_queue <= 64);
+  // Lower side: churn does show in the table (left members are kept a while, as they must be
+  // to stop stale gossip from resurrecting them).
+  CHECK(max_known > n + 5);
+}
