@@ -9,7 +9,6 @@
 #include <random>
 #include <stdexcept>
 #include <system_error>
-#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include "agent/control_server.hpp"
@@ -18,8 +17,10 @@
 #include "agent/http_server.hpp"
 #include "agent/joiner.hpp"
 #include "agent/key_manager.hpp"
+#include "agent/logging.hpp"
 #include "agent/publisher.hpp"
 #include "agent/serf_queries.hpp"
+#include "agent/status.hpp"
 #include "agent/swim_setup.hpp"
 #include "swim/asio/driver.hpp"
 #include "swim/tags.hpp"
@@ -28,40 +29,6 @@ namespace agent {
 namespace {
 
 namespace net = boost::asio;
-
-spdlog::level::level_enum to_spdlog(log_level l) {
-  switch (l) {
-    case log_level::trace: return spdlog::level::trace;
-    case log_level::debug: return spdlog::level::debug;
-    case log_level::info: return spdlog::level::info;
-    case log_level::warn: return spdlog::level::warn;
-    case log_level::error: return spdlog::level::err;
-  }
-  return spdlog::level::info;
-}
-
-void setup_logging(const log_config& lc) {
-  auto logger = spdlog::stderr_logger_mt("cachecluster");
-  if (lc.format == log_format::json)
-    logger->set_pattern(R"({"time":"%Y-%m-%dT%H:%M:%S.%e%z","level":"%l","msg":"%v"})");
-  else
-    logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e%z [%l] %v");
-  logger->set_level(to_spdlog(lc.level));
-  logger->flush_on(spdlog::level::info);
-  spdlog::set_default_logger(logger);
-}
-
-/// [publish] as the publisher's options (burst_hold: 16 probe intervals unless set).
-publisher_options publisher_options_for(const publish_config& p, swim::duration probe_interval) {
-  publisher_options o;
-  o.coalesce_max = p.coalesce_max;
-  o.burst_hold = p.burst_hold.value_or(default_burst_hold(probe_interval));
-  o.damping.half_life = p.flap_half_life;
-  o.damping.suppress = p.flap_suppress;
-  o.damping.reuse = p.flap_reuse;
-  o.damping.max_suppress = p.flap_max_suppress;
-  return o;
-}
 
 }  // namespace
 
@@ -130,38 +97,15 @@ class daemon : public swim::delegate {
     started_ = std::chrono::steady_clock::now();
     const swim::address bind = bind_address(cfg_);
 
-    // GCE: this VM's identity comes from the metadata server before anything binds, so a
-    // discovery that cannot work fails start-up with a clear message.
-    std::string zone;
-    std::optional<swim::address> gce_ip;
-    if (wants_gce(cfg_)) {
-      auto gp = make_gce_provider(cfg_, cfg_.cluster.bind);
-      const gce::identity me = gp->self();
-      provider_ = std::move(gp);
-      zone = me.zone;
-      gce_ip = swim::address::parse(me.ip, cfg_.cluster.port);
-      spdlog::info("GCE: instance {} in {} (project {}), ip {}", me.name, me.zone, me.project, me.ip);
-    }
-    std::vector<std::string> key_notes;
-    swim::keyring ring = initial_keyring(cfg_.encrypt, key_notes);
-    for (const auto& note : key_notes) spdlog::warn("{}", note);
-    swim::config sc = make_swim_config(cfg_, advertise_address(cfg_, bind, gce_ip), zone, ring);
+    node_setup ns = prepare_node(cfg_, bind);
+    provider_ = std::move(ns.provider);
+    swim::config& sc = ns.sc;
+    const swim::keyring& ring = ns.ring;
     publisher_ = publisher(publisher_options_for(cfg_.publish, sc.t.probe_interval));
 
-    swim::asio::driver_options opt;
-    opt.bind = bind;
     std::random_device rd;
     const std::uint64_t seed = (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
-    try {
-      driver_ = std::make_unique<swim::asio::driver>(io_, sc, *this, opt, seed);
-    } catch (const std::system_error& e) {
-      // Main prints it: the one start-up error a second agent on this address gets.
-      if (e.code() == std::errc::address_in_use)
-        throw std::runtime_error("gossip address " + bind.to_string() +
-                                 " is in use (is another agent running?)");
-      throw std::runtime_error("gossip address " + bind.to_string() +
-                               ": cannot bind: " + e.code().message());
-    }
+    driver_ = make_driver(io_, sc, *this, bind, seed);
     keys_ = std::make_unique<key_manager>(cfg_.encrypt, ring, [this](const swim::keyring& r) {
       driver_->set_keyring(r);
       spdlog::info("gossip keys changed: {} installed", r.keys().size());
@@ -314,17 +258,7 @@ class daemon : public swim::delegate {
     s.local_mode = publisher_.local_mode() && n.num_live() <= 1;
     s.leaving = leaving_;
     s.uptime_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
-    s.snapshot_version = publisher_.version();
-    s.health_score = n.health_score();
-    s.queued_broadcasts = n.queued_broadcasts();
-    s.members = n.members();
-    const auto& damping = publisher_.damping();
-    for (const auto& m : s.members)
-      if (auto r = damping.record(m.name); r.flaps > 0 || r.suppressed) s.flaps[m.name] = r;
-    s.flaps_total = damping.flaps_total();
-    s.members_suppressed = damping.suppressed_count();
-    s.node = n.stats();
-    s.driver = driver_->stats();
+    fill_status(s, *driver_, publisher_);
     s.agent = control_->stats();
     return s;
   }
@@ -411,7 +345,7 @@ class daemon : public swim::delegate {
     try {
       auto loaded = load_config(config_path_);
       for (const auto& w : loaded.warnings) spdlog::warn("{}", w);
-      spdlog::get("cachecluster")->set_level(to_spdlog(loaded.cfg.log.level));
+      set_log_level(loaded.cfg.log.level);
       cfg_.log.level = loaded.cfg.log.level;
       if (!(loaded.cfg.cluster.join == cfg_.cluster.join)) {
         cfg_.cluster.join = loaded.cfg.cluster.join;

@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "agent/metrics.hpp"
 #include "agent/status.hpp"
 #include "peerlib/protocol.hpp"
 
@@ -24,9 +25,6 @@ struct http_response {
 
 /// Answer one request. Unknown paths give 404, other methods than GET/HEAD give 405.
 http_response handle_http(std::string_view method, std::string_view target, const status& s);
-
-/// Prometheus text exposition of `s` (every metric with # HELP and # TYPE).
-std::string render_metrics(const status& s);
 
 /// The members document of `s`: every member sorted by name, tags decoded from meta.
 peerlib::members_document to_members_document(const status& s);

@@ -128,4 +128,16 @@ std::shared_ptr<const std::string> publisher::current(const swim::member& self,
   return line_;
 }
 
+publisher_options publisher_options_for(const publish_config& p,
+                                        std::chrono::microseconds probe_interval) {
+  publisher_options o;
+  o.coalesce_max = p.coalesce_max;
+  o.burst_hold = p.burst_hold.value_or(default_burst_hold(probe_interval));
+  o.damping.half_life = p.flap_half_life;
+  o.damping.suppress = p.flap_suppress;
+  o.damping.reuse = p.flap_reuse;
+  o.damping.max_suppress = p.flap_max_suppress;
+  return o;
+}
+
 }  // namespace agent

@@ -28,6 +28,7 @@
 #include <string_view>
 #include <vector>
 
+#include "agent/config.hpp"
 #include "agent/flap_damping.hpp"
 #include "peerlib/protocol.hpp"
 #include "swim/member.hpp"
@@ -52,6 +53,10 @@ struct publisher_options {
 inline std::chrono::milliseconds default_burst_hold(std::chrono::microseconds probe_interval) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(16 * probe_interval);
 }
+
+/// [publish] as the publisher's options (burst_hold: 16 probe intervals unless set).
+publisher_options publisher_options_for(const publish_config& p,
+                                        std::chrono::microseconds probe_interval);
 
 class publisher {
  public:

@@ -38,4 +38,10 @@ struct status {
   agent_stats agent;
 };
 
+class publisher;
+
+/// Copy the node's, the driver's and the publisher's part of the status (members, counters,
+/// health, queue, snapshot version, flap records) at this instant.
+void fill_status(status& s, const swim::asio::driver& driver, const publisher& pub);
+
 }  // namespace agent

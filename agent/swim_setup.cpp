@@ -5,7 +5,13 @@
 #include <netinet/in.h>
 
 #include <algorithm>
+#include <stdexcept>
+#include <system_error>
 
+#include <spdlog/spdlog.h>
+
+#include "agent/discovery_runner.hpp"
+#include "agent/key_manager.hpp"
 #include "peerlib/protocol.hpp"
 #include "swim/tags.hpp"
 
@@ -93,6 +99,42 @@ swim::config make_swim_config(const config& cfg, const swim::address& advertise,
   sc.verify_incoming = cfg.encrypt.verify_incoming;
   sc.verify_outgoing = cfg.encrypt.verify_outgoing;
   return sc;
+}
+
+node_setup prepare_node(const config& cfg, const swim::address& bind) {
+  node_setup out;
+  std::string zone;
+  std::optional<swim::address> gce_ip;
+  if (wants_gce(cfg)) {
+    auto gp = make_gce_provider(cfg, cfg.cluster.bind);
+    const gce::identity me = gp->self();
+    out.provider = std::move(gp);
+    zone = me.zone;
+    gce_ip = swim::address::parse(me.ip, cfg.cluster.port);
+    spdlog::info("GCE: instance {} in {} (project {}), ip {}", me.name, me.zone, me.project, me.ip);
+  }
+  std::vector<std::string> key_notes;
+  out.ring = initial_keyring(cfg.encrypt, key_notes);
+  for (const auto& note : key_notes) spdlog::warn("{}", note);
+  out.sc = make_swim_config(cfg, advertise_address(cfg, bind, gce_ip), zone, out.ring);
+  return out;
+}
+
+std::unique_ptr<swim::asio::driver> make_driver(boost::asio::io_context& io, const swim::config& sc,
+                                                swim::delegate& events, const swim::address& bind,
+                                                std::uint64_t seed) {
+  swim::asio::driver_options opt;
+  opt.bind = bind;
+  try {
+    return std::make_unique<swim::asio::driver>(io, sc, events, opt, seed);
+  } catch (const std::system_error& e) {
+    // Main prints it: the one start-up error a second agent on this address gets.
+    if (e.code() == std::errc::address_in_use)
+      throw std::runtime_error("gossip address " + bind.to_string() +
+                               " is in use (is another agent running?)");
+    throw std::runtime_error("gossip address " + bind.to_string() + ": cannot bind: " +
+                             e.code().message());
+  }
 }
 
 }  // namespace agent

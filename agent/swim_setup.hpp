@@ -4,10 +4,13 @@
 // choice of bind and advertise addresses. Pure apart from reading this host's
 // interfaces when it must guess an advertise address.
 
+#include <memory>
 #include <optional>
 #include <string>
 
 #include "agent/config.hpp"
+#include "gce/discovery.hpp"
+#include "swim/asio/driver.hpp"
 #include "swim/address.hpp"
 #include "swim/bytes.hpp"
 #include "swim/config.hpp"
@@ -30,6 +33,26 @@ swim::address bind_address(const config& cfg);
 /// non-loopback IPv4 address. Throws config_error when none fits.
 swim::address advertise_address(const config& cfg, const swim::address& bind,
                                 const std::optional<swim::address>& gce_ip);
+
+/// What start-up learns before the node is created.
+struct node_setup {
+  swim::config sc;                              ///< the node's configuration
+  swim::keyring ring;                           ///< its gossip keys (also in sc.keys)
+  std::shared_ptr<gce::gce_provider> provider;  ///< GCE discovery, when configured
+};
+
+/// Start-up, before anything binds: with GCE discovery, this VM's identity from the metadata
+/// server (so a discovery that cannot work fails start-up with a clear message; the advertise
+/// address is the NIC's IP and the zone a tag); the keyring ([encrypt]); the node's config.
+/// Throws config_error. Notes go to the log.
+node_setup prepare_node(const config& cfg, const swim::address& bind);
+
+/// The gossip driver bound to `bind` (its sockets, then the node). A bind that fails is a
+/// start-up error naming the address: "gossip address 127.0.0.1:7946 is in use (is another
+/// agent running?)".
+std::unique_ptr<swim::asio::driver> make_driver(boost::asio::io_context& io, const swim::config& sc,
+                                                swim::delegate& events, const swim::address& bind,
+                                                std::uint64_t seed);
 
 /// The node's configuration: name, timings, buffer size, advertise address, meta and gossip
 /// keys (`ring`, from initial_keyring) with [encrypt]'s verify settings.

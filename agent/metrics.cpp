@@ -1,0 +1,334 @@
+// /metrics in the Prometheus text exposition format 0.0.4: one family per metric
+// name, `# HELP` then `# TYPE` then its samples, contiguous. Counters end in
+// `_total`. Label values are escaped (\\, \", \n) because tag values and node
+// names come from configuration and from the network.
+
+#include "agent/metrics.hpp"
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <initializer_list>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "swim/member.hpp"
+#include "swim/tags.hpp"
+#include "swim/wire.hpp"
+
+namespace agent {
+namespace {
+
+
+/// A label name and its (unescaped) value.
+using label = std::pair<std::string_view, std::string_view>;
+
+// Label values: backslash, double quote and line feed are the only escapes the
+// format defines; anything else (including other control bytes) passes as is.
+void append_label_value(std::string& out, std::string_view v) {
+  for (char c : v) {
+    switch (c) {
+      case '\\':
+        out += "\\\\";
+        break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      default:
+        out += c;
+    }
+  }
+}
+
+// HELP text escapes only backslash and line feed.
+void append_help(std::string& out, std::string_view v) {
+  for (char c : v) {
+    switch (c) {
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      default:
+        out += c;
+    }
+  }
+}
+
+template <class T>
+requires std::is_integral_v<T>
+void append_value(std::string& out, T v) {
+  std::array<char, 24> buf{};
+  auto r = std::to_chars(buf.data(), buf.data() + buf.size(), v);
+  out.append(buf.data(), r.ptr);
+}
+
+void append_value(std::string& out, double v) {
+  if (std::isnan(v)) {
+    out += "NaN";
+  } else if (std::isinf(v)) {
+    out += v > 0 ? "+Inf" : "-Inf";
+  } else {
+    std::array<char, 32> buf{};
+    auto r = std::to_chars(buf.data(), buf.data() + buf.size(), v);  // shortest round-trip form
+    out.append(buf.data(), r.ptr);
+  }
+}
+
+/// Writes metric families in the text format, keeping each family contiguous.
+class exposition {
+ public:
+  /// Start a family: `# HELP` and `# TYPE` lines.
+  void family(std::string_view name, std::string_view type, std::string_view help) {
+    out_ += "# HELP ";
+    out_ += name;
+    out_ += ' ';
+    append_help(out_, help);
+    out_ += "\n# TYPE ";
+    out_ += name;
+    out_ += ' ';
+    out_ += type;
+    out_ += '\n';
+  }
+
+  /// One sample of the current family.
+  template <class T>
+  void sample(std::string_view name, std::initializer_list<label> labels, T value) {
+    out_ += name;
+    if (labels.size() != 0) {
+      out_ += '{';
+      bool first = true;
+      for (const auto& [k, v] : labels) {
+        if (!first) out_ += ',';
+        first = false;
+        out_ += k;
+        out_ += "=\"";
+        append_label_value(out_, v);
+        out_ += '"';
+      }
+      out_ += '}';
+    }
+    out_ += ' ';
+    append_value(out_, value);
+    out_ += '\n';
+  }
+
+  /// A family with a single unlabelled sample.
+  void counter(std::string_view name, std::string_view help, std::uint64_t value) {
+    family(name, "counter", help);
+    sample(name, {}, value);
+  }
+
+  /// A gauge with a single unlabelled sample.
+  template <class T>
+  void gauge(std::string_view name, std::string_view help, T value) {
+    family(name, "gauge", help);
+    sample(name, {}, value);
+  }
+
+  /// One series per wire::error (except ok), labelled `reason`.
+  void by_reason(std::string_view name, std::string_view help,
+                 const std::array<std::uint64_t,
+                                  static_cast<std::size_t>(swim::wire::error::count_)>& counts) {
+    family(name, "counter", help);
+    for (std::size_t i = 1; i < counts.size(); ++i) {
+      sample(name, {{"reason", swim::wire::to_string(static_cast<swim::wire::error>(i))}},
+             counts[i]);
+    }
+  }
+
+  std::string take() { return std::move(out_); }
+
+ private:
+  std::string out_;
+};
+
+}  // namespace
+
+std::string render_metrics(const status& s) {
+  exposition m;
+  const auto& n = s.node;
+  const auto& d = s.driver;
+  const auto& a = s.agent;
+
+  // ---- identity and lifecycle ----
+  m.family("cachecluster_build_info", "gauge", "Always 1; the version label names the build.");
+  m.sample("cachecluster_build_info", {{"version", s.version}}, std::uint64_t{1});
+  m.family("cachecluster_node_info", "gauge", "Always 1; the node label is this member's name.");
+  m.sample("cachecluster_node_info", {{"node", s.node_name}}, std::uint64_t{1});
+  m.gauge("cachecluster_ready", "1 once join or discovery completed, else 0.",
+          std::uint64_t{s.ready ? 1u : 0u});
+  m.gauge("cachecluster_local_mode", "1 while the published peer list is only this node.",
+          std::uint64_t{s.local_mode ? 1u : 0u});
+  m.gauge("cachecluster_leaving", "1 while a graceful leave is in progress.",
+          std::uint64_t{s.leaving ? 1u : 0u});
+  m.gauge("cachecluster_uptime_seconds", "Seconds since the agent started.", s.uptime_seconds);
+
+  // ---- membership ----
+  std::array<std::uint64_t, 4> by_state{};
+  for (const auto& mem : s.members) {
+    auto i = static_cast<std::size_t>(mem.state);
+    if (i < by_state.size()) by_state[i]++;
+  }
+  m.family("cachecluster_members", "gauge", "Known members by state, this node included.");
+  for (auto st : {swim::member_state::alive, swim::member_state::suspect, swim::member_state::dead,
+                  swim::member_state::left}) {
+    m.sample("cachecluster_members", {{"state", swim::to_string(st)}},
+             by_state[static_cast<std::size_t>(st)]);
+  }
+  m.gauge("cachecluster_health_score",
+          "Lifeguard local health (awareness): 0 is healthy, higher slows probing.",
+          s.health_score);
+  m.counter("cachecluster_member_flaps_total",
+            "Members seen failing (alive or suspect to dead); flap damping penalises each.",
+            s.flaps_total);
+  m.gauge("cachecluster_members_suppressed",
+          "Members held out of the peer list for flapping, until their penalty decays.",
+          static_cast<std::uint64_t>(s.members_suppressed));
+
+  // ---- failure detection ----
+  m.counter("cachecluster_probes_total", "Direct probes (pings) started.", n.probes);
+  m.counter("cachecluster_probe_failures_total",
+            "Probes that got no ack, direct, indirect or over TCP.", n.probe_failures);
+  m.counter("cachecluster_indirect_probes_total", "Indirect ping requests sent to helpers.",
+            n.indirect_probes);
+  m.counter("cachecluster_tcp_fallback_pings_total", "Pings retried over TCP after a UDP miss.",
+            n.tcp_fallback_pings);
+  m.counter("cachecluster_suspicions_raised_total", "Members this node started suspecting.",
+            n.suspicions_raised);
+  m.counter("cachecluster_refutations_total",
+            "Suspicions or deaths about this node that it refuted.", n.refutations);
+  m.counter("cachecluster_deaths_declared_total",
+            "Suspicion timers of this node that expired into dead.", n.deaths_declared);
+  m.counter("cachecluster_deaths_held_total",
+            "Suspicion expiries held back for want of first-hand evidence (lossy network).",
+            n.deaths_held);
+  m.counter("cachecluster_deaths_refused_total",
+            "Heard deaths not applied: the suspect answered our own probe since.", n.deaths_refused);
+  m.counter("cachecluster_deaths_by_refusal_total",
+            "Members declared dead at once: their host refused our TCP connect.",
+            n.deaths_by_refusal);
+  m.counter("cachecluster_connections_refused_total",
+            "TCP connects to a member's address that its host refused.", n.connections_refused);
+  m.counter("cachecluster_suspicions_withheld_total",
+            "Failed probes that raised no suspicion because our own health was at its worst.",
+            n.suspicions_withheld);
+  m.counter("cachecluster_accusations_discounted_total",
+            "Heard suspicions ignored: their accuser's accusations keep proving wrong.",
+            n.accusations_discounted);
+  m.counter("cachecluster_deaths_of_discounted_total",
+            "Members removed on one failed probe because their own accusations kept proving wrong.",
+            n.deaths_of_discounted);
+  m.counter("cachecluster_suspicions_verified_total",
+            "Suspicions learned from others that this node re-checked with its own probe.",
+            n.suspicions_verified);
+  m.counter("cachecluster_refutations_sent_direct_total",
+            "Refutations also sent straight to the accuser.", n.refutations_sent_direct);
+  m.counter("cachecluster_stale_accusations_answered_total",
+            "Outdated suspicions of this node answered with its current alive.",
+            n.stale_accusations_answered);
+  m.counter("cachecluster_accusations_in_acks_total",
+            "Acks that told a pinger this node held suspect or dead.", n.accusations_in_acks);
+  m.counter("cachecluster_conflicts_total",
+            "Alive messages that claimed a known member's name from another address.", n.conflicts);
+  m.counter("cachecluster_ignored_pings_total", "Pings addressed to another node name.",
+            n.ignored_pings);
+
+  // ---- state exchange ----
+  m.counter("cachecluster_push_pulls_total", "Push-pull state exchanges completed.", n.push_pulls);
+  m.counter("cachecluster_push_pull_failures_total", "Push-pull exchanges that failed.",
+            n.push_pull_failures);
+  m.counter("cachecluster_joins_total", "Join push-pulls that succeeded.", n.joins);
+
+  // ---- forged-input defences (docs/wire.md §6.2, §7.5, §7.6) ----
+  m.counter("cachecluster_incarnation_saturated_total",
+            "Refutations or meta changes of this node at the top incarnation (0xFFFFFFFF).",
+            n.incarnation_saturated);
+  m.counter("cachecluster_top_accusations_ignored_total",
+            "Heard suspect/dead messages about another member at incarnation 0xFFFFFFFF, ignored.",
+            n.top_accusations_ignored);
+  m.counter("cachecluster_confirmations_ignored_total",
+            "Suspect messages not counted as confirmations: From is not a member held alive.",
+            n.confirmations_ignored);
+  m.counter("cachecluster_address_checks_total",
+            "Pings of a member's old address before moving its name to another address.",
+            n.address_checks);
+  m.counter("cachecluster_push_pull_new_members_refused_total",
+            "New members a push-pull brought beyond max_push_pull_new_members, skipped.",
+            n.push_pull_new_members_refused);
+  m.counter("cachecluster_members_refused_table_full_total",
+            "New members refused because the member table held max_members.",
+            n.members_refused_table_full);
+
+  // ---- traffic ----
+  m.counter("cachecluster_gossip_packets_received_total", "UDP gossip packets received.",
+            n.packets_in);
+  m.counter("cachecluster_gossip_packets_sent_total", "UDP gossip packets sent.", n.packets_out);
+  m.counter("cachecluster_gossip_received_bytes_total", "UDP gossip bytes received.", n.bytes_in);
+  m.counter("cachecluster_gossip_sent_bytes_total", "UDP gossip bytes sent.", n.bytes_out);
+  m.counter("cachecluster_streams_received_total", "TCP stream messages handled.", n.streams_in);
+  m.counter("cachecluster_streams_sent_total", "TCP streams opened to peers.", n.streams_out);
+  m.counter("cachecluster_broadcasts_queued_total", "Broadcasts put on the gossip queue.",
+            n.broadcasts_queued);
+  m.gauge("cachecluster_broadcast_queue_depth", "Broadcasts waiting in the gossip queue.",
+          static_cast<std::uint64_t>(s.queued_broadcasts));
+  m.by_reason("cachecluster_dropped_packets_total", "UDP packets dropped as malformed, by reason.",
+              n.drops);
+
+  // ---- sockets ----
+  m.counter("cachecluster_inbound_streams_total", "Inbound TCP connections accepted.",
+            d.inbound_streams);
+  m.counter("cachecluster_inbound_streams_rejected_total",
+            "Inbound TCP connections closed because too many were open.",
+            d.inbound_streams_rejected);
+  m.counter("cachecluster_stream_timeouts_total", "TCP exchanges that passed their deadline.",
+            d.stream_timeouts);
+  m.counter("cachecluster_stream_connect_failures_total", "Outbound TCP connects that failed.",
+            d.stream_connect_failures);
+  m.counter("cachecluster_udp_send_errors_total", "UDP sends the kernel refused.",
+            d.udp_send_errors);
+  m.counter("cachecluster_icmp_port_unreachable_total",
+            "ICMP port unreachable from the member host we sent to (its agent is gone).",
+            d.icmp_port_unreachable);
+  m.counter("cachecluster_icmp_errors_ignored_total",
+            "Other ICMP errors for our datagrams, including any not sent by the addressed host.",
+            d.icmp_errors_other);
+  m.by_reason("cachecluster_dropped_stream_frames_total",
+              "Inbound TCP stream frames dropped as malformed, by reason.", d.stream_drops);
+
+  // ---- publishing and control ----
+  m.gauge("cachecluster_subscribers", "Peer-list subscribers connected now.", a.subscribers);
+  m.counter("cachecluster_subscribers_connected_total", "Peer-list subscribers ever connected.",
+            a.subscribers_total);
+  m.counter("cachecluster_publishes_total", "Peer-list snapshots published.", a.publishes);
+  m.counter("cachecluster_snapshots_skipped_total",
+            "Snapshots a slow subscriber never saw because a newer one replaced it.",
+            a.snapshots_skipped);
+  m.gauge("cachecluster_snapshot_version", "Version of the last published peer-list snapshot.",
+          s.snapshot_version);
+  m.counter("cachecluster_control_requests_total", "Control socket requests.", a.control_requests);
+  m.counter("cachecluster_control_errors_total", "Malformed control socket requests.",
+            a.control_errors);
+  m.counter("cachecluster_control_refused_total",
+            "Control socket requests refused: the op needs root or the agent's uid.",
+            a.control_refused);
+  m.gauge("cachecluster_control_sessions",
+          "Control socket connections open now, subscribers included.", a.control_sessions);
+  m.counter("cachecluster_control_sessions_rejected_total",
+            "Control socket connections closed at once because max_sessions were open.",
+            a.control_sessions_rejected);
+
+  return m.take();
+}
+
+}  // namespace agent

@@ -1,0 +1,22 @@
+#include "agent/status.hpp"
+
+#include "agent/publisher.hpp"
+
+namespace agent {
+
+void fill_status(status& s, const swim::asio::driver& driver, const publisher& pub) {
+  const auto& n = driver.node();
+  s.snapshot_version = pub.version();
+  s.health_score = n.health_score();
+  s.queued_broadcasts = n.queued_broadcasts();
+  s.members = n.members();
+  const auto& damping = pub.damping();
+  for (const auto& m : s.members)
+    if (auto r = damping.record(m.name); r.flaps > 0 || r.suppressed) s.flaps[m.name] = r;
+  s.flaps_total = damping.flaps_total();
+  s.members_suppressed = damping.suppressed_count();
+  s.node = n.stats();
+  s.driver = driver.stats();
+}
+
+}  // namespace agent
