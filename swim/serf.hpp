@@ -62,6 +62,12 @@ inline constexpr std::uint32_t query_flag_ack = 1;
 inline constexpr std::uint32_t query_flag_no_broadcast = 2;
 /// serf/internal_query.go InternalQueryPrefix: queries Serf answers itself.
 inline constexpr std::string_view internal_query_prefix = "_serf_";
+/// serf/internal_query.go query names, after internal_query_prefix.
+inline constexpr std::string_view ping_query = "ping";
+inline constexpr std::string_view install_key_query = "install-key";
+inline constexpr std::string_view use_key_query = "use-key";
+inline constexpr std::string_view remove_key_query = "remove-key";
+inline constexpr std::string_view list_keys_query = "list-keys";
 /// serf/config.go QueryResponseSizeLimit and QuerySizeLimit defaults (encoded message bytes).
 inline constexpr std::size_t query_response_size_limit = 1024;
 inline constexpr std::size_t query_size_limit = 1024;
