@@ -63,6 +63,9 @@ if [[ ! -f $build_dir/CMakeCache.txt ]] && command -v ninja >/dev/null 2>&1; the
 fi
 if command -v ccache >/dev/null 2>&1; then
   configure+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+  # Cache entries that do not depend on where the checkout lives, so a fresh clone elsewhere
+  # (CI) reuses what an earlier build compiled.
+  export CCACHE_BASEDIR=$root CCACHE_NOHASHDIR=1
 fi
 if [[ $sanitize -eq 1 ]]; then
   configure+=(-DCACHECLUSTER_SANITIZE=address,undefined)
