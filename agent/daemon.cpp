@@ -260,6 +260,7 @@ class daemon : public swim::delegate {
     s.uptime_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
     fill_status(s, *driver_, publisher_);
     s.agent = control_->stats();
+    if (queries_) s.serf = queries_->stats();
     return s;
   }
 

@@ -328,6 +328,39 @@ std::string render_metrics(const status& s) {
             "Control socket connections closed at once because max_sessions were open.",
             a.control_sessions_rejected);
 
+  // Serf's user events and queries (agent/serf_queries, docs/wire.md §9.6).
+  const auto& q = s.serf;
+  m.counter("cachecluster_serf_events_total",
+            "Serf user events seen for the first time (each gossiped on once).", q.events);
+  m.counter("cachecluster_serf_queries_total", "Serf queries seen for the first time.", q.queries);
+  m.counter("cachecluster_serf_queries_relayed_total",
+            "Serf queries gossiped on (all new ones but those flagged no-broadcast).",
+            q.queries_relayed);
+  m.counter("cachecluster_serf_duplicates_total", "Serf events and queries seen before.",
+            q.duplicates);
+  m.counter("cachecluster_serf_too_old_total",
+            "Serf events and queries older than the 512 Lamport times remembered: dropped.",
+            q.too_old);
+  m.counter("cachecluster_serf_queries_filtered_total",
+            "Serf queries whose node or tag filters leave this agent out.", q.filtered);
+  m.counter("cachecluster_serf_query_acks_sent_total",
+            "Acks sent to Serf queriers (serf reachability, serf query).", q.acks_sent);
+  m.counter("cachecluster_serf_key_responses_sent_total",
+            "Answers sent to Serf's key queries (install, use, remove, list).", q.responses_sent);
+  m.counter("cachecluster_serf_key_changes_total",
+            "Key operations applied from Serf's key queries, ours included.", q.key_changes);
+  m.counter("cachecluster_serf_response_relays_sent_total",
+            "Copies of our acks and answers sent through other members (query RelayFactor).",
+            q.response_relays_sent);
+  m.counter("cachecluster_serf_relays_forwarded_total",
+            "Serf relay messages forwarded to their destination.", q.relays_forwarded);
+  m.counter("cachecluster_serf_key_queries_issued_total",
+            "Key queries this agent sent (cachecluster keys).", q.queries_issued);
+  m.counter("cachecluster_serf_key_responses_received_total",
+            "Answers received to this agent's key queries.", q.responses_received);
+  m.counter("cachecluster_serf_malformed_total",
+            "Serf events, queries, responses and relays that did not decode.", q.malformed);
+
   return m.take();
 }
 

@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "agent/key_manager.hpp"
+#include "agent/serf_queries_stats.hpp"
 #include "peerlib/protocol.hpp"
 #include "swim/address.hpp"
 #include "swim/bytes.hpp"
@@ -56,25 +57,6 @@ struct serf_queries_config {
   unsigned timeout_mult = 16;      ///< QueryTimeoutMult
   std::size_t event_buffer = 512;  ///< EventBuffer: Lamport times remembered
   std::size_t query_buffer = 512;  ///< QueryBuffer
-};
-
-/// Counters, for logs and tests.
-struct serf_queries_stats {
-  std::uint64_t queries = 0;          ///< queries seen for the first time
-  std::uint64_t queries_relayed = 0;  ///< of those, gossiped on
-  std::uint64_t events = 0;           ///< user events seen for the first time
-  std::uint64_t events_relayed = 0;   ///< gossiped on (every new one)
-  std::uint64_t duplicates = 0;       ///< events and queries seen before
-  std::uint64_t too_old = 0;          ///< older than the dedup ring: dropped, as Serf does
-  std::uint64_t filtered = 0;         ///< queries whose filters leave us out
-  std::uint64_t acks_sent = 0;
-  std::uint64_t responses_sent = 0;        ///< key query answers
-  std::uint64_t response_relays_sent = 0;  ///< copies of our acks/answers sent via other members
-  std::uint64_t relays_forwarded = 0;      ///< Serf relay messages sent on to their destination
-  std::uint64_t responses_received = 0;    ///< answers to our own queries
-  std::uint64_t key_changes = 0;           ///< key operations applied from Serf's queries
-  std::uint64_t malformed = 0;             ///< undecodable events, queries, responses, relays
-  std::uint64_t queries_issued = 0;
 };
 
 class serf_queries {

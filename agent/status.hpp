@@ -11,6 +11,7 @@
 
 #include "agent/agent_stats.hpp"
 #include "agent/flap_damping.hpp"
+#include "agent/serf_queries_stats.hpp"
 #include "swim/asio/driver.hpp"
 #include "swim/member.hpp"
 #include "swim/node.hpp"
@@ -36,6 +37,7 @@ struct status {
   swim::node_stats node;
   swim::asio::driver_stats driver;
   agent_stats agent;
+  serf_queries_stats serf;  ///< Serf's events and queries (agent/serf_queries)
 };
 
 class publisher;

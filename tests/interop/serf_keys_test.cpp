@@ -346,6 +346,18 @@ TEST_CASE(
     auto log = c->log();
     CHECK(log.find("serf query _serf_install-key from s1: applied") != std::string::npos);
     CHECK(log.find("serf event tick") != std::string::npos);
+    auto m = c->http("/metrics");
+    REQUIRE(m.status == 200);
+    INFO(m.body);
+    CHECK(metric_sum(m.body, "cachecluster_serf_events_total") >= 1);
+    CHECK(metric_sum(m.body, "cachecluster_serf_query_acks_sent_total") >= 1);  // reachability
+    CHECK(metric_sum(m.body, "cachecluster_serf_key_changes_total") == 6);
+    CHECK(metric_sum(m.body, "cachecluster_serf_malformed_total") == 0);
+  }
+  {
+    auto m = c1->http("/metrics");
+    CHECK(metric_sum(m.body, "cachecluster_serf_key_queries_issued_total") >=
+          6);  // 3 steps, lists, a refused remove
   }
 
   // ---- 3. Holders of a removed key stay out, on both sides. ----

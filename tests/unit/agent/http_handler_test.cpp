@@ -105,6 +105,21 @@ agent::status sample_status() {
   a.control_refused = 306;
   a.control_sessions = 5;
   a.control_sessions_rejected = 307;
+  auto& q = s.serf;
+  q.events = 501;
+  q.queries = 502;
+  q.queries_relayed = 503;
+  q.duplicates = 504;
+  q.too_old = 505;
+  q.filtered = 506;
+  q.acks_sent = 507;
+  q.responses_sent = 508;
+  q.key_changes = 509;
+  q.response_relays_sent = 510;
+  q.relays_forwarded = 511;
+  q.queries_issued = 512;
+  q.responses_received = 513;
+  q.malformed = 514;
   s.flaps["cache-4"] = agent::flap_record{3, true};
   s.flaps["cache-2"] = agent::flap_record{1, false};
   s.flaps_total = 401;
@@ -444,6 +459,20 @@ TEST_CASE("http_handler: /metrics parses as the text format, HELP and TYPE for e
       {"cachecluster_control_refused_total", "counter"},
       {"cachecluster_control_sessions", "gauge"},
       {"cachecluster_control_sessions_rejected_total", "counter"},
+      {"cachecluster_serf_events_total", "counter"},
+      {"cachecluster_serf_queries_total", "counter"},
+      {"cachecluster_serf_queries_relayed_total", "counter"},
+      {"cachecluster_serf_duplicates_total", "counter"},
+      {"cachecluster_serf_too_old_total", "counter"},
+      {"cachecluster_serf_queries_filtered_total", "counter"},
+      {"cachecluster_serf_query_acks_sent_total", "counter"},
+      {"cachecluster_serf_key_responses_sent_total", "counter"},
+      {"cachecluster_serf_key_changes_total", "counter"},
+      {"cachecluster_serf_response_relays_sent_total", "counter"},
+      {"cachecluster_serf_relays_forwarded_total", "counter"},
+      {"cachecluster_serf_key_queries_issued_total", "counter"},
+      {"cachecluster_serf_key_responses_received_total", "counter"},
+      {"cachecluster_serf_malformed_total", "counter"},
   };
   CHECK(e.types == expected);
 }
@@ -501,6 +530,20 @@ TEST_CASE("http_handler: /metrics values come from the right fields") {
       {"cachecluster_control_refused_total", 306},
       {"cachecluster_control_sessions", 5},
       {"cachecluster_control_sessions_rejected_total", 307},
+      {"cachecluster_serf_events_total", 501},
+      {"cachecluster_serf_queries_total", 502},
+      {"cachecluster_serf_queries_relayed_total", 503},
+      {"cachecluster_serf_duplicates_total", 504},
+      {"cachecluster_serf_too_old_total", 505},
+      {"cachecluster_serf_queries_filtered_total", 506},
+      {"cachecluster_serf_query_acks_sent_total", 507},
+      {"cachecluster_serf_key_responses_sent_total", 508},
+      {"cachecluster_serf_key_changes_total", 509},
+      {"cachecluster_serf_response_relays_sent_total", 510},
+      {"cachecluster_serf_relays_forwarded_total", 511},
+      {"cachecluster_serf_key_queries_issued_total", 512},
+      {"cachecluster_serf_key_responses_received_total", 513},
+      {"cachecluster_serf_malformed_total", 514},
       {"cachecluster_snapshot_version", 42},
   };
   for (const auto& [name, want] : scalar) {
