@@ -26,11 +26,8 @@
 #include "swim/tags.hpp"
 
 namespace agent {
-namespace {
 
 namespace net = boost::asio;
-
-}  // namespace
 
 /// The running agent's lifecycle: start, signals, reload, leave, stop. The rooms it wires
 /// (driver, publisher, joiner, discovery, control socket, HTTP) live on the io_context thread.
