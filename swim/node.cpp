@@ -356,8 +356,10 @@ struct node::impl {
       acks[p.seq_no] = ack_handler{ack_handler::kind::leave, deadline, {}, 0, false};
       add_timer(deadline, timer_kind::ack, p.seq_no, {});
       leave_pings[p.seq_no] = peer->m.name;
-      std::vector<bytes> parts{wire::encode(p), leave_dead};
+      // The Serf leave intent first, as the gossip sends it, so Serf shows "left", not "failed".
+      std::vector<bytes> parts{wire::encode(p)};
       if (!leave_intent.empty()) parts.push_back(leave_intent);
+      parts.push_back(leave_dead);
       raw_send_packet(peer->m.addr, peer, wire::make_compound(parts));
     }
   }
