@@ -296,6 +296,7 @@ struct node::impl {
   bool leaving = false;
   bool leave_reported = false;  // on_leave_complete sent
   static constexpr std::size_t leave_acks_needed = 2;
+  int leave_gossip_rounds = 0;  // gossip rounds since the leave began
   std::unordered_map<std::uint32_t, std::string> leave_pings;  // ping seq -> peer
   std::set<std::string> leave_acked;                            // peers that acknowledged
   bytes leave_dead, leave_intent;                               // what each round sends
@@ -335,8 +336,12 @@ struct node::impl {
         std::count_if(nodes.begin(), nodes.end(), [&](const auto& e) {
           return e->m.name != cfg.name && !is_dead_or_left(e->m.state);
         }));
-    // Acknowledged peers stay alive in our table, so they are among live_peers.
-    return leave_acked.size() >= std::min(leave_acks_needed, live_peers);
+    if (live_peers == 0) return true;
+    // Acknowledged peers stay alive in our table, so they are among live_peers. Acknowledged,
+    // we also give gossip retransmit_mult rounds (or until the leave's transmits are spent) to
+    // carry it beyond the peers we told: the process exits once this is true.
+    return leave_acked.size() >= std::min(leave_acks_needed, live_peers) &&
+           (leave_gossip_rounds >= cfg.t.retransmit_mult || !queue.pending(leave_broadcast));
   }
 
   /// Acknowledged leave: send the leave (Serf intent and dead{self}) straight to a few live
@@ -700,6 +705,7 @@ struct node::impl {
   // ---- gossip and push-pull ----
 
   void gossip(time_point now) {
+    if (leaving) ++leave_gossip_rounds;
     auto targets = k_random_nodes(static_cast<std::size_t>(cfg.t.gossip_nodes), [&](const entry& e) {
       if (e.m.name == cfg.name) return true;
       switch (e.m.state) {
