@@ -345,19 +345,23 @@ struct node::impl {
   }
 
   /// Acknowledged leave: send the leave (Serf intent and dead{self}) straight to a few live
-  /// peers, each with a ping whose ack acknowledges it; the ones that do not answer within
-  /// probe_timeout are replaced by others (ack_expired).
+  /// peers, each with a ping whose ack acknowledges it; the ones that do not answer within a
+  /// probe interval are asked again or replaced (ack_expired). A late ack still counts.
   void send_leave_round(time_point now) {
-    if (leave_pings.size() >= leave_acks_needed + 1) return;  // enough in flight
-    auto peers = k_random_nodes(leave_acks_needed + 1 - leave_pings.size(), [&](const entry& e) {
+    const std::size_t in_flight = static_cast<std::size_t>(
+        std::count_if(leave_pings.begin(), leave_pings.end(),
+                      [&](const auto& kv) { return acks.count(kv.first) != 0; }));
+    if (in_flight >= leave_acks_needed + 1) return;  // enough in flight
+    auto peers = k_random_nodes(leave_acks_needed + 1 - in_flight, [&](const entry& e) {
       return e.m.name == cfg.name || e.m.state != member_state::alive ||
              leave_acked.count(e.m.name) != 0 ||
-             std::any_of(leave_pings.begin(), leave_pings.end(),
-                         [&](const auto& kv) { return kv.second == e.m.name; });
+             std::any_of(leave_pings.begin(), leave_pings.end(), [&](const auto& kv) {
+               return kv.second == e.m.name && acks.count(kv.first) != 0;
+             });
     });
     for (entry* peer : peers) {
       ping p = make_ping(peer->m.name, next_seq());
-      const time_point deadline = now + cfg.t.probe_timeout;
+      const time_point deadline = now + cfg.t.probe_interval;
       acks[p.seq_no] = ack_handler{ack_handler::kind::leave, deadline, {}, 0, false};
       add_timer(deadline, timer_kind::ack, p.seq_no, {});
       leave_pings[p.seq_no] = peer->m.name;
@@ -1336,7 +1340,15 @@ struct node::impl {
 
   void handle(const address&, const ack_resp& a, time_point now) {
     auto it = acks.find(a.seq_no);
-    if (it == acks.end()) return;  // late or unknown: ignored, as memberlist does
+    if (it == acks.end()) {
+      // Late or unknown: ignored, as memberlist does; but a late acknowledgement of our
+      // leave still counts (a busy peer answers late, not never).
+      if (auto l = leave_pings.find(a.seq_no); l != leave_pings.end() && leaving) {
+        leave_acked.insert(l->second);
+        check_leave_complete();
+      }
+      return;
+    }
     ack_handler h = it->second;
     acks.erase(it);
     if (h.k == ack_handler::kind::probe) {
@@ -1345,8 +1357,8 @@ struct node::impl {
       auto name = addr_check_pings.extract(a.seq_no);
       if (!name.empty()) old_address_answered(name.mapped());
     } else if (h.k == ack_handler::kind::leave) {
-      auto name = leave_pings.extract(a.seq_no);
-      if (!name.empty() && leaving) leave_acked.insert(name.mapped());
+      if (auto l = leave_pings.find(a.seq_no); l != leave_pings.end() && leaving)
+        leave_acked.insert(l->second);
       check_leave_complete();
     } else {
       send_msg(h.requester, nullptr, wire::encode(ack_resp{h.requester_seq, {}}));
@@ -1383,7 +1395,8 @@ struct node::impl {
     } else if (h.k == ack_handler::kind::addr_check) {
       addr_check_pings.erase(seq);  // addr_check_due decides, on its own timer
     } else if (h.k == ack_handler::kind::leave) {
-      leave_pings.erase(seq);
+      // Its entry in leave_pings stays, so a late ack still counts (bounded: one entry per
+      // ask, a few per probe interval, until the leave ends).
       if (leaving && !leave_reported) send_leave_round(now);  // others, or the same again
     } else if (h.want_nack) {
       send_msg(h.requester, nullptr, wire::encode(nack_resp{h.requester_seq}));
