@@ -2,8 +2,8 @@
 # Serf and cachecluster side by side in the membership lab (bench/lab), in one
 # sitting, and one markdown table with the ratios.
 #
-#   sudo scripts/lab-figures.sh                 the full set (about 50 min, see below)
-#   sudo scripts/lab-figures.sh --quick         N=10, short windows, one run each (about 12 min)
+#   sudo scripts/lab-figures.sh                 the full set (about 37 min, see below)
+#   sudo scripts/lab-figures.sh --quick         N=10, short windows, one run each (about 15 min)
 #   sudo scripts/lab-figures.sh --only serf,cachecluster   a subset of the three agents
 #
 # Agents: serf (Debian's serf 0.9.4, -profile=lan), cachecluster (default
@@ -18,11 +18,12 @@
 #            that exits is started again after 1 s, as a service manager would)
 #   D  N=20: grey (80 % inbound loss on one member, 120 s) x1
 #   E  N=50: silent-recreate x3 (as C, and the old address goes silent)
-# A batch takes 1-5 min per agent (Serf's recreates are the longest); the whole
-# sitting about 45 min on 2 cores, plus any wait for LAB_LOCK.
+# A batch takes 1-6 min per agent (Serf's recreates are the longest); the whole
+# sitting about 37 min on 2 cores, plus any wait for LAB_LOCK.
 #
 # Output (into bench/lab/results/, or --out-dir):
-#   lab-YYYY-MM-DD.jsonl  every run, one JSON object per line
+#   lab-YYYY-MM-DD.jsonl  every run, one JSON object per line (-HHMM added when
+#                         that name is taken)
 #   lab-YYYY-MM-DD.md     the side-by-side table (medians; min..max over runs),
 #                         the command behind each row, then every scenario's table
 #
@@ -49,7 +50,7 @@ while [[ $# -gt 0 ]]; do
     --only=*) only=${1#--only=} ;;
     --out-dir) out_dir=$2; shift ;;
     --out-dir=*) out_dir=${1#--out-dir=} ;;
-    -h | --help) sed -n '2,40p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,38p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "lab-figures.sh: unknown option '$1'" >&2; exit 64 ;;
   esac
   shift
@@ -85,7 +86,9 @@ bin_src="${CACHECLUSTER_BIN:-$(command -v cachecluster || echo "$root/build/agen
 work=$(mktemp -d /tmp/lab-figures-XXXXXX)
 trap 'rm -rf "$work"' EXIT
 for attempt in $(seq 1 20); do
-  if locked sh -c 'cp "$1" "$2/cachecluster" && "$2/cachecluster" version' _ "$bin_src" "$work" >"$work/version" 2>&1; then
+  # shellcheck disable=SC2016  # $1 and $2 belong to the inner shell
+  if locked sh -c 'cp "$1" "$2/cachecluster" && "$2/cachecluster" version' _ "$bin_src" "$work" \
+      >"$work/version" 2>&1; then
     break
   fi
   echo "lab-figures.sh: $bin_src does not start (a build in progress?); retrying in 30 s" >&2
@@ -133,8 +136,7 @@ t_start=$(date +%s)
 echo "lab-figures: $version ($sha, $rev), $serf_version; N=$n (grey $grey_n); results in $base.*" >&2
 for b in A B C D E; do
   for a in "${agents[@]}"; do
-    # shellcheck disable=SC2046  # word splitting of the argument strings is intended
-    args=($(agent_args "$a") $(batch_args "$b"))
+    read -r -a args <<<"$(agent_args "$a") $(batch_args "$b")"
     echo "lab-figures: batch $b, $a: lab.py run ${args[*]}" >&2
     t=$(date +%s)
     locked "$lab/lab.sh" run "${args[@]}" "${common[@]}" >/dev/null ||

@@ -4,14 +4,15 @@
 # serf at N=4. Fails if any record reports an error, a non-converged join or an
 # undetected crash/leave/recreate.
 set -u
-cd "$(dirname "$0")"
+cd "$(dirname "$0")" || exit 1
 out=$(mktemp -d)
 trap 'python3 lab.py cleanup --prefix cctest >/dev/null 2>&1; rm -rf "$out"' EXIT
-short="--repeat 1 --recreate-restart 1 --loss udp:20 --loss-window 5 --grey-window 5 --burst 2 --idle 3 --observe 3 --settle 1 --prefix cctest"
-all=join,crash,silent-crash,leave,pause,loss,grey,recreate,burst,resources
-python3 lab.py run --agent agents/toy.json -n 5 $short --poller socket --scenarios $all --out "$out/r.jsonl" >/dev/null || exit 1
-python3 lab.py run --agent agents/toy.json -n 3 $short --poller cmd --scenarios join,crash,leave --out "$out/r.jsonl" >/dev/null || exit 1
-python3 lab.py run --agent serf -n 4 $short --scenarios join,crash,silent-crash,leave,recreate,burst,resources \
+short=(--repeat 1 --recreate-restart 1 --loss udp:20 --loss-window 5 --grey-window 5 --burst 2 --idle 3
+       --observe 3 --settle 1 --prefix cctest)
+all=join,crash,silent-crash,leave,pause,loss,grey,recreate,silent-recreate,burst,silent-burst,resources
+python3 lab.py run --agent agents/toy.json -n 5 "${short[@]}" --poller socket --scenarios $all --out "$out/r.jsonl" >/dev/null || exit 1
+python3 lab.py run --agent agents/toy.json -n 3 "${short[@]}" --poller cmd --scenarios join,crash,leave --out "$out/r.jsonl" >/dev/null || exit 1
+python3 lab.py run --agent serf -n 4 "${short[@]}" --scenarios join,crash,silent-crash,leave,recreate,burst,resources \
   --out "$out/r.jsonl" >/dev/null || exit 1
 python3 - "$out/r.jsonl" <<'PY'
 import json, sys
