@@ -18,6 +18,7 @@
 #include <doctest/doctest.h>
 
 #include "integration/agent_cluster.hpp"
+#include "interop/serf_binary.hpp"
 
 using namespace integ;
 using test_support::temp_dir;
@@ -25,15 +26,6 @@ using test_support::temp_dir;
 namespace {
 
 using clock_type = std::chrono::steady_clock;
-
-std::string serf_bin() {
-  if (const char* env = std::getenv("SERF_BIN"); env && *env) return env;
-  for (const char* dir : {"/usr/bin", "/usr/local/bin", "/bin"}) {
-    auto p = std::filesystem::path(dir) / "serf";
-    if (::access(p.c_str(), X_OK) == 0) return p.string();
-  }
-  return "";
-}
 
 std::string ip(int i) { return "127.0.2." + std::to_string(60 + i); }
 
@@ -62,7 +54,7 @@ class keyed_serf {
              const std::vector<std::string>& keys, const std::string& join = "")
       : ip_(addr_ip), keyring_(dir / (name + ".keyring")) {
     write_keyring(keyring_, keys);
-    std::vector<std::string> a = {serf_bin(),           "agent",
+    std::vector<std::string> a = {interop::serf_binary(),           "agent",
                                   "-node=" + name,      "-bind=" + ip_ + ":7946",
                                   "-rpc-addr=" + rpc(), "-keyring-file=" + keyring_.string(),
                                   "-log-level=debug"};
@@ -75,7 +67,7 @@ class keyed_serf {
 
   /// `serf COMMAND -rpc-addr=... ARGS...` (Go's flags stop at the first positional).
   test_support::cli_result run(std::vector<std::string> args) const {
-    std::vector<std::string> a = {serf_bin(), args.at(0), "-rpc-addr=" + rpc()};
+    std::vector<std::string> a = {interop::serf_binary(), args.at(0), "-rpc-addr=" + rpc()};
     a.insert(a.end(), args.begin() + 1, args.end());
     return test_support::run_cli(a, std::chrono::seconds(60));
   }
@@ -197,7 +189,7 @@ std::string since(clock_type::time_point t0, clock_type::time_point t = clock_ty
 
 TEST_CASE(
     "interop: keys rotate across serf and cachecluster, from either side, without suspicion") {
-  REQUIRE_MESSAGE(!serf_bin().empty(),
+  REQUIRE_MESSAGE(!interop::serf_binary().empty(),
                   "serf not found (set SERF_BIN or run scripts/install-deps.sh)");
   const std::string k1 = "AAECAwQFBgcICQoLDA0ODw==";
   const std::string k2 = "kZyQP8/oO2d4hDYCH3Z9ZHYGLA5hzd7yLCrGA3mH9BA=";

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "integration/agent_cluster.hpp"
+#include "interop/serf_binary.hpp"
 
 using namespace integ;
 using test_support::temp_dir;
@@ -22,16 +23,6 @@ namespace {
 
 /// Serf's LAN suspicion with few confirmers can take its maximum (about 24 s), plus probing.
 constexpr auto serf_timeout = std::chrono::milliseconds(90s);
-
-/// The serf binary: $SERF_BIN, else `serf` in PATH. Fails the test (never skips) when missing.
-std::string serf_binary() {
-  if (const char* env = std::getenv("SERF_BIN"); env && *env) return env;
-  for (const char* dir : {"/usr/bin", "/usr/local/bin", "/bin"}) {
-    auto p = std::filesystem::path(dir) / "serf";
-    if (::access(p.c_str(), X_OK) == 0) return p.string();
-  }
-  return "";
-}
 
 /// A member as `serf members -format=json` shows it.
 struct serf_member {
@@ -45,7 +36,7 @@ class serf_proc {
   serf_proc(const temp_dir& dir, const std::string& name, const std::string& ip,
             const std::string& join = "", const std::string& encrypt_key = "")
       : ip_(ip) {
-    std::vector<std::string> a = {serf_binary(), "agent", "-node=" + name,
+    std::vector<std::string> a = {interop::serf_binary(), "agent", "-node=" + name,
                                   "-bind=" + ip + ":7946", "-rpc-addr=" + rpc(), "-tag",
                                   "role=x", "-log-level=debug"};
     if (!join.empty()) a.push_back("-join=" + join);
@@ -59,7 +50,7 @@ class serf_proc {
 
   /// `serf members -format=json`: name -> member; nullopt when serf does not answer.
   std::optional<std::map<std::string, serf_member>> members() const {
-    auto r = test_support::run_cli({serf_binary(), "members", "-format=json", "-rpc-addr=" + rpc()});
+    auto r = test_support::run_cli({interop::serf_binary(), "members", "-format=json", "-rpc-addr=" + rpc()});
     if (r.exit != 0) return std::nullopt;
     json j = json::parse(r.out, nullptr, false);
     if (j.is_discarded() || !j.contains("members")) return std::nullopt;
@@ -84,7 +75,7 @@ class serf_proc {
 
   /// `serf members` text plus the log tail, for failure messages.
   std::string describe() const {
-    auto r = test_support::run_cli({serf_binary(), "members", "-rpc-addr=" + rpc()});
+    auto r = test_support::run_cli({interop::serf_binary(), "members", "-rpc-addr=" + rpc()});
     std::string log = proc_->log();
     if (log.size() > 3000) log = "..." + log.substr(log.size() - 3000);
     return "--- serf " + ip_ + " members:\n" + r.out + r.err + "--- log tail:\n" + log;
@@ -109,7 +100,7 @@ std::unique_ptr<agent_proc> start_cc(const temp_dir& dir, const std::string& nam
 
 /// The whole scenario, for one cachecluster timing profile. IPs 127.0.2.<base+1..4>.
 void mixed_cluster(const std::string& profile, int base) {
-  const std::string serf = serf_binary();
+  const std::string serf = interop::serf_binary();
   REQUIRE_MESSAGE(!serf.empty(),
                   "serf not found (set SERF_BIN or run scripts/install-deps.sh to install it)");
   auto ip = [base](int i) { return "127.0.2." + std::to_string(base + i); };
@@ -229,7 +220,7 @@ TEST_CASE("interop: serf and cachecluster (default heartbeat profile) share a po
 // Gossip encryption against `serf agent -encrypt`: a keyed mixed pool forms (each side joins
 // through the other), and agents holding no key or another key stay out of it on both sides.
 TEST_CASE("interop: serf -encrypt and cachecluster [encrypt] key share a pool; others stay out") {
-  const std::string serf = serf_binary();
+  const std::string serf = interop::serf_binary();
   REQUIRE_MESSAGE(!serf.empty(), "serf not found (set SERF_BIN or run scripts/install-deps.sh)");
   auto ip = [](int i) { return "127.0.2." + std::to_string(40 + i); };
   const std::string key = "AAECAwQFBgcICQoLDA0ODw==";
