@@ -141,8 +141,11 @@ TEST_CASE("agent: five agents converge; a kill -9 is removed, a SIGTERM leaves; 
     }
     INFO("deaths by refusal " << refusals << ", port unreachables " << icmp << ", timer deaths "
                               << timers);
+    // A port unreachable only triggers a stream check, and the refused connect of that check
+    // (or of a push-pull that came first) is what declares the death; whether a probe drew an
+    // ICMP before that is a race, so only the refusal is asserted here (the ICMP path itself
+    // is covered in tests/unit/swim/node_test.cpp). No suspicion timer may be the cause.
     CHECK(refusals >= 1);
-    CHECK(icmp >= 1);
     CHECK(timers == 0);
   }
 
