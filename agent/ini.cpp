@@ -1,7 +1,5 @@
 #include "agent/ini.hpp"
 
-#include <ini.h>
-
 #include <algorithm>
 
 #include "util/strings.hpp"
@@ -10,63 +8,90 @@ namespace agent {
 
 namespace {
 
-struct parse_state {
-  std::vector<ini_entry>& entries;
-  std::map<std::pair<std::string, std::string>, std::size_t>& index;
-  std::span<const std::string_view> case_sensitive;
-};
+bool is_blank(char c) { return c == ' ' || c == '\t'; }
 
-int on_ini_value(void* user, const char* section, const char* name, const char* value) {
-  auto& st = *static_cast<parse_state*>(user);
-  std::string sec = util::lower(section);
-  const bool exact =
-      std::find(st.case_sensitive.begin(), st.case_sensitive.end(), sec) != st.case_sensitive.end();
-  std::string lookup = exact ? std::string(name) : util::lower(name);
-  auto [it, inserted] = st.index.try_emplace({sec, lookup}, st.entries.size());
-  if (inserted) {
-    st.entries.push_back({sec, name, value});
-  } else {
-    st.entries[it->second].value += '\n';
-    st.entries[it->second].value += value;
+/// `text` up to its inline comment: a '#' or ';' preceded by a space or tab (go-ini's
+/// comments, as gce-cache-cluster's files use them). A value that opens with a double
+/// quote keeps everything up to the closing quote, so `"a # b"` keeps its '#'.
+std::string_view strip_inline_comment(std::string_view text) {
+  std::size_t i = 0;
+  std::size_t first = text.find_first_not_of(" \t");
+  if (first != std::string_view::npos && text[first] == '"') {
+    std::size_t close = text.find('"', first + 1);
+    if (close != std::string_view::npos) i = close + 1;
   }
-  return 1;
+  for (; i < text.size(); ++i) {
+    if ((text[i] == '#' || text[i] == ';') && i > 0 && is_blank(text[i - 1])) {
+      return util::trim(text.substr(0, i));
+    }
+  }
+  return util::trim(text);
 }
 
 }  // namespace
 
 ini_file ini_file::parse(std::string_view text, std::string_view name,
                          std::span<const std::string_view> case_sensitive_sections) {
-  // inih reads at most INI_MAX_LINE bytes per line and treats the rest as a new
-  // line, which would misparse silently; refuse long lines instead.
-  std::size_t line_no = 1;
-  std::size_t line_start = 0;
-  for (std::size_t i = 0; i <= text.size(); ++i) {
-    if (i == text.size() || text[i] == '\n') {
-      std::size_t length = i - line_start;
-      if (length > 0 && text[i - 1] == '\r') --length;
-      if (length >= INI_MAX_LINE - 1) {
-        throw ini_error(std::string(name) + ":" + std::to_string(line_no) + ": line is " +
-                        std::to_string(length) + " characters long; the limit is " +
-                        std::to_string(INI_MAX_LINE - 2) +
-                        " (continue a long list on indented lines)");
-      }
-      ++line_no;
-      line_start = i + 1;
-    }
-  }
   if (text.find('\0') != std::string_view::npos) {
     throw ini_error(std::string(name) + ": contains a NUL byte; not a text file");
   }
+  if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);  // UTF-8 byte order mark
 
   ini_file out;
-  parse_state st{out.entries_, out.index_, case_sensitive_sections};
-  std::string buffer(text);
-  int rc = ini_parse_string(buffer.c_str(), on_ini_value, &st);
-  if (rc > 0) {
-    throw ini_error(std::string(name) + ":" + std::to_string(rc) +
-                    ": INI syntax error (expected [section], key = value, or a ; or # comment)");
+  auto syntax_error = [&](std::size_t line_no) {
+    return ini_error(std::string(name) + ":" + std::to_string(line_no) +
+                     ": INI syntax error (expected [section], key = value, or a ; or # comment)");
+  };
+  std::string section;
+  std::optional<std::size_t> last;  // the entry an indented line continues
+  std::size_t line_no = 0;
+  std::size_t pos = 0;
+  while (pos <= text.size()) {
+    std::size_t nl = text.find('\n', pos);
+    std::string_view line = text.substr(pos, nl == std::string_view::npos ? nl : nl - pos);
+    pos = nl == std::string_view::npos ? text.size() + 1 : nl + 1;
+    ++line_no;
+    const std::string_view body = util::trim(line);
+    if (body.empty() || body.front() == ';' || body.front() == '#') continue;
+
+    if (is_blank(line.front()) && last) {
+      // An indented line continues the previous key's value (a long list).
+      std::string_view more = strip_inline_comment(body);
+      auto& e = out.entries_[*last];
+      e.value += '\n';
+      e.value += more;
+      continue;
+    }
+    if (body.front() == '[') {
+      std::size_t close = body.find(']');
+      if (close == std::string_view::npos) throw syntax_error(line_no);
+      // Only a comment may follow the header.
+      std::string_view after = util::trim(body.substr(close + 1));
+      if (!after.empty() && after.front() != '#' && after.front() != ';') {
+        throw syntax_error(line_no);
+      }
+      section = util::lower(util::trim(body.substr(1, close - 1)));
+      last.reset();
+      continue;
+    }
+    std::size_t sep = body.find_first_of("=:");
+    if (sep == std::string_view::npos) throw syntax_error(line_no);
+    std::string_view key = util::trim(body.substr(0, sep));
+    if (key.empty()) throw syntax_error(line_no);
+    std::string value(strip_inline_comment(body.substr(sep + 1)));
+
+    const bool exact = std::find(case_sensitive_sections.begin(), case_sensitive_sections.end(),
+                                 section) != case_sensitive_sections.end();
+    std::string lookup = exact ? std::string(key) : util::lower(key);
+    auto [it, inserted] = out.index_.try_emplace({section, lookup}, out.entries_.size());
+    if (inserted) {
+      out.entries_.push_back({section, std::string(key), std::move(value), line_no});
+    } else {
+      out.entries_[it->second].value += '\n';
+      out.entries_[it->second].value += value;
+    }
+    last = it->second;
   }
-  if (rc != 0) throw ini_error(std::string(name) + ": cannot parse (out of memory?)");
   return out;
 }
 

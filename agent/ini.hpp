@@ -1,7 +1,10 @@
 #pragma once
-// INI text as the agent reads it: inih's syntax (libinih), sections and keys in
-// file order, the lookups the config loader makes, and "did you mean" hints for
-// misspelt names. Knows nothing of which sections and keys exist: that is the
+// INI text as the agent reads it: sections and keys in file order, the lookups
+// the config loader makes, and "did you mean" hints for misspelt names. The
+// syntax is inih's (key = value or key: value, ; and # comment lines, indented
+// continuation lines) with go-ini's inline comments: a '#' or ';' after white
+// space ends the value, unless it is inside a value's double quotes. That is how
+// gce-cache-cluster, which reads its file with go-ini, writes its examples. Knows nothing of which sections and keys exist: that is the
 // config schema's business (agent/config_schema.hpp).
 
 #include <cstddef>
@@ -27,7 +30,8 @@ class ini_error : public std::runtime_error {
 struct ini_entry {
   std::string section;  ///< lower case; "" for a key before any [section]
   std::string key;      ///< as written
-  std::string value;    ///< as inih returns it (outer white space stripped, quotes kept)
+  std::string value;    ///< inline comment and outer white space stripped, quotes kept
+  std::size_t line = 0; ///< line number (from 1) where the key first appears
 };
 
 /// A parsed INI file: every entry in file order, and a lookup by section and key.
@@ -35,8 +39,8 @@ class ini_file {
  public:
   /// Parse `text`; `name` stands for the file in messages. Section names are
   /// case-insensitive, and so are keys except in `case_sensitive_sections` (lower case),
-  /// whose keys are data. Throws ini_error for syntax errors, lines longer than inih
-  /// reads, and NUL bytes.
+  /// whose keys are data. Throws ini_error for syntax errors (naming the line) and NUL
+  /// bytes. Lines may be of any length.
   static ini_file parse(std::string_view text, std::string_view name,
                         std::span<const std::string_view> case_sensitive_sections);
 

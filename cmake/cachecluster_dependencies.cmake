@@ -30,12 +30,6 @@ cachecluster_require(CLI11_FOUND "CLI11" "libcli11-dev")
 find_package(OpenSSL QUIET COMPONENTS Crypto)
 cachecluster_require(OpenSSL_FOUND "OpenSSL libcrypto" "libssl-dev")
 
-if(PkgConfig_FOUND)
-  # inih too: agent/config.cpp calls its C API (ini_parse_string) directly.
-  pkg_check_modules(INIREADER QUIET IMPORTED_TARGET INIReader inih)
-endif()
-cachecluster_require(INIREADER_FOUND "inih (INIReader)" "libinih-dev")
-
 if(CACHECLUSTER_BUILD_TESTS)
   find_package(doctest QUIET)
   cachecluster_require(doctest_FOUND "doctest" "doctest-dev")

@@ -15,7 +15,7 @@ set -euo pipefail
 # Compilers, build tools and libraries (headers) for the build itself.
 build_packages=(
   cmake ninja-build g++ pkg-config ccache
-  libboost-dev libcurl4-openssl-dev nlohmann-json3-dev libinih-dev
+  libboost-dev libcurl4-openssl-dev nlohmann-json3-dev
   libspdlog-dev doctest-dev libcli11-dev libssl-dev
 )
 # Tools the tests call: serf (interop), Go + groupcache (hash vector

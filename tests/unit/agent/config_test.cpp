@@ -4,7 +4,9 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <random>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -341,8 +343,10 @@ TEST_CASE("config: syntax errors give the file and line") {
   CHECK(contains(load_error("[cluster]\nport = 7946\nthis line has no equals sign\n"),
                  "cachecluster.ini:3: INI syntax error"));
   CHECK(contains(load_error("[cluster\nport = 1\n"), "cachecluster.ini:1: INI syntax error"));
-  std::string long_line = "[cluster]\njoin = " + std::string(300, 'a') + "\n";
-  CHECK(contains(load_error(long_line), "cachecluster.ini:2: line is 307 characters long"));
+  // Lines may be long: a long join list fits on one line.
+  std::string long_line = "[cluster]\njoin = ";
+  for (int i = 1; i <= 40; ++i) long_line += "10.0.0." + std::to_string(i) + ":7946, ";
+  CHECK(load_error(long_line + "\n").empty());
 }
 
 TEST_CASE("config: a file that cannot be read names the file") {
@@ -448,4 +452,22 @@ api_endpoint = http://10.0.0.9/compute/v1/
   CHECK(contains(loaded.warnings[0], "[clustr]: unknown section"));
   CHECK(contains(loaded.warnings[1], "[http] listen = 0.0.0.0:9101 is not a loopback address"));
   CHECK(contains(loaded.warnings[2], "[gce] api_endpoint = http://10.0.0.9/compute/v1/"));
+}
+
+TEST_CASE("config: gce-cache-cluster's readme example loads, comments left out") {
+  std::ifstream in(std::string(CACHECLUSTER_GOLDEN_DIR) + "/gce-cache-cluster-readme.ini");
+  REQUIRE(in);
+  std::stringstream text;
+  text << in.rdbuf();
+  auto loaded = agent::parse_config(text.str(), "cachecluster.ini");
+  const auto& cfg = loaded.cfg;
+  CHECK(cfg.cache.port == 9080);
+  CHECK(cfg.cluster.port == 9999);
+  CHECK(cfg.cluster.heartbeat == std::chrono::milliseconds(250));
+  CHECK(cfg.match.project == "my-project");
+  CHECK(cfg.match.zone == "us-central1-b");
+  CHECK(cfg.match.network_interface == "nic0");
+  CHECK(cfg.match.tags == std::vector<std::string>{"http-server"});
+  CHECK(cfg.match.meta == std::map<std::string, std::string>{{"service", "web"}});
+  CHECK(loaded.warnings.empty());
 }
