@@ -17,9 +17,12 @@ function(run)
   set(last_output "${out}" PARENT_SCOPE)
 endfunction()
 
+# The development files, and the shared library's runtime file (libpeerlib.so.N.M.P) when the
+# build has one.
 run(${CMAKE_COMMAND} --install ${BUILD_DIR} --component peerlib --prefix ${prefix})
+run(${CMAKE_COMMAND} --install ${BUILD_DIR} --component peerlib_runtime --prefix ${prefix})
 foreach(f include/peerlib/client.hpp include/peerlib/peer_set.hpp include/peerlib/hash.hpp
-          include/peerlib/protocol.hpp)
+          include/peerlib/protocol.hpp include/peerlib/version.hpp)
   if(NOT EXISTS ${prefix}/${f})
     message(FATAL_ERROR "not installed: ${f}")
   endif()
@@ -36,6 +39,15 @@ run(${CMAKE_COMMAND} -S ${SOURCE_DIR}/tests/install/consumer -B ${WORK_DIR}/buil
 run(${CMAKE_COMMAND} --build ${WORK_DIR}/build)
 run(${WORK_DIR}/build/consumer)
 message(STATUS "find_package: ${last_output}")
+# With both libraries installed, peerlib::peerlib is the shared one, found by its SONAME.
+file(GLOB sonames ${prefix}/*/libpeerlib.so.[0-9]*)
+find_program(READELF readelf)
+if(sonames AND READELF)
+  run(${READELF} -d ${WORK_DIR}/build/consumer)
+  if(NOT last_output MATCHES "NEEDED[^\n]*libpeerlib\\.so\\.[0-9]+\\]")
+    message(FATAL_ERROR "the consumer does not need libpeerlib.so.N:\n${last_output}")
+  endif()
+endif()
 
 # pkg-config
 find_program(PKG_CONFIG pkg-config)
@@ -48,6 +60,8 @@ if(PKG_CONFIG AND CXX)
   separate_arguments(flags UNIX_COMMAND "${last_output}")
   run(${CXX} -std=c++17 ${SOURCE_DIR}/tests/install/consumer/main.cpp ${flags} -pthread
       -o ${WORK_DIR}/consumer_pc)
+  # -lpeerlib picks libpeerlib.so when both are installed; it is not on the loader's path.
+  set(ENV{LD_LIBRARY_PATH} ${pcdir}/..)
   run(${WORK_DIR}/consumer_pc)
   message(STATUS "pkg-config: ${last_output}")
 endif()

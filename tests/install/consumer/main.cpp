@@ -4,8 +4,10 @@
 #include <peerlib/hash.hpp>
 #include <peerlib/peer_set.hpp>
 #include <peerlib/protocol.hpp>
+#include <peerlib/version.hpp>
 
 #include <chrono>
+#include <cstring>
 #include <iostream>
 
 int main() {
@@ -20,7 +22,10 @@ int main() {
   ring.add({"http://10.128.0.2:8080", "http://10.128.0.3:8080", "http://10.128.0.4:8080"});
   // tests/golden/groupcache_vectors.json, "three peers": key-0 -> http://10.128.0.2:8080
   bool ok = view->local_mode() && view->owner("k")->name == "me" &&
-            ring.get("key-0") == "http://10.128.0.2:8080" && c.status().connect_failures == 1;
-  std::cout << (ok ? "peerlib consumer ok" : "peerlib consumer FAILED") << "\n";
+            ring.get("key-0") == "http://10.128.0.2:8080" && c.status().connect_failures == 1 &&
+            std::strcmp(peerlib::library_version(), PEERLIB_VERSION) == 0 &&
+            peerlib::protocol_revision() == peerlib::protocol::revision;
+  std::cout << (ok ? "peerlib consumer ok" : "peerlib consumer FAILED") << " (peerlib "
+            << peerlib::library_version() << ")\n";
   return ok ? 0 : 1;
 }
