@@ -147,6 +147,7 @@ struct discovery_runner::impl : std::enable_shared_from_this<impl> {
     st.alone = alone;
     st.alone_polls = alone_polls;
     st.consecutive_failures = failures;
+    st.permission_denied = r.permission_denied;
     st.rate_limited_until = r.rate_limited_until;
     auto delay = gce::next_poll_delay(st, poll, std::chrono::system_clock::now(), rng);
     spdlog::debug("discovery: next poll in {} ms", delay.count());
@@ -155,6 +156,7 @@ struct discovery_runner::impl : std::enable_shared_from_this<impl> {
 
   void start_watch() {
     gce::curl_options co;
+    co.no_proxy = true;  // the metadata server is never proxied
     if (bind_ip != "0.0.0.0" && bind_ip != "::") co.local_address = bind_ip;
     watch_http = std::make_shared<gce::curl_http_client>(co);
     auto http = watch_http;

@@ -30,9 +30,32 @@ milliseconds compute_client::backoff(int attempt) {
   return milliseconds(step - step / 2 + half(rng_));
 }
 
+std::string explain_api_error(const api_error& e, std::string_view method) {
+  std::string out = e.code == 0 ? "Compute API " + std::string(method) + " failed"
+                                : "Compute API returned " + std::to_string(e.code);
+  if (!e.reason.empty()) out += " (" + e.reason + ")";
+  if (!e.message.empty()) out += ": " + e.message;
+  const std::string permission =
+      method == "instanceGroupManagers.listManagedInstances" ? "compute.instanceGroupManagers.get"
+                                                             : "compute.instances.list";
+  if (e.code == 403 && e.reason == "insufficientPermissions") {
+    out += "; the VM's access scopes lack Compute read access: give it the compute-ro "
+           "(https://www.googleapis.com/auth/compute.readonly) or cloud-platform scope";
+  } else if (e.code == 403) {
+    out += "; the service account needs " + permission +
+           " (roles/compute.viewer) and the VM the compute-ro or cloud-platform scope";
+  } else if (e.code == 401) {
+    out += "; the metadata server's token was refused (does the VM have a service account?)";
+  } else if (e.code == 404) {
+    out += "; check [match] project, the zones or region, and [gce] instance_group";
+  }
+  return out;
+}
+
 list_result compute_client::run(const std::string& base_url, const std::string& filter,
                                 bool aggregated) {
   list_result out;
+  const std::string method = aggregated ? "instances.aggregatedList" : "instances.list";
   std::string token;
   bool refreshed = false;
   auto fetch_token = [&](bool refresh) {
@@ -71,6 +94,7 @@ list_result compute_client::run(const std::string& base_url, const std::string& 
     for (int attempt = 0;; ++attempt) {
       http_result r = http_.get(url, headers, options_.timeout);
       ++out.calls;
+      out.call_log.push_back({method, r.status});
       if (r.status == 200) {
         body = std::move(r.body);
         break;
@@ -87,6 +111,8 @@ list_result compute_client::run(const std::string& base_url, const std::string& 
             until = std::max(until, options_.now() + seconds(s));
         }
         out.rate_limited_until = until;
+        out.http_status = e.code;
+        out.error_reason = e.reason;
         out.error = "rate limited (" + std::to_string(e.code) + " " + e.reason + "): " + e.message;
         return out;
       }
@@ -101,8 +127,9 @@ list_result compute_client::run(const std::string& base_url, const std::string& 
         continue;
       }
       if (e.kind != error_kind::retryable || attempt + 1 >= options_.max_attempts) {
-        out.error = (e.code == 0 ? std::string("request failed") : "HTTP " + std::to_string(e.code)) +
-                    (e.reason.empty() ? "" : " " + e.reason) + ": " + e.message;
+        out.http_status = e.code;
+        out.error_reason = e.reason;
+        out.error = explain_api_error(e, method);
         return out;
       }
       options_.sleep(backoff(attempt));
@@ -138,21 +165,32 @@ list_result compute_client::list_zones(const std::vector<std::string>& zones,
     list_result one = list(zone, filter);
     out.calls += one.calls;
     out.pages += one.pages;
+    out.call_log.insert(out.call_log.end(), one.call_log.begin(), one.call_log.end());
     for (auto& w : one.warnings) out.warnings.push_back(std::move(w));
     if (one.rate_limited_until) {
       out.rate_limited_until = one.rate_limited_until;
       out.error = one.error;
+      out.http_status = one.http_status;
+      out.error_reason = one.error_reason;
       return out;
     }
     if (!one.ok()) {
       ++failed;
       out.warnings.push_back({"ZONE_FAILED", one.error, "zones/" + zone});
-      if (out.error.empty()) out.error = "zone " + zone + ": " + one.error;
+      if (out.error.empty()) {
+        out.error = "zone " + zone + ": " + one.error;
+        out.http_status = one.http_status;
+        out.error_reason = one.error_reason;
+      }
       continue;
     }
     for (auto& in : one.instances) out.instances.push_back(std::move(in));
   }
-  if (failed < static_cast<int>(zones.size())) out.error.clear();
+  if (failed < static_cast<int>(zones.size())) {
+    out.error.clear();
+    out.http_status = 0;
+    out.error_reason.clear();
+  }
   if (zones.empty()) out.error = "no zones to list";
   return out;
 }

@@ -13,6 +13,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "gce/http_client.hpp"
@@ -52,10 +53,20 @@ struct list_result {
   std::vector<api_warning> warnings; ///< non-routine warnings, and zones that failed
   int calls = 0;                     ///< HTTP requests sent (retries included)
   int pages = 0;                     ///< pages decoded
+  std::vector<api_call> call_log;    ///< every request sent, with its status (metrics)
+  int http_status = 0;               ///< status of the failing answer; 0 = none or transport
+  std::string error_reason;          ///< errors[0].reason of the failing answer ("forbidden")
+
+  /// The listing failed on a 403 that is not a rate limit (a missing scope or IAM role).
+  bool permission_denied() const { return http_status == 403 && !rate_limited_until; }
 
   /// True when the listing completed.
   bool ok() const { return error.empty(); }
 };
+
+/// "Compute API returned 403 (forbidden): MESSAGE; HINT" for a failed call of `method`
+/// ("instances.list"): the hint names the scope and role a 403, 401 or 404 usually lacks.
+std::string explain_api_error(const api_error& e, std::string_view method);
 
 /// Client of instances.list / instances.aggregatedList. Not thread-safe.
 class compute_client {

@@ -102,9 +102,10 @@ http_result curl_http_client::get(const std::string& url, const http_headers& he
   curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(std::max<std::int64_t>(1, timeout.count())));
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
                    static_cast<long>(std::min(options_.connect_timeout, timeout).count()));
-  // The metadata server is plain HTTP on a link-local address: never send it
-  // through a proxy picked up from the environment.
-  curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
+  // The metadata server is plain HTTP on a link-local address: its clients never go
+  // through a proxy picked up from the environment. API clients do (libcurl's default).
+  if (options_.no_proxy) curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
+  if (!options_.ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, options_.ca_file.c_str());
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &t);
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);

@@ -23,6 +23,14 @@ struct curl_options {
   /// Largest response body kept; longer bodies fail the request (a guard
   /// against a runaway server, far above any real instance list page).
   std::size_t max_body_bytes = 64u << 20;
+  /// Never use a proxy. Otherwise libcurl honours the environment as usual:
+  /// https_proxy/HTTPS_PROXY for https:// URLs, http_proxy (lower case only) for
+  /// http://, ALL_PROXY, and NO_PROXY/no_proxy (VMs without external IPs often reach
+  /// Google APIs through a proxy). The metadata server's clients set it: that server
+  /// is link-local and must never be asked through a proxy.
+  bool no_proxy = false;
+  /// CA bundle to verify the server with (CURLOPT_CAINFO); "" = the system's.
+  std::string ca_file;
 };
 
 /// libcurl-backed blocking client.

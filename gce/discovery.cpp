@@ -45,8 +45,9 @@ gce_provider::gce_provider(gce_settings settings, std::unique_ptr<http_client> m
 std::unique_ptr<gce_provider> gce_provider::create(gce_settings settings, std::string& error) {
   curl_options o;
   o.local_address = settings.local_address;
+  auto api = std::make_unique<curl_http_client>(o);  // honours HTTPS_PROXY / NO_PROXY
+  o.no_proxy = true;                                   // the metadata server: never proxied
   auto md = std::make_unique<curl_http_client>(o);
-  auto api = std::make_unique<curl_http_client>(o);
   return create(std::move(settings), std::move(md), std::move(api), error);
 }
 
@@ -98,6 +99,8 @@ discovery_result gce_provider::discover() {
                       ? compute_->list_region(settings_.region, filter_)
                       : compute_->list_zones(settings_.zones, filter_);
   out.api_calls = l.calls;
+  out.call_log = std::move(l.call_log);
+  out.permission_denied = l.permission_denied();
   out.rate_limited_until = l.rate_limited_until;
   for (const auto& w : l.warnings)
     out.warnings.push_back(w.code + (w.scope.empty() ? "" : " " + w.scope) + ": " + w.message);

@@ -47,6 +47,8 @@ struct discovery_result {
   std::optional<std::chrono::system_clock::time_point> rate_limited_until;
   std::vector<std::string> warnings;   ///< non-fatal problems (a zone failed, unreachable scope)
   int api_calls = 0;                   ///< requests sent, for poll_state::calls_per_poll
+  std::vector<api_call> call_log;      ///< each request and its status, for metrics
+  bool permission_denied = false;      ///< failed on a 403 that is not a rate limit
 
   /// True when the listing completed (addresses is then authoritative).
   bool ok() const { return error.empty(); }

@@ -27,6 +27,15 @@ struct http_result {
   std::optional<std::string> header(std::string_view name) const;
 };
 
+/// One API request and how it ended, for metrics ("instances.list", 200; status 0 = no
+/// HTTP answer).
+struct api_call {
+  std::string method;  ///< API method name
+  int status = 0;      ///< HTTP status, 0 on a transport failure
+
+  friend bool operator==(const api_call&, const api_call&) = default;
+};
+
 /// A blocking HTTP client. Implementations never throw; failures come back in
 /// http_result. One instance is used by one thread at a time.
 class http_client {

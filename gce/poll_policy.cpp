@@ -51,6 +51,12 @@ milliseconds next_poll_delay(const poll_state& state, const poll_config& cfg,
   if (state.consecutive_failures > 0)
     delay = std::max(delay, doubled(delay, state.consecutive_failures, cfg.failure_max));
   delay = jittered(delay, cfg.jitter, rng);
+  if (state.consecutive_failures > 0 && state.permission_denied) {
+    // Never slower than a minute (a fixed IAM binding is noticed soon), never faster than
+    // the budget allows the cluster in steady state.
+    const auto steady = steady_period(state.live_members, state.calls_per_poll, cfg);
+    delay = std::min(delay, std::max(cfg.permission_retry_max, state.alone ? milliseconds(0) : steady));
+  }
   if (state.rate_limited_until && *state.rate_limited_until > now) {
     const auto wait = ceil<milliseconds>(*state.rate_limited_until - now);
     std::uniform_int_distribution<std::int64_t> spread(

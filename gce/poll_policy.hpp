@@ -11,7 +11,10 @@
 // spreads members that started together. An agent that is alone polls sooner
 // (it is probably booting and needs seeds), backing off exponentially; failures
 // back off exponentially too; a rate limit waits for the next quota minute plus
-// a random spread, so agents do not all return on the same second.
+// a random spread, so agents do not all return on the same second. A refusal
+// that is not a rate limit (403 forbidden: a missing scope or IAM role) is
+// retried at most a minute apart whatever the failure count, so a fixed IAM
+// binding is noticed within a minute rather than after a 10-minute back-off.
 
 #include <chrono>
 #include <cstddef>
@@ -27,6 +30,9 @@ struct poll_config {
   std::chrono::milliseconds alone_initial{std::chrono::seconds(2)}; ///< first retry when alone
   std::chrono::milliseconds alone_max{std::chrono::minutes(2)};     ///< cap of the alone back-off
   std::chrono::milliseconds failure_max{std::chrono::minutes(10)};  ///< cap of the failure back-off
+  /// Longest wait after a permission refusal (403 not a rate limit), jitter included,
+  /// unless the budget's steady period is longer.
+  std::chrono::milliseconds permission_retry_max{std::chrono::seconds(60)};
   std::chrono::milliseconds startup_spread{std::chrono::seconds(2)};///< first poll in [0, this)
   std::chrono::milliseconds rate_limit_spread{std::chrono::seconds(20)}; ///< after a quota minute
   double jitter = 0.5;  ///< steady delays are uniform in [1 - jitter, 1 + jitter] x period
@@ -39,6 +45,7 @@ struct poll_state {
   bool alone = true;             ///< no other live member
   int alone_polls = 0;           ///< polls in a row that left the agent alone
   int consecutive_failures = 0;  ///< failed polls in a row
+  bool permission_denied = false;  ///< the last poll failed with a 403 that is not a rate limit
   /// From the last discovery_result: no call before this wall-clock time.
   std::optional<std::chrono::system_clock::time_point> rate_limited_until;
 };

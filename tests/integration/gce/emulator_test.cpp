@@ -91,8 +91,8 @@ struct vm_clients {
   gce::metadata_client md;
 
   vm_clients(const emulator& emu, const std::string& ip)
-      : md_http(gce::curl_options{ip, 3s, 64u << 20}),
-        api_http(gce::curl_options{ip, 3s, 64u << 20}),
+      : md_http(gce::curl_options{ip, 3s, 64u << 20, true, ""}),
+        api_http(gce::curl_options{ip, 3s, 64u << 20, false, ""}),
         md(md_http, [&] {
           gce::metadata_options o;
           o.host = emu.host();

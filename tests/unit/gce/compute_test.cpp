@@ -130,6 +130,33 @@ TEST_CASE("compute: permission errors are not retried") {
   CHECK(r.calls == 1);
   CHECK_FALSE(r.rate_limited_until);
   CHECK(r.error.find("compute.instances.list") != std::string::npos);
+  // The error says what to fix, and the result says it is a permission refusal.
+  CHECK(r.error.starts_with("Compute API returned 403 (forbidden): "));
+  CHECK(r.error.find("roles/compute.viewer") != std::string::npos);
+  CHECK(r.permission_denied());
+  CHECK(r.call_log == std::vector<api_call>{{"instances.list", 403}});
+
+  fake_http scopes;
+  scopes.status(403, R"({"error":{"code":403,"message":"Request had insufficient authentication scopes.",
+      "errors":[{"reason":"insufficientPermissions"}]}})");
+  compute_client c2(scopes, opts());
+  auto r2 = c2.list("z", "");
+  CHECK(r2.permission_denied());
+  CHECK(r2.error.find("compute-ro") != std::string::npos);
+}
+
+TEST_CASE("compute: every request is logged with its status, retries included") {
+  fake_http http;
+  http.status(503);
+  http.ok(page({"a"}, "t1"));
+  http.timeout();
+  http.ok(page({"b"}));
+  compute_client c(http, opts());
+  auto r = c.list("z", "");
+  REQUIRE(r.ok());
+  CHECK(r.call_log == std::vector<api_call>{{"instances.list", 503}, {"instances.list", 200},
+                                            {"instances.list", 0}, {"instances.list", 200}});
+  CHECK_FALSE(r.permission_denied());
 }
 
 TEST_CASE("compute: a 401 refreshes the token once") {

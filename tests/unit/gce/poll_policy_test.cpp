@@ -70,6 +70,32 @@ TEST_CASE("poll_policy: failures back off, capped") {
   CHECK(next_poll_delay(s, cfg, now, rng) == minutes(10));
 }
 
+TEST_CASE("poll_policy: a permission refusal is retried at most a minute apart") {
+  poll_config cfg;  // jitter 0.5: the cap holds after jitter
+  std::mt19937_64 rng(5);
+  const auto now = system_clock::now();
+  poll_state s;
+  s.alone = true;
+  s.alone_polls = 8;
+  for (int failures : {1, 3, 10, 50}) {
+    s.consecutive_failures = failures;
+    s.permission_denied = true;
+    for (int i = 0; i < 200; ++i) CHECK(next_poll_delay(s, cfg, now, rng) <= seconds(60));
+    s.permission_denied = false;  // any other failure keeps the long back-off
+    if (failures >= 3) CHECK(next_poll_delay(s, cfg, now, rng) > seconds(60));
+  }
+  // In a big cluster the budget's steady period still rules: no faster than 600 s here.
+  s.alone = false;
+  s.live_members = 100;
+  s.consecutive_failures = 5;
+  s.permission_denied = true;
+  for (int i = 0; i < 200; ++i) {
+    const auto d = next_poll_delay(s, cfg, now, rng);
+    CHECK(d <= seconds(600));
+    CHECK(d >= seconds(300));
+  }
+}
+
 TEST_CASE("poll_policy: a rate limit waits for the quota minute plus a spread") {
   poll_config cfg;
   cfg.jitter = 0;
