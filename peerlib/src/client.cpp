@@ -37,6 +37,12 @@ std::string host_name() {
 struct client::impl {
   explicit impl(client_options o) : opts(std::move(o)), rng(std::random_device{}()) {
     if (opts.self.name.empty()) opts.self.name = host_name();
+    // groupcache's HTTPPool.Set takes URLs: compose self's from its address and cache port.
+    if (opts.self.cache_url.empty() && opts.self.cache_port && !opts.self.address.empty()) {
+      const bool v6 = opts.self.address.find(':') != std::string::npos;
+      opts.self.cache_url = "http://" + (v6 ? "[" + opts.self.address + "]" : opts.self.address) +
+                            ":" + std::to_string(*opts.self.cache_port);
+    }
     if (opts.backoff_min.count() < 1) opts.backoff_min = milliseconds(1);
     if (opts.backoff_max < opts.backoff_min) opts.backoff_max = opts.backoff_min;
     backoff = opts.backoff_min;
@@ -292,6 +298,7 @@ struct client::impl {
   // ---- background thread ----
   bool start(callback cb) {
     if (epfd < 0 || thread.joinable()) return false;
+    background = true;
     {
       std::lock_guard<std::mutex> lk(mu);
       on_update = std::move(cb);
@@ -300,6 +307,7 @@ struct client::impl {
     try {
       thread = std::thread([this] { run(); });
     } catch (const std::exception& e) {
+      background = false;
       set_error(std::string("cannot start thread: ") + e.what());
       return false;
     }
@@ -340,6 +348,7 @@ struct client::impl {
     if (::write(wake, &one, sizeof one) < 0) {
     }
     thread.join();
+    background = false;
   }
 
   client_options opts;
@@ -362,6 +371,7 @@ struct client::impl {
 
   std::thread thread;
   std::atomic<bool> stopping{false};
+  std::atomic<bool> background{false};  // start() .. stop(): process() belongs to the thread
 };
 
 client::client(client_options options) : impl_(std::make_unique<impl>(std::move(options))) {}
@@ -376,7 +386,14 @@ void client::set_callback(callback cb) {
 }
 
 int client::fd() const { return impl_->epfd; }
-int client::process() { return impl_->process(); }
+int client::process() {
+  if (impl_->background.load()) {
+    impl_->set_error("process() refused: the background thread started by start() drives this "
+                     "client (call stop() first, or use one mode only)");
+    return -1;
+  }
+  return impl_->process();
+}
 
 std::shared_ptr<const peer_set> client::current() const {
   std::lock_guard<std::mutex> lk(impl_->mu);

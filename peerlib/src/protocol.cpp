@@ -127,6 +127,15 @@ bool from_json(const json& j, peer& p, std::string& err) {
 
 std::optional<snapshot> snapshot_from(const json& j, std::string* error) {
   if (!has_type(j, "snapshot")) return fail<snapshot>(error, "not a snapshot line");
+  // The revision changes only when a known key changes meaning; added keys do not change it.
+  auto rev = j.find("protocol");
+  if (rev == j.end() || !rev->is_number_unsigned() || rev->get<std::uint64_t>() == 0)
+    return fail<snapshot>(error, "snapshot lacks a positive integer \"protocol\" revision");
+  if (rev->get<std::uint64_t>() > static_cast<std::uint64_t>(revision))
+    return fail<snapshot>(error, "the agent speaks protocol revision " +
+                                     std::to_string(rev->get<std::uint64_t>()) +
+                                     "; this peerlib understands up to " +
+                                     std::to_string(revision) + ": upgrade peerlib");
   snapshot s;
   std::string err;
   auto v = j.find("version");

@@ -14,8 +14,16 @@
 // With keep_last_on_loss the last list from the agent stays instead.
 //
 // Errors never throw: the client reconnects with exponential back-off and
-// reports what went wrong through status(). current() and status() may be
-// called from any thread.
+// reports what went wrong through status().
+//
+// Linux only: the client is built on epoll, timerfd and eventfd (the rest of
+// peerlib, peer_set and the hashing, is portable C++17).
+//
+// Threads: current() and status() may be called from any thread at any time.
+// The other calls (start, stop, set_callback, fd, process) belong to the thread
+// that owns the client, one at a time. Use one mode: between start() and stop()
+// the background thread alone runs process(); a process() call from elsewhere
+// is refused (it returns -1 and status().last_error says why) rather than racing.
 
 #include <chrono>
 #include <cstdint>
@@ -34,6 +42,10 @@ struct client_options {
   /// The agent's socket ([publish] socket).
   std::string socket_path = "/run/cachecluster/cachecluster.sock";
   /// This node in local mode before any snapshot (name defaults to the host name).
+  /// For groupcache, set self.cache_url to the URL given to NewHTTPPool (or set address and
+  /// cache_port, and the client composes "http://address:port"): in local mode hash_ids()
+  /// is {self.cache_url}, and without one it is the node's name, which is not a URL
+  /// HTTPPool.Set can use.
   peer self;
   /// How long the agent may stay unreachable before the view falls back to local mode.
   std::chrono::milliseconds grace_period{10000};
@@ -86,7 +98,8 @@ class client {
   void set_callback(callback cb);
   /// Non-blocking mode: a descriptor that is readable whenever process() has work; -1 if set-up failed.
   int fd() const;
-  /// Non-blocking mode: do the pending work without blocking; returns how many views were published.
+  /// Non-blocking mode: do the pending work without blocking; returns how many views were
+  /// published, or -1 without doing anything while the background thread runs (start()).
   int process();
 
   /// The current view; never null.

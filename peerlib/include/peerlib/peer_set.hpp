@@ -54,6 +54,8 @@ class peer_set {
   /// True when `p` is this node.
   bool is_self(const peer& p) const { return p.name == snap_.self.name; }
   /// hash_id() of every peer, in list order (the argument list for groupcache's HTTPPool.Set).
+  /// A peer without a cache URL contributes its name: set [cache] port on every agent, and
+  /// client_options::self.cache_url for the local view before the agent answers.
   std::vector<std::string> hash_ids() const;
 
   /// The key's owner; nullptr only when the list is empty.

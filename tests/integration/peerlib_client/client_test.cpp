@@ -145,6 +145,19 @@ TEST_CASE("client: local mode while no agent runs; back-off retries counted") {
   CHECK(c2.status().last_error.find("longer than") != std::string::npos);
   client_options dflt;
   CHECK_FALSE(client(dflt).current()->self().name.empty());  // host name by default
+  // Local mode gives groupcache's HTTPPool.Set a URL: self's, or one composed from its
+  // address and cache port; without either, the name (docs/peerlib.md says to set one).
+  CHECK(client(dflt).current()->hash_ids() ==
+        std::vector<std::string>{client(dflt).current()->self().name});
+  client_options with_port = options((dir / "none.sock").string());
+  with_port.self.address = "10.0.0.9";
+  with_port.self.cache_port = 8080;
+  with_port.self.cache_url.clear();
+  CHECK(client(with_port).current()->hash_ids() == std::vector<std::string>{"http://10.0.0.9:8080"});
+  with_port.self.address = "fd00::9";
+  CHECK(client(with_port).current()->hash_ids() == std::vector<std::string>{"http://[fd00::9]:8080"});
+  with_port.self.cache_url = "http://cache-9:8080";
+  CHECK(client(with_port).current()->hash_ids() == std::vector<std::string>{"http://cache-9:8080"});
 }
 
 TEST_CASE("client: non-blocking mode gets the snapshot and every change; bad lines are counted") {
@@ -282,6 +295,9 @@ TEST_CASE("client: background mode calls back on its own thread; a throwing call
     if (throw_next) throw std::runtime_error("boom");
   }));
   CHECK_FALSE(c.start([](const std::shared_ptr<const peer_set>&) {}));
+  // The thread owns process(): a call from here is refused instead of racing it.
+  CHECK(c.process() == -1);
+  CHECK(c.status().last_error.find("process() refused") != std::string::npos);
   auto count = [&] {
     std::lock_guard<std::mutex> lk(mu);
     return versions.size();
@@ -299,6 +315,7 @@ TEST_CASE("client: background mode calls back on its own thread; a throwing call
   REQUIRE(test_support::wait_until([&] { return c.current()->version() == 3; }, 10s));
   c.stop();
   c.stop();
+  CHECK(c.process() >= 0);  // stopped: the caller may drive it again
   CHECK(other_thread);
   std::lock_guard<std::mutex> lk(mu);
   CHECK(versions == std::vector<std::uint64_t>{0, 1, 2, 3});

@@ -49,7 +49,7 @@ TEST_CASE("protocol: a full snapshot decodes and round-trips") {
 
 TEST_CASE("protocol: unknown keys and absent optional keys are accepted") {
   auto s = protocol::decode_snapshot(
-      R"({"type":"snapshot","protocol":2,"version":1,"local_mode":true,"extra":[1,2],)"
+      R"({"type":"snapshot","protocol":1,"version":1,"local_mode":true,"extra":[1,2],)"
       R"("self":{"name":"a","address":"::1","future":{}},"peers":[{"name":"a","address":"::1"}]})");
   REQUIRE(s);
   CHECK(s->local_mode);
@@ -84,9 +84,20 @@ TEST_CASE("protocol: a snapshot with invalid UTF-8 in a tag encodes without thro
   CHECK(protocol::decode_snapshot(line));
 }
 
+TEST_CASE("protocol: a snapshot of a newer, or no, protocol revision is rejected") {
+  CHECK(decode_error(replace(good, R"("protocol":1)", R"("protocol":2)")) ==
+        "the agent speaks protocol revision 2; this peerlib understands up to 1: upgrade peerlib");
+  for (const char* bad : {R"("protocol":0)", R"("protocol":"1")", R"("protocol":-1)", R"("protocol":1.5)"})
+    CHECK(decode_error(replace(good, R"("protocol":1)", bad)) ==
+          "snapshot lacks a positive integer \"protocol\" revision");
+  CHECK(decode_error(replace(good, R"("protocol":1,)", "")) ==
+        "snapshot lacks a positive integer \"protocol\" revision");
+  CHECK(protocol::decode_snapshot(good));
+}
+
 TEST_CASE("protocol: a snapshot without self is rejected") {
-  auto err = decode_error(R"({"type":"snapshot","version":1,"local_mode":true,"peers":[]})");
+  auto err = decode_error(R"({"type":"snapshot","protocol":1,"version":1,"local_mode":true,"peers":[]})");
   CHECK(err.find("self") != std::string::npos);
-  err = decode_error(R"({"type":"snapshot","version":1,"local_mode":true,"self":[],"peers":[]})");
+  err = decode_error(R"({"type":"snapshot","protocol":1,"version":1,"local_mode":true,"self":[],"peers":[]})");
   CHECK(err == "self: peer is not an object");
 }
