@@ -131,6 +131,10 @@ struct publish_config {
   std::uint32_t flap_reuse = 750;      ///< a suppressed member is re-admitted below this
   /// Longest hold after the last flap; 0 = no suppression.
   std::chrono::milliseconds flap_max_suppress{std::chrono::minutes(5)};
+  /// Grey failure (agent/grey_hold.hpp): suspicions needed to hold a member out; 0 = off.
+  std::uint32_t grey_suspicions = 6;
+  std::uint32_t grey_ratio = 4;  ///< ... and this many times the median of the others
+  std::chrono::milliseconds grey_half_life{std::chrono::seconds(30)};  ///< score decay
 };
 
 /// [http]: status and metrics endpoint.

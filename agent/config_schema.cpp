@@ -15,7 +15,7 @@ const std::map<std::string, std::set<std::string>>& known_keys() {
       {"node", {"name"}},
       {"publish",
        {"socket", "max_sessions", "coalesce_max", "burst_hold", "flap_half_life", "flap_suppress",
-        "flap_reuse", "flap_max_suppress"}},
+        "flap_reuse", "flap_max_suppress", "grey_suspicions", "grey_ratio", "grey_half_life"}},
       {"http", {"listen"}},
       {"log", {"level", "format"}},
       {"encrypt", {"key", "keyring_file", "verify_incoming", "verify_outgoing"}},

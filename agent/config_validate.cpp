@@ -126,6 +126,10 @@ void validate_publish_timing(const config_reader& r, publish_config& p) {
            "is too short to ever suppress: flap_reuse x 2^(flap_max_suppress / "
            "flap_half_life) must reach flap_suppress (use 0 to turn suppression off)");
   }
+  r.integer<std::uint32_t>("publish", "grey_suspicions", 0, 1000, p.grey_suspicions);
+  r.integer<std::uint32_t>("publish", "grey_ratio", 2, 100, p.grey_ratio);
+  r.duration("publish", "grey_half_life", std::chrono::seconds(5), std::chrono::hours(1),
+             p.grey_half_life);
 }
 
 constexpr std::array<std::string_view, 12> instance_statuses{

@@ -30,6 +30,7 @@ const flap_damping::entry* flap_damping::find(std::string_view name) const {
 }
 
 bool flap_damping::observe(std::string_view name, swim::member_state st, clock::time_point now) {
+  const bool grey_newly = grey_.observe(name, st, now);
   const bool live = is_live(st);
   auto it = entries_.find(name);
   if (it == entries_.end()) {
@@ -39,12 +40,12 @@ bool flap_damping::observe(std::string_view name, swim::member_state st, clock::
     e.live = live;
     e.at = now;
     entries_.emplace(std::string(name), e);
-    return false;
+    return grey_newly;
   }
   entry& e = it->second;
   const bool was_live = e.live;
   e.live = live;
-  if (!was_live || live || st != swim::member_state::dead) return false;
+  if (!was_live || live || st != swim::member_state::dead) return grey_newly;
 
   // A down transition: removed at once (the caller publishes it), and penalised.
   e.flaps++;
@@ -65,8 +66,8 @@ bool flap_damping::observe(std::string_view name, swim::member_state st, clock::
 }
 
 bool flap_damping::update(clock::time_point now) {
-  if (suppressed_ == 0) return false;
-  bool any = false;
+  bool any = grey_.update(now);
+  if (suppressed_ == 0) return any;
   for (auto& [name, e] : entries_) {
     if (e.suppressed && now >= e.reuse_at) {
       e.suppressed = false;
@@ -78,7 +79,7 @@ bool flap_damping::update(clock::time_point now) {
 }
 
 std::optional<flap_damping::clock::time_point> flap_damping::next_reuse() const {
-  std::optional<clock::time_point> at;
+  std::optional<clock::time_point> at = grey_.next_release();
   if (suppressed_ == 0) return at;
   for (const auto& [name, e] : entries_)
     if (e.suppressed && (!at || e.reuse_at < *at)) at = e.reuse_at;
@@ -87,7 +88,14 @@ std::optional<flap_damping::clock::time_point> flap_damping::next_reuse() const 
 
 bool flap_damping::suppressed(std::string_view name) const {
   const entry* e = find(name);
-  return e != nullptr && e->suppressed;
+  return (e != nullptr && e->suppressed) || grey_.held(name);
+}
+
+std::size_t flap_damping::suppressed_count() const {
+  if (grey_.held_count() == 0) return suppressed_;
+  std::size_t n = 0;
+  for (const auto& [name, e] : entries_) n += (e.suppressed || grey_.held(name)) ? 1 : 0;
+  return n;
 }
 
 flap_record flap_damping::record(std::string_view name) const {
@@ -96,6 +104,8 @@ flap_record flap_damping::record(std::string_view name) const {
     r.flaps = e->flaps;
     r.suppressed = e->suppressed;
   }
+  r.grey = grey_.held(name);
+  r.suppressed = r.suppressed || r.grey;
   return r;
 }
 
@@ -108,7 +118,9 @@ void flap_damping::prune(const std::function<bool(std::string_view)>& known,
                          clock::time_point now) {
   std::erase_if(entries_, [&](const auto& kv) {
     const entry& e = kv.second;
-    return !e.suppressed && decayed(e, now) < 1 && !known(kv.first);
+    if (known(kv.first)) return false;
+    grey_.forget(kv.first);  // gone from the table: its suspicions no longer count
+    return !e.suppressed && decayed(e, now) < 1;
   });
 }
 

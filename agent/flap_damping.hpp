@@ -17,6 +17,10 @@
 // again before the first failure's penalty decayed is held out when it returns.
 // A graceful leave is not a flap. Self is never damped (the caller does not
 // report it).
+//
+// The damping also holds a grey member out (agent/grey_hold.hpp): one suspected
+// far more often than the rest, which never dies at the gossip level because it
+// refutes every suspicion. suppressed() answers for both reasons.
 
 #include <chrono>
 #include <cstddef>
@@ -27,6 +31,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "agent/grey_hold.hpp"
 #include "swim/member.hpp"
 
 namespace agent {
@@ -39,6 +44,8 @@ struct flap_damping_options {
   double reuse = 750;                                           ///< re-admit below
   /// Longest hold after the last down transition; 0 turns damping off.
   std::chrono::milliseconds max_suppress{std::chrono::minutes(5)};
+  /// Holding a member suspected far more often than the others (grey failure).
+  grey_hold_options grey;
 
   /// The most a penalty may reach: reuse x 2^(max_suppress / half_life).
   double ceiling() const;
@@ -47,14 +54,15 @@ struct flap_damping_options {
 /// What the damping knows of one member.
 struct flap_record {
   std::uint64_t flaps = 0;  ///< down transitions seen (alive or suspect -> dead)
-  bool suppressed = false;  ///< held out of the peer list (if alive) until the penalty decays
+  bool suppressed = false;  ///< held out of the peer list (if alive): flapping or grey
+  bool grey = false;        ///< held because it is suspected far more often than the others
 };
 
 class flap_damping {
  public:
   using clock = std::chrono::steady_clock;
 
-  explicit flap_damping(flap_damping_options o = {}) : opt_(o) {}
+  explicit flap_damping(flap_damping_options o = {}) : opt_(o), grey_(o.grey) {}
 
   /// Member `name` is in state `st` at `now` (alive and suspect are live; dead is a down
   /// transition from live, left is not). Returns true when this suppressed the member.
@@ -74,8 +82,10 @@ class flap_damping {
 
   /// Down transitions of every member since start (never decreases).
   std::uint64_t flaps_total() const { return flaps_total_; }
-  /// Members suppressed now (whatever their state).
-  std::size_t suppressed_count() const { return suppressed_; }
+  /// Members suppressed now, for either reason (whatever their state).
+  std::size_t suppressed_count() const;
+  /// The grey-failure hold (scores, members held, holds since start).
+  const grey_hold& grey() const { return grey_; }
   /// Members with a record.
   std::size_t size() const { return entries_.size(); }
 
@@ -105,7 +115,8 @@ class flap_damping {
   flap_damping_options opt_;
   std::unordered_map<std::string, entry, hash, std::equal_to<>> entries_;
   std::uint64_t flaps_total_ = 0;
-  std::size_t suppressed_ = 0;
+  std::size_t suppressed_ = 0;  ///< by flap penalty
+  grey_hold grey_;
 };
 
 }  // namespace agent

@@ -80,6 +80,7 @@ peerlib::members_document to_members_document(const status& s) {
     if (auto it = s.flaps.find(mem->name); it != s.flaps.end()) {
       m.flaps = it->second.flaps;
       m.suppressed = it->second.suppressed;
+      m.grey = it->second.grey;
     }
     doc.members.push_back(std::move(m));
   }

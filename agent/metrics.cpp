@@ -195,6 +195,12 @@ std::string render_metrics(const status& s) {
   m.gauge("cachecluster_members_suppressed",
           "Members held out of the peer list for flapping, until their penalty decays.",
           static_cast<std::uint64_t>(s.members_suppressed));
+  m.gauge("cachecluster_members_grey",
+          "Members held out of the peer list because they are suspected far more often than "
+          "the others (grey failure).",
+          static_cast<std::uint64_t>(s.members_grey));
+  m.counter("cachecluster_grey_holds_total",
+            "Times a member was held out of the peer list as grey.", s.grey_holds_total);
 
   // ---- failure detection ----
   m.counter("cachecluster_probes_total", "Direct probes (pings) started.", n.probes);

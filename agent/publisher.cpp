@@ -137,6 +137,9 @@ publisher_options publisher_options_for(const publish_config& p,
   o.damping.suppress = p.flap_suppress;
   o.damping.reuse = p.flap_reuse;
   o.damping.max_suppress = p.flap_max_suppress;
+  o.damping.grey.min_suspicions = p.grey_suspicions;
+  o.damping.grey.ratio = p.grey_ratio;
+  o.damping.grey.half_life = p.grey_half_life;
   return o;
 }
 

@@ -15,8 +15,11 @@ void fill_status(status& s, const swim::asio::driver& driver, const publisher& p
     if (auto r = damping.record(m.name); r.flaps > 0 || r.suppressed) s.flaps[m.name] = r;
   s.flaps_total = damping.flaps_total();
   s.members_suppressed = damping.suppressed_count();
+  s.members_grey = damping.grey().held_count();
+  s.grey_holds_total = damping.grey().holds_total();
   s.node = n.stats();
   s.driver = driver.stats();
+  if (cache) s.cache = cache->stats();
 }
 
 }  // namespace agent

@@ -33,7 +33,9 @@ struct status {
   /// Flap damping of `members` by name (agent/flap_damping.hpp); absent: never flapped.
   std::map<std::string, flap_record> flaps;
   std::uint64_t flaps_total = 0;       ///< down transitions of every member since start
-  std::size_t members_suppressed = 0;  ///< members held out of the peer list for flapping
+  std::size_t members_suppressed = 0;  ///< members held out of the peer list (flapping or grey)
+  std::size_t members_grey = 0;        ///< of those, held as grey (agent/grey_hold.hpp)
+  std::uint64_t grey_holds_total = 0;  ///< times a member was held as grey, since start
   swim::node_stats node;
   swim::asio::driver_stats driver;
   agent_stats agent;

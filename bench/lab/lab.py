@@ -272,6 +272,14 @@ def _ip_text(a):
     return str(a)
 
 
+# The profile's "held_field": a boolean member field that says the agent holds a
+# live member out of the peer list it publishes (flap damping, grey failure).
+# Such a member is reported as HELD, a status in neither ALIVE nor peer_states,
+# so scenarios count it as removed from the peer list. Set by Lab.__init__.
+HELD = "held"
+HELD_FIELD = None
+
+
 def normalize_members(obj, with_addr=False):
     """Agent JSON -> {name: status} (with_addr: {name: "status@ip"}).
     Accepts {"members":[...]} or [...]"""
@@ -283,6 +291,8 @@ def normalize_members(obj, with_addr=False):
         st = m.get("status", m.get("Status", m.get("state", "unknown")))
         if name is not None:
             st = str(st).lower()
+            if HELD_FIELD and m.get(HELD_FIELD) is True and st in ("alive", "suspect"):
+                st = HELD
             if with_addr:
                 st += "@" + _ip_text(m.get("address", m.get("addr", m.get("Addr"))))
             out[str(name)] = st
@@ -702,6 +712,8 @@ class Lab:
         # statuses in which a member is still in the list applications get
         # (our agent keeps a suspect member as a peer; Serf shows only alive)
         self.peer_states = set(profile.get("peer_states", ["alive"]))
+        global HELD_FIELD
+        HELD_FIELD = profile.get("held_field")
 
     # ---- network ---------------------------------------------------------
     def seed_idx(self, agent):

@@ -182,6 +182,10 @@ bool member_from(const json& j, member& m, std::string& err) {
     if (!it->is_boolean()) return err = "member \"suppressed\" is not a boolean", false;
     m.suppressed = it->get<bool>();
   }
+  if (auto it = j.find("grey"); it != j.end()) {
+    if (!it->is_boolean()) return err = "member \"grey\" is not a boolean", false;
+    m.grey = it->get<bool>();
+  }
   return true;
 }
 
@@ -417,6 +421,7 @@ std::string encode_members(const members_document& d) {
         {"protocol", std::move(versions)},
         {"flaps", m.flaps},
         {"suppressed", m.suppressed},
+        {"grey", m.grey},
     });
   }
   ordered doc = {{"node", d.node}, {"members", std::move(members)}};

@@ -107,12 +107,14 @@ struct member {
   std::map<std::string, std::string> tags;  ///< Serf-style tags
   std::vector<std::uint8_t> protocol;       ///< memberlist's [PMin, PMax, PCur, DMin, DMax, DCur]
   std::uint64_t flaps = 0;  ///< times the agent saw it fail (alive or suspect -> dead)
-  bool suppressed = false;  ///< held out of the peer list for flapping (flap damping)
+  bool suppressed = false;  ///< held out of the peer list: flapping or grey (below)
+  bool grey = false;        ///< held out because it is suspected far more often than the rest
 
   friend bool operator==(const member& a, const member& b) {
     return a.name == b.name && a.address == b.address && a.port == b.port &&
            a.state == b.state && a.incarnation == b.incarnation && a.tags == b.tags &&
-           a.protocol == b.protocol && a.flaps == b.flaps && a.suppressed == b.suppressed;
+           a.protocol == b.protocol && a.flaps == b.flaps && a.suppressed == b.suppressed &&
+           a.grey == b.grey;
   }
 };
 

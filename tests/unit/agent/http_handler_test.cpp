@@ -121,9 +121,12 @@ agent::status sample_status() {
   q.responses_received = 513;
   q.malformed = 514;
   s.flaps["cache-4"] = agent::flap_record{3, true};
+  s.flaps["cache-3"] = agent::flap_record{0, true, true};
   s.flaps["cache-2"] = agent::flap_record{1, false};
   s.flaps_total = 401;
   s.members_suppressed = 2;
+  s.members_grey = 1;
+  s.grey_holds_total = 7;
   return s;
 }
 
@@ -403,6 +406,8 @@ TEST_CASE("http_handler: /metrics parses as the text format, HELP and TYPE for e
       {"cachecluster_health_score", "gauge"},
       {"cachecluster_member_flaps_total", "counter"},
       {"cachecluster_members_suppressed", "gauge"},
+      {"cachecluster_members_grey", "gauge"},
+      {"cachecluster_grey_holds_total", "counter"},
       {"cachecluster_probes_total", "counter"},
       {"cachecluster_probe_failures_total", "counter"},
       {"cachecluster_indirect_probes_total", "counter"},
@@ -490,6 +495,8 @@ TEST_CASE("http_handler: /metrics values come from the right fields") {
       {"cachecluster_health_score", 2},
       {"cachecluster_member_flaps_total", 401},
       {"cachecluster_members_suppressed", 2},
+      {"cachecluster_members_grey", 1},
+      {"cachecluster_grey_holds_total", 7},
       {"cachecluster_gossip_packets_received_total", 101},
       {"cachecluster_gossip_packets_sent_total", 102},
       {"cachecluster_gossip_received_bytes_total", 103},
@@ -671,7 +678,7 @@ TEST_CASE("http_handler: /v1/members fields of one member") {
   CHECK(body ==
         R"({"node":"a","members":[{"name":"a","address":"192.168.1.20","port":7947,)"
         R"("state":"suspect","incarnation":17,"tags":{"role":"web"},"protocol":[1,5,2,2,5,4],)"
-        R"("flaps":0,"suppressed":false}]})"
+        R"("flaps":0,"suppressed":false,"grey":false}]})"
         "\n");
 }
 
@@ -686,6 +693,10 @@ TEST_CASE("http_handler: /v1/members carries each member's flap count and suppre
   CHECK_FALSE(d.members[2].suppressed);
   CHECK(d.members[0].flaps == 0);  // never flapped: no record
   CHECK_FALSE(d.members[0].suppressed);
+  CHECK_FALSE(d.members[4].grey);
+  CHECK(d.members[3].name == "cache-3");  // held as grey without a single failure
+  CHECK(d.members[3].suppressed);
+  CHECK(d.members[3].grey);
   auto body = render_members_json(s);
   CHECK(body.find(R"("name":"cache-4")") < body.find(R"("flaps":3,"suppressed":true)"));
 }

@@ -25,7 +25,7 @@ members_document sample() {
 const char* const one =
     R"({"node":"a","members":[{"name":"a","address":"10.0.0.1","port":7946,"state":"dead",)"
     R"("incarnation":17,"tags":{"role":"web"},"protocol":[1,5,2,2,5,4],"flaps":3,)"
-    R"("suppressed":true}]})";
+    R"("suppressed":true,"grey":true}]})";
 
 std::string members_error(const std::string& line) {
   std::string err;
@@ -149,7 +149,8 @@ TEST_CASE("protocol: members with missing or mistyped keys are rejected") {
                  bad{R"("flaps":3)", R"("flaps":-1)", "flaps"},
                  bad{R"("flaps":3)", R"("flaps":"3")", "flaps"},
                  bad{R"("suppressed":true)", R"("suppressed":1)", "suppressed"},
-                 bad{R"("suppressed":true)", R"("suppressed":"yes")", "suppressed"}}) {
+                 bad{R"("suppressed":true)", R"("suppressed":"yes")", "suppressed"},
+                 bad{R"("grey":true)", R"("grey":"true")", "grey"}}) {
     CAPTURE(b.to);
     CHECK(mentions(members_error(replace(one, b.from, b.to)), b.key));
   }

@@ -1,0 +1,121 @@
+#include "agent/grey_hold.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace agent {
+namespace {
+
+using fsec = std::chrono::duration<double>;
+
+bool is_live(swim::member_state st) {
+  return st == swim::member_state::alive || st == swim::member_state::suspect;
+}
+
+}  // namespace
+
+double grey_hold::decayed(const entry& e, clock::time_point now) const {
+  if (e.score <= 0 || now <= e.at || opt_.half_life.count() <= 0) return e.score;
+  return e.score * std::exp2(-fsec(now - e.at).count() / fsec(opt_.half_life).count());
+}
+
+std::size_t grey_hold::live_count() const {
+  return static_cast<std::size_t>(std::count_if(
+      entries_.begin(), entries_.end(), [](const auto& kv) { return is_live(kv.second.state); }));
+}
+
+std::optional<double> grey_hold::median_of_others(const entry* except,
+                                                  clock::time_point now) const {
+  scratch_.clear();
+  for (const auto& [name, e] : entries_)
+    if (&e != except && is_live(e.state)) scratch_.push_back(decayed(e, now));
+  if (scratch_.size() < std::max<std::size_t>(opt_.min_members, 1)) return std::nullopt;
+  auto mid = scratch_.begin() + static_cast<std::ptrdiff_t>(scratch_.size() / 2);
+  std::nth_element(scratch_.begin(), mid, scratch_.end());
+  return *mid;
+}
+
+bool grey_hold::observe(std::string_view name, swim::member_state st, clock::time_point now) {
+  auto it = entries_.find(name);
+  if (it == entries_.end()) {
+    entry e;
+    e.state = st;
+    e.at = now;
+    entries_.emplace(std::string(name), e);
+    return false;
+  }
+  entry& e = it->second;
+  const bool suspected =
+      st == swim::member_state::suspect && e.state == swim::member_state::alive;
+  e.state = st;
+  if (!suspected || opt_.min_suspicions <= 0) return false;
+
+  e.score = decayed(e, now) + 1;
+  e.at = now;
+  if (e.held || e.score < opt_.min_suspicions) return false;
+  const auto median = median_of_others(&e, now);
+  if (!median || e.score < opt_.ratio * *median) return false;
+  const auto cap = std::max<std::size_t>(
+      1, static_cast<std::size_t>(opt_.max_fraction * static_cast<double>(live_count())));
+  if (held_ >= cap) return false;
+  e.held = true;
+  held_++;
+  holds_total_++;
+  return true;
+}
+
+bool grey_hold::update(clock::time_point now) {
+  if (held_ == 0) return false;
+  bool any = false;
+  for (auto& [name, e] : entries_) {
+    if (!e.held) continue;
+    const double s = decayed(e, now);
+    bool release = s < opt_.release;
+    if (!release) {
+      const auto median = median_of_others(&e, now);
+      release = median && s < opt_.ratio / 2 * *median;
+    }
+    if (release) {
+      e.held = false;
+      held_--;
+      any = true;
+    }
+  }
+  return any;
+}
+
+std::optional<grey_hold::clock::time_point> grey_hold::next_release() const {
+  std::optional<clock::time_point> at;
+  if (held_ == 0) return at;
+  for (const auto& [name, e] : entries_) {
+    if (!e.held) continue;
+    // score x 2^(-t / half_life) = release: t = half_life x log2(score / release).
+    double t = 0;
+    if (opt_.release > 0 && e.score > opt_.release)
+      t = fsec(opt_.half_life).count() * std::log2(e.score / opt_.release);
+    // Round up, so the check at that moment finds the score below `release`.
+    const auto when =
+        e.at + std::chrono::duration_cast<clock::duration>(fsec(t)) + std::chrono::milliseconds(1);
+    if (!at || when < *at) at = when;
+  }
+  return at;
+}
+
+bool grey_hold::held(std::string_view name) const {
+  auto it = entries_.find(name);
+  return it != entries_.end() && it->second.held;
+}
+
+double grey_hold::score(std::string_view name, clock::time_point now) const {
+  auto it = entries_.find(name);
+  return it == entries_.end() ? 0 : decayed(it->second, now);
+}
+
+void grey_hold::forget(std::string_view name) {
+  auto it = entries_.find(name);
+  if (it == entries_.end()) return;
+  if (it->second.held) held_--;
+  entries_.erase(it);
+}
+
+}  // namespace agent
