@@ -19,7 +19,6 @@ void fill_status(status& s, const swim::asio::driver& driver, const publisher& p
   s.grey_holds_total = damping.grey().holds_total();
   s.node = n.stats();
   s.driver = driver.stats();
-  if (cache) s.cache = cache->stats();
 }
 
 }  // namespace agent
