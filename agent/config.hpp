@@ -5,8 +5,8 @@
 // docs/config.md is the reference; keep it, cachecluster.ini and this file in step.
 //
 // The agent reads its config once at start-up: any error throws config_error,
-// which main catches. Unknown sections and keys are not errors; they come back
-// as warnings for the caller to print.
+// which main catches. An unknown key in a known section is an error; unknown
+// sections come back as warnings for the caller to print.
 //
 // The parts: agent/ini.* reads the INI syntax, agent/config_schema.* knows the
 // sections and keys, agent/config_reader.* reads typed values, agent/config_validate.*

@@ -1,5 +1,6 @@
 #include "agent/config_schema.hpp"
 
+#include "agent/config.hpp"
 #include "util/strings.hpp"
 
 namespace agent {
@@ -62,9 +63,11 @@ void warn_unknown(const ini_file& ini, std::string_view name, std::vector<std::s
                          ": a Go runtime setting of gce-cache-cluster (ignored)");
       continue;
     }
+    // A mistyped key would otherwise leave its setting at the default unnoticed (a
+    // misspelt [match] tags matches every instance of the zone): an error.
     std::vector<std::string> candidates(it->second.begin(), it->second.end());
-    warnings.push_back(where + "[" + e.section + "] " + e.key + ": unknown key (ignored)" +
-                       did_you_mean(key, candidates));
+    throw config_error(std::string(name) + ":" + std::to_string(e.line) + ": [" + e.section +
+                       "] " + e.key + ": unknown key" + did_you_mean(key, candidates));
   }
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 // Which sections and keys cachecluster.ini has (docs/config.md is the reference),
-// and the warnings for those a file has that we do not read.
+// and the warnings (unknown sections) or errors (unknown keys) for those a file has
+// that we do not read.
 
 #include <array>
 #include <map>
@@ -23,9 +24,10 @@ const std::map<std::string, std::set<std::string>>& known_keys();
 /// gce-cache-cluster keys that tune its Go runtime; accepted so that its files load.
 const std::set<std::pair<std::string, std::string>>& ignored_keys();
 
-/// One warning per key outside any section, unknown section (once each), ignored key and
-/// unknown key, in file order, with a "did you mean" hint when a known name is close.
-/// `name` stands for the file.
+/// One warning per key outside any section, unknown section (once each) and ignored key, in
+/// file order, with a "did you mean" hint when a known name is close. An unknown key in a
+/// known section is an error: throws config_error naming the file, line and key, with the
+/// hint. `name` stands for the file.
 void warn_unknown(const ini_file& ini, std::string_view name, std::vector<std::string>& warnings);
 
 }  // namespace agent

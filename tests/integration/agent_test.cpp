@@ -327,12 +327,18 @@ TEST_CASE("agent: bad config files fail at start-up with the file and key named"
     CHECK(chk.err.find(path.string()) != std::string::npos);
   }
 
-  // An unknown key is only a warning (gce-cache-cluster files carry extra keys),
-  // with a suggestion.
+  // An unknown key in a known section is an error, with a suggestion; an unknown section
+  // and gce-cache-cluster's Go runtime keys are warnings.
   auto typo = write_config(dir, "typo.ini", "[cluster]\nprot = 7946\n");
   auto w = test_support::run_cli({binary(), "check-config", "--config", typo.string()});
+  CHECK(w.exit == 1);
+  CHECK(w.err.find("typo.ini:2: [cluster] prot: unknown key; did you mean port?") !=
+        std::string::npos);
+  auto extra = write_config(dir, "extra.ini", "[cache]\ngc_percent = 15\n[clustr]\nport = 1\n");
+  w = test_support::run_cli({binary(), "check-config", "--config", extra.string()});
   CHECK(w.exit == 0);
-  CHECK(w.err.find("did you mean port?") != std::string::npos);
+  CHECK(w.err.find("gc_percent") != std::string::npos);
+  CHECK(w.err.find("did you mean cluster?") != std::string::npos);
 
   // A good file passes check-config.
   auto good = write_config(dir, "good.ini", "[cluster]\nport = 7946\nprofile = lan\n[tags]\nrole = cache\n");

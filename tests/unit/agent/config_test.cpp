@@ -358,30 +358,39 @@ TEST_CASE("config: a file that cannot be read names the file") {
   CHECK_THROWS_AS(agent::load_config(dir.path()), agent::config_error);
 }
 
-TEST_CASE("config: unknown sections and keys are warnings, not errors") {
+TEST_CASE("config: unknown sections are warnings, unknown keys in known sections errors") {
   temp_dir dir;
   auto loaded = agent::load_config(dir.write("w.ini", R"(stray = 1
 [clustr]
 port = 1
 other = 2
 [cluster]
-prot = 7000
 Port = 7001
 [http]
 listen = 127.0.0.1:9300
 [meta]
 AnyKey = fine
+[tags]
+AnyTag = fine
 )"));
   CHECK(loaded.cfg.cluster.port == 7001);  // key names are not case-sensitive
   CHECK(loaded.cfg.http.listen.port == 9300);
-  REQUIRE(loaded.warnings.size() == 3);
+  REQUIRE(loaded.warnings.size() == 2);
   CHECK(contains(loaded.warnings[0], "w.ini: stray: key outside any [section]"));
   CHECK(contains(loaded.warnings[1],
                  "w.ini: [clustr]: unknown section (ignored); did you mean "
                  "cluster?"));
-  CHECK(contains(loaded.warnings[2],
-                 "w.ini: [cluster] prot: unknown key (ignored); did you mean "
-                 "port?"));
+
+  // A misspelt key would leave its setting at the default: [match] tag would match every
+  // instance of the zone.
+  CHECK(contains(load_error("[cluster]\nprot = 7000\n"),
+                 "/cachecluster.ini:2: [cluster] prot: unknown key; did you mean port?"));
+  CHECK(contains(load_error("[match]\nzone = us-central1-a\n\ntag = cache # typo\n"),
+                 "cachecluster.ini:4: [match] tag: unknown key; did you mean tags?"));
+  const std::string no_hint = load_error("[log]\nwhatever = 1\n");
+  CHECK(no_hint.ends_with("/cachecluster.ini:2: [log] whatever: unknown key"));
+  // gce-cache-cluster's Go runtime keys stay accepted.
+  CHECK(load_error("[cache]\ngc_percent = 15\nperiodic_release = 30\n").empty());
 }
 
 TEST_CASE("config: [publish] max_sessions") {
