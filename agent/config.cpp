@@ -25,6 +25,10 @@ std::string_view to_string(discovery_mode d) {
       return "gce";
     case discovery_mode::static_:
       return "static";
+    case discovery_mode::kubernetes:
+      return "kubernetes";
+    case discovery_mode::dns:
+      return "dns";
   }
   return "auto";
 }

@@ -53,9 +53,11 @@ enum class timing_profile {
 
 /// Where candidate peers come from ([cluster] discovery).
 enum class discovery_mode {
-  automatic,  ///< "auto": GCE when [match], [meta] or [gce] is set or GCE_METADATA_HOST is, else static
-  gce,        ///< the metadata server and the Compute API
-  static_,    ///< "static": [cluster] join only (runs anywhere)
+  automatic,   ///< "auto": static with a join list, else kubernetes, dns or gce when configured
+  gce,         ///< the metadata server and the Compute API
+  static_,     ///< "static": [cluster] join only (runs anywhere)
+  kubernetes,  ///< pods by label selector through the Kubernetes API ([kubernetes])
+  dns,         ///< a DNS name re-resolved every interval ([dns])
 };
 
 /// [log] level.
@@ -66,7 +68,7 @@ enum class log_format { text, json };
 
 /// "heartbeat", "lan", "wan" or "local".
 std::string_view to_string(timing_profile p);
-/// "auto", "gce" or "static".
+/// "auto", "gce", "static", "kubernetes" or "dns".
 std::string_view to_string(discovery_mode d);
 /// "trace", "debug", "info", "warn" or "error".
 std::string_view to_string(log_level l);
@@ -111,6 +113,28 @@ struct gce_config {
   std::string region;                          ///< list every zone of this region
   std::map<std::string, std::string> labels;   ///< labels a peer must carry, exactly
   std::vector<std::string> status{"RUNNING"};  ///< instance statuses that count as peers
+  /// A managed instance group to list instead of the zone's instances ("" = none): zonal
+  /// in [match] zone (or this VM's zone), or regional with `region`.
+  std::string instance_group;
+};
+
+/// [dns]: candidates from a DNS name (discovery = dns); `interval` also paces the
+/// re-resolution of host names in [cluster] join.
+struct dns_config {
+  std::string name;  ///< A/AAAA name, or an SRV name starting with '_' ("" = none)
+  std::chrono::milliseconds interval{std::chrono::seconds(10)};  ///< re-resolution period
+};
+
+/// [kubernetes]: pods by label selector (discovery = kubernetes). Empty strings take the
+/// in-cluster defaults (service-account files, KUBERNETES_SERVICE_HOST/PORT).
+struct kubernetes_config {
+  std::string api_server;      ///< "https://HOST:PORT" (http:// for a local emulator)
+  std::string token_file;      ///< bearer token, re-read as it rotates
+  std::string ca_file;         ///< CA bundle of the API server
+  std::string namespace_name;  ///< namespace of the pods ("namespace" in the file)
+  std::string label_selector;  ///< e.g. "app=cache"
+  std::string port_name;       ///< container port whose number is the gossip port ("" = [cluster] port)
+  bool require_ready = true;   ///< only pods whose Ready condition is True are candidates
 };
 
 /// [node]: this agent's identity in the cluster.
@@ -169,6 +193,8 @@ struct config {
   log_config log;                           ///< [log]
   std::map<std::string, std::string> tags;  ///< [tags]: Serf tags published in node meta
   gce_config gce;                           ///< [gce]
+  dns_config dns;                           ///< [dns]
+  kubernetes_config kubernetes;             ///< [kubernetes]
   encrypt_config encrypt;                   ///< [encrypt]
 };
 

@@ -23,7 +23,11 @@ const std::map<std::string, std::set<std::string>>& known_keys() {
       {"tags", {}},
       {"gce",
        {"api_endpoint", "api_calls_per_minute", "min_poll_interval", "zones", "region", "labels",
-        "status"}},
+        "status", "instance_group"}},
+      {"dns", {"name", "interval"}},
+      {"kubernetes",
+       {"api_server", "token_file", "ca_file", "namespace", "label_selector", "port_name",
+        "require_ready"}},
   };
   return keys;
 }

@@ -11,6 +11,7 @@
 #include <arpa/inet.h>
 #include <sys/un.h>
 
+#include "agent/config_discovery.hpp"
 #include "agent/config_reader.hpp"
 #include "agent/keyring_file.hpp"
 #include "swim/tags.hpp"
@@ -197,11 +198,6 @@ config validate_config(const ini_file& ini, std::string_view name,
     warnings.push_back(std::string(name) + ": [cluster] heartbeat: ignored because profile = " +
                        std::string(to_string(cl.profile)));
   }
-  r.choice<discovery_mode, 3>("cluster", "discovery",
-                              {{{"auto", discovery_mode::automatic},
-                                {"gce", discovery_mode::gce},
-                                {"static", discovery_mode::static_}}},
-                              cl.discovery);
   r.integer<std::size_t>("cluster", "udp_buffer_size", 512, 65507, cl.udp_buffer_size);
   r.duration("cluster", "leave_timeout", std::chrono::milliseconds(0), std::chrono::minutes(5),
              cl.leave_timeout);
@@ -370,6 +366,7 @@ config validate_config(const ini_file& ini, std::string_view name,
     }
     if (g.status.empty()) r.fail("gce", "status", *v, "must name at least one status");
   }
+  validate_discovery(r, cfg, name, warnings);  // agent/config_discovery.cpp
   auto exposed = exposure_warnings(cfg, name);
   warnings.insert(warnings.end(), exposed.begin(), exposed.end());
   return cfg;

@@ -161,12 +161,9 @@ class daemon : public swim::delegate {
                               : std::to_string(ring.keys().size()) + " key(s), AES-GCM",
                  cfg_.publish.socket, cfg_.http.listen.to_string());
 
-    if (provider_) {
-      start_discovery(seed);
-    } else {
-      ready_ = cfg_.cluster.join.empty();
-      joiner_->join_seeds(cfg_.cluster.join);
-    }
+    ready_ = !provider_ && cfg_.cluster.join.empty();
+    joiner_->join_seeds(cfg_.cluster.join);  // no seeds: nothing to do
+    if (provider_) start_discovery(seed);
     publish();
   }
 
@@ -258,10 +255,11 @@ class daemon : public swim::delegate {
     fill_status(s, *driver_, publisher_);
     s.agent = control_->stats();
     if (queries_) s.serf = queries_->stats();
+    if (discovery_) s.discovery = discovery_->stats();
     return s;
   }
 
-  // ---- GCE discovery ----
+  // ---- discovery (agent/discovery_runner.hpp) ----
 
   void start_discovery(std::uint64_t seed) {
     discovery_hooks h;
@@ -273,22 +271,18 @@ class daemon : public swim::delegate {
           known.push_back(m.addr);
       joiner_->join_candidates(candidates, known);
     };
-    h.finished = [this](const gce::discovery_result& r) {
-      if (r.ok() && !ready_) {
-        ready_ = true;
-        spdlog::info("discovery complete: {} candidate peer(s)", r.addresses.size());
-        changed();
-      }
+    h.ready = [this](std::size_t candidates) {
+      if (ready_) return;
+      ready_ = true;
+      spdlog::info("discovery complete: {} candidate peer(s)", candidates);
+      changed();
     };
     h.preempted = [this] {
       spdlog::warn("this VM is being preempted: leaving the cluster now");
       start_leave(nullptr);
     };
-    gce::poll_config pc;
-    pc.api_calls_per_minute = cfg_.gce.api_calls_per_minute;
-    pc.min_period = cfg_.gce.min_poll_interval;
-    discovery_ = std::make_unique<discovery_runner>(io_, provider_, pc, std::move(h), "",
-                                                    cfg_.cluster.bind, seed ^ 0x9e3779b97f4a7c15ull);
+    discovery_ = std::make_unique<discovery_runner>(io_, provider_, cfg_, std::move(h),
+                                                    seed ^ 0x9e3779b97f4a7c15ull);
     discovery_->start();
   }
 
@@ -380,7 +374,7 @@ class daemon : public swim::delegate {
   std::unique_ptr<serf_queries> queries_;  // uses keys_
   std::unique_ptr<control_server> control_;
   std::unique_ptr<http_server> http_;
-  std::shared_ptr<gce::provider> provider_;      // GCE discovery, when configured
+  std::shared_ptr<discovery::provider> provider_;  // discovery, when configured
   std::unique_ptr<discovery_runner> discovery_;  // declared after io_: destroyed before it
   std::vector<std::function<void(std::string)>> leave_replies_;
   std::chrono::steady_clock::time_point started_;

@@ -2,41 +2,40 @@
 
 #include "agent/discovery_runner.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio.hpp>
 #include <mutex>
 #include <random>
+#include <set>
 #include <spdlog/spdlog.h>
 #include <thread>
 
+#include "discovery/dns_provider.hpp"
+#include "discovery/gce_source.hpp"
+#include "discovery/schedule.hpp"
+#include "discovery/static_provider.hpp"
 #include "gce/curl_http_client.hpp"
 #include "gce/metadata.hpp"
+#include "gce/poll_policy.hpp"
 
 namespace agent {
 namespace {
 
 namespace net = boost::asio;
+using clock = std::chrono::steady_clock;
 
 bool any_gce_setting(const config& cfg) {
   const gce_config defaults;
   return !cfg.match.project.empty() || !cfg.match.zone.empty() || !cfg.match.tags.empty() ||
          !cfg.match.meta.empty() || !cfg.gce.zones.empty() || !cfg.gce.region.empty() ||
-         !cfg.gce.labels.empty() || cfg.gce.api_endpoint != defaults.api_endpoint;
+         !cfg.gce.labels.empty() || !cfg.gce.instance_group.empty() ||
+         cfg.gce.api_endpoint != defaults.api_endpoint;
 }
 
-}  // namespace
+std::string no_wildcard(const std::string& ip) { return ip == "0.0.0.0" || ip == "::" ? "" : ip; }
 
-bool wants_gce(const config& cfg) {
-  switch (cfg.cluster.discovery) {
-    case discovery_mode::gce: return true;
-    case discovery_mode::static_: return false;
-    case discovery_mode::automatic: break;
-  }
-  if (!cfg.cluster.join.empty()) return false;
-  return any_gce_setting(cfg) || !gce::metadata_host_from_env().empty();
-}
-
-std::unique_ptr<gce::gce_provider> make_gce_provider(const config& cfg, const std::string& bind_ip) {
+std::shared_ptr<discovery::provider> make_gce(const config& cfg, const std::string& bind_ip) {
   gce::gce_settings s;
   s.project = cfg.match.project;
   s.zone = cfg.match.zone;
@@ -49,12 +48,50 @@ std::unique_ptr<gce::gce_provider> make_gce_provider(const config& cfg, const st
   s.rules.network_interface = cfg.match.network_interface;
   s.port = cfg.cluster.port;
   s.api_endpoint = cfg.gce.api_endpoint;
-  if (bind_ip != "0.0.0.0" && bind_ip != "::") s.local_address = bind_ip;
+  s.local_address = no_wildcard(bind_ip);
   std::string err;
   auto p = gce::gce_provider::create(std::move(s), err);
   if (!p)
     throw config_error("GCE discovery: " + err +
                        " (off GCE, set [cluster] join, or [cluster] discovery = static)");
+  const gce::identity& me = p->self();
+  spdlog::info("GCE: instance {} in {} (project {}), ip {}", me.name, me.zone, me.project, me.ip);
+  return std::make_shared<discovery::gce_source>(std::move(p));
+}
+
+}  // namespace
+
+discovery_mode effective_discovery(const config& cfg) {
+  if (cfg.cluster.discovery != discovery_mode::automatic) return cfg.cluster.discovery;
+  if (!cfg.cluster.join.empty()) return discovery_mode::static_;
+  if (!cfg.kubernetes.label_selector.empty()) return discovery_mode::kubernetes;
+  if (!cfg.dns.name.empty()) return discovery_mode::dns;
+  if (any_gce_setting(cfg) || !gce::metadata_host_from_env().empty()) return discovery_mode::gce;
+  return discovery_mode::static_;
+}
+
+std::shared_ptr<discovery::provider> make_provider(const config& cfg, const std::string& bind_ip) {
+  switch (effective_discovery(cfg)) {
+    case discovery_mode::gce:
+      return make_gce(cfg, bind_ip);
+    case discovery_mode::dns: {
+      discovery::dns_settings d;
+      d.name = cfg.dns.name;
+      d.port = cfg.cluster.port;
+      d.interval = cfg.dns.interval;
+      spdlog::info("DNS discovery: {} every {} ms", d.name, d.interval.count());
+      return std::make_shared<discovery::dns_provider>(std::move(d));
+    }
+    case discovery_mode::kubernetes:
+      throw config_error("[cluster] discovery = kubernetes is not available in this build");
+    case discovery_mode::static_:
+    case discovery_mode::automatic:
+      break;
+  }
+  std::vector<discovery::seed> seeds;
+  for (const auto& s : cfg.cluster.join) seeds.push_back({s.host, s.port});
+  auto p = std::make_shared<discovery::static_provider>(std::move(seeds), cfg.dns.interval);
+  if (!p->has_names()) return nullptr;  // IP seeds: the joiner alone
   return p;
 }
 
@@ -75,28 +112,34 @@ struct bridge {
 };
 
 struct discovery_runner::impl : std::enable_shared_from_this<impl> {
-  impl(net::io_context& ctx, std::shared_ptr<gce::provider> pr, gce::poll_config pc,
-       discovery_hooks h, std::string md_host, std::string bind, std::uint64_t seed)
-      : io(ctx), provider(std::move(pr)), poll(pc), hooks(std::move(h)), timer(ctx),
-        metadata_host(std::move(md_host)), bind_ip(std::move(bind)), rng(seed) {
+  impl(net::io_context& ctx, std::shared_ptr<discovery::provider> pr, const config& cfg,
+       discovery_hooks h, std::uint64_t seed)
+      : io(ctx), provider(std::move(pr)), hooks(std::move(h)), timer(ctx),
+        bind_ip(no_wildcard(cfg.cluster.bind)), rng(seed) {
+    poll.api_calls_per_minute = cfg.gce.api_calls_per_minute;
+    poll.min_period = cfg.gce.min_poll_interval;
     to_io->io = &ctx;
+    stats.provider = std::string(provider->name());
   }
 
   net::io_context& io;
-  std::shared_ptr<gce::provider> provider;
+  std::shared_ptr<discovery::provider> provider;
   gce::poll_config poll;
   discovery_hooks hooks;
   net::steady_timer timer;
-  std::string metadata_host;
   std::string bind_ip;
   std::mt19937_64 rng;
   bool stopped = false;
   bool in_flight = false;
+  bool made_ready = false;
   int alone_polls = 0;
   int failures = 0;
   std::uint64_t started = 0;
+  discovery_stats stats;
+  std::set<std::string> seen;                    // every candidate any listing held
+  std::optional<clock::time_point> new_candidate_at;
+  std::shared_ptr<std::atomic<bool>> stop_flag = std::make_shared<std::atomic<bool>>(false);
   // The preemption watch runs on its own thread with its own HTTP client.
-  std::shared_ptr<std::atomic<bool>> watch_stop = std::make_shared<std::atomic<bool>>(false);
   std::shared_ptr<gce::curl_http_client> watch_http;
   std::shared_ptr<bridge> to_io = std::make_shared<bridge>();
 
@@ -108,66 +151,96 @@ struct discovery_runner::impl : std::enable_shared_from_this<impl> {
     });
   }
 
+  /// Deliver `r` to the io_context thread, while the runner lives.
+  static void deliver(const std::shared_ptr<bridge>& out, std::weak_ptr<impl> weak,
+                      discovery::result r, bool poll_done) {
+    out->post([weak, r = std::move(r), poll_done]() mutable {
+      if (auto self = weak.lock()) self->on_result(std::move(r), poll_done);
+    });
+  }
+
   void run_poll() {
     if (in_flight) return;
     in_flight = true;
     started++;
     // The thread holds the provider and a weak handle on us; it posts only while we live.
-    std::weak_ptr<impl> weak = shared_from_this();
-    auto provider_copy = provider;
-    auto out = to_io;
-    std::thread([weak, provider_copy, out] {
-      gce::discovery_result r = provider_copy->discover();
-      out->post([weak, r = std::move(r)]() mutable {
-        if (auto self = weak.lock()) self->on_result(std::move(r));
-      });
+    std::thread([weak = weak_from_this(), p = provider, out = to_io] {
+      deliver(out, weak, p->list(), true);
     }).detach();
   }
 
-  void on_result(gce::discovery_result r) {
-    in_flight = false;
+  void start_watch() {
+    std::thread([weak = weak_from_this(), p = provider, out = to_io, stop = stop_flag] {
+      p->run_watch([&](discovery::result r) { deliver(out, weak, std::move(r), false); },
+                   [stop] { return stop->load(); });
+    }).detach();
+  }
+
+  void count(const discovery::result& r) {
+    for (const auto& c : r.call_log) stats.api_calls[{c.method, c.status}]++;
+    if (!r.ok()) {
+      stats.polls_failed++;
+      if (r.rate_limited_until) stats.polls_rate_limited++;
+      stats.last_error = r.error;
+      return;
+    }
+    stats.polls_ok++;
+    stats.last_error.clear();
+    stats.candidates = r.addresses.size();
+    stats.last_success_unix =
+        std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+    for (const auto& a : r.addresses)
+      if (seen.insert(a).second) new_candidate_at = clock::now();
+  }
+
+  void on_result(discovery::result r, bool poll_done) {
+    if (poll_done) in_flight = false;
     if (stopped) return;
+    if (!poll_done) started++;
+    count(r);
     for (const auto& w : r.warnings) spdlog::warn("discovery: {}", w);
-    std::size_t live = hooks.live_members();
+    const std::size_t live = hooks.live_members();
     if (r.ok()) {
       failures = 0;
       spdlog::debug("discovery: {} candidate peer(s) in {} API call(s)", r.addresses.size(),
                     r.api_calls);
       if (!r.addresses.empty()) hooks.join(r.addresses);
+      if (!made_ready && provider->listing_makes_ready()) {
+        made_ready = true;
+        hooks.ready(r.addresses.size());
+      }
     } else {
       failures++;
       spdlog::warn("discovery failed ({} in a row), keeping the known peers: {}", failures, r.error);
     }
-    hooks.finished(r);
-    bool alone = live <= 1 && r.addresses.empty();
+    if (!poll_done) return;  // a watch paces itself
+    const bool alone = live <= 1 && r.addresses.empty();
     alone_polls = alone ? alone_polls + 1 : 0;
-    gce::poll_state st;
-    st.live_members = std::max<std::size_t>(live, 1);
-    st.calls_per_poll = std::max(1, r.api_calls);
-    st.alone = alone;
-    st.alone_polls = alone_polls;
-    st.consecutive_failures = failures;
-    st.permission_denied = r.permission_denied;
-    st.rate_limited_until = r.rate_limited_until;
-    auto delay = gce::next_poll_delay(st, poll, std::chrono::system_clock::now(), rng);
-    spdlog::debug("discovery: next poll in {} ms", delay.count());
+    std::chrono::milliseconds delay;
+    if (provider->budgeted()) {
+      gce::poll_state st;
+      st.live_members = std::max<std::size_t>(live, 1);
+      st.calls_per_poll = std::max(1, r.api_calls);
+      st.alone = alone;
+      st.alone_polls = alone_polls;
+      st.consecutive_failures = failures;
+      st.permission_denied = r.permission_denied;
+      st.rate_limited_until = r.rate_limited_until;
+      delay = gce::next_poll_delay(st, poll, std::chrono::system_clock::now(), rng);
+    } else {
+      delay = discovery::interval_delay(provider->interval(), failures, rng);
+    }
+    spdlog::debug("discovery: next listing in {} ms", delay.count());
     schedule(delay);
   }
 
-  void start_watch() {
+  void start_preemption_watch() {
     gce::curl_options co;
     co.no_proxy = true;  // the metadata server is never proxied
-    if (bind_ip != "0.0.0.0" && bind_ip != "::") co.local_address = bind_ip;
+    co.local_address = bind_ip;
     watch_http = std::make_shared<gce::curl_http_client>(co);
-    auto http = watch_http;
-    auto stop = watch_stop;
-    std::weak_ptr<impl> weak = shared_from_this();
-    auto out = to_io;
-    std::string host = metadata_host;
-    std::thread([http, stop, weak, out, host] {
-      gce::metadata_options mo;
-      mo.host = host;
-      gce::metadata_client md(*http, mo);
+    std::thread([http = watch_http, stop = stop_flag, weak = weak_from_this(), out = to_io] {
+      gce::metadata_client md(*http, gce::metadata_options{});
       if (gce::wait_until_preempted(md, [stop] { return stop->load(); }, 60) && !stop->load()) {
         out->post([weak] {
           if (auto self = weak.lock(); self && !self->stopped) self->hooks.preempted();
@@ -177,12 +250,10 @@ struct discovery_runner::impl : std::enable_shared_from_this<impl> {
   }
 };
 
-discovery_runner::discovery_runner(boost::asio::io_context& io, std::shared_ptr<gce::provider> provider,
-                                   gce::poll_config poll, discovery_hooks hooks,
-                                   std::string metadata_host, std::string bind_ip,
-                                   std::uint64_t seed)
-    : p_(std::make_shared<impl>(io, std::move(provider), poll, std::move(hooks),
-                                std::move(metadata_host), std::move(bind_ip), seed)) {}
+discovery_runner::discovery_runner(boost::asio::io_context& io,
+                                   std::shared_ptr<discovery::provider> provider,
+                                   const config& cfg, discovery_hooks hooks, std::uint64_t seed)
+    : p_(std::make_shared<impl>(io, std::move(provider), cfg, std::move(hooks), seed)) {}
 
 discovery_runner::~discovery_runner() {
   stop();
@@ -190,18 +261,31 @@ discovery_runner::~discovery_runner() {
 }
 
 void discovery_runner::start() {
-  p_->schedule(gce::initial_poll_delay(p_->poll, p_->rng));
-  p_->start_watch();
+  if (p_->provider->watches()) {
+    p_->start_watch();
+  } else {
+    p_->schedule(gce::initial_poll_delay(p_->poll, p_->rng));
+  }
+  if (p_->provider->name() == "gce") p_->start_preemption_watch();
 }
 
 void discovery_runner::stop() {
   if (!p_ || p_->stopped) return;
   p_->stopped = true;
   p_->timer.cancel();
-  p_->watch_stop->store(true);
+  p_->stop_flag->store(true);
+  p_->provider->cancel();
   if (p_->watch_http) p_->watch_http->cancel();
 }
 
 std::uint64_t discovery_runner::polls() const { return p_->started; }
+
+discovery_stats discovery_runner::stats() const {
+  discovery_stats s = p_->stats;
+  if (p_->new_candidate_at)
+    s.seconds_since_new_candidate =
+        std::chrono::duration<double>(clock::now() - *p_->new_candidate_at).count();
+  return s;
+}
 
 }  // namespace agent

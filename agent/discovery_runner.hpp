@@ -1,20 +1,20 @@
 #pragma once
-// GCE discovery inside the agent: when to ask the Compute API, on which thread,
-// and what to do with the answer. The provider's calls block (libcurl), so each
-// poll runs on a worker thread and its result is posted back to the agent's
-// io_context; the agent's own state is only touched there. A failed poll
-// never removes peers; gossip keeps membership between polls.
+// Discovery inside the agent: which provider [cluster] discovery asks for, when
+// to ask it, on which thread, and what to do with the answer. Providers block
+// (libcurl, the resolver), so a polling provider's listings run on a worker
+// thread, one at a time, and a watching provider runs its own thread; results
+// are posted back to the agent's io_context and the agent's state is only
+// touched there. A failed listing never removes peers; gossip keeps membership.
 
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <optional>
 #include <string>
 #include <vector>
 
 #include "agent/config.hpp"
-#include "gce/discovery.hpp"
-#include "gce/poll_policy.hpp"
+#include "agent/discovery_stats.hpp"
+#include "discovery/provider.hpp"
 
 namespace boost::asio {
 class io_context;
@@ -22,40 +22,47 @@ class io_context;
 
 namespace agent {
 
-/// True when `cfg` asks for GCE discovery ([cluster] discovery, or "auto": no join list and
-/// GCE settings present or GCE_METADATA_HOST set).
-bool wants_gce(const config& cfg);
+/// The source `cfg` asks for: [cluster] discovery, with "auto" resolved: static when
+/// [cluster] join is set; kubernetes when [kubernetes] label_selector is; dns when [dns]
+/// name is; gce when [match], [meta] or [gce] set anything or GCE_METADATA_HOST is set;
+/// else static.
+discovery_mode effective_discovery(const config& cfg);
 
-/// The Compute API provider for `cfg`, reading this VM's identity from the metadata server,
-/// with HTTP requests sent from `bind_ip` (so an emulator can tell VMs apart by source).
-/// Blocking; throws config_error with an actionable message when it cannot start.
-std::unique_ptr<gce::gce_provider> make_gce_provider(const config& cfg, const std::string& bind_ip);
+/// The provider for `cfg`, built at start-up (GCE reads this VM's identity from the
+/// metadata server, Kubernetes this pod), with HTTP requests sent from `bind_ip`.
+/// nullptr when nothing needs discovering (static with IP seeds only). Blocking; throws
+/// config_error with an actionable message when the source cannot work.
+std::shared_ptr<discovery::provider> make_provider(const config& cfg, const std::string& bind_ip);
 
 /// What the runner asks of the agent (always called on the io_context thread).
 struct discovery_hooks {
-  std::function<std::size_t()> live_members;                  ///< alive members, self included
-  std::function<void(std::vector<std::string>)> join;         ///< candidate "ip:port" to join
-  std::function<void(const gce::discovery_result&)> finished;  ///< after every poll
-  std::function<void()> preempted;                            ///< this VM is being preempted
+  std::function<std::size_t()> live_members;           ///< alive members, self included
+  std::function<void(std::vector<std::string>)> join;  ///< candidate "ip:port" to join
+  /// The first listing that makes the agent ready completed, with this many candidates.
+  std::function<void(std::size_t)> ready;
+  std::function<void()> preempted;                     ///< this VM is being preempted (GCE)
 };
 
-/// Polls the provider on the shared cluster budget and watches for preemption.
+/// Runs a provider: polls it (on the GCE budget, or its interval) or lets it watch, and
+/// watches for preemption on GCE.
 class discovery_runner {
  public:
-  /// `metadata_host` and `bind_ip` configure the preemption watch's own metadata client.
-  discovery_runner(boost::asio::io_context& io, std::shared_ptr<gce::provider> provider,
-                   gce::poll_config poll, discovery_hooks hooks, std::string metadata_host,
-                   std::string bind_ip, std::uint64_t seed);
+  /// `cfg` gives the poll budget and the bind address of the preemption watch.
+  discovery_runner(boost::asio::io_context& io, std::shared_ptr<discovery::provider> provider,
+                   const config& cfg, discovery_hooks hooks, std::uint64_t seed);
   ~discovery_runner();
   discovery_runner(const discovery_runner&) = delete;
   discovery_runner& operator=(const discovery_runner&) = delete;
 
-  /// Schedule the first poll (spread over a couple of seconds) and start the preemption watch.
+  /// Schedule the first listing (spread over a couple of seconds), or start the watch, and
+  /// the preemption watch on GCE.
   void start();
-  /// Stop scheduling; polls in flight finish on their thread and are ignored.
+  /// Stop; listings in flight finish on their thread and are ignored.
   void stop();
-  /// Polls started so far.
+  /// Listings started so far (watch updates included).
   std::uint64_t polls() const;
+  /// Counters and the last listing's state, for /metrics and /ready.
+  discovery_stats stats() const;
 
  private:
   struct impl;

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "agent/discovery_metrics.hpp"
 #include "agent/metrics.hpp"
 #include "swim/member.hpp"
 #include "swim/tags.hpp"
@@ -43,7 +44,8 @@ http_response handle_http(std::string_view method, std::string_view target, cons
   }
   auto path = path_of(target);
   if (path == "/health") return text(200, "ok\n");
-  if (path == "/ready") return s.ready ? text(200, "ready\n") : text(503, "not ready\n");
+  if (path == "/ready")
+    return s.ready ? text(200, "ready\n") : text(503, "not ready: " + not_ready_reason(s.discovery) + "\n");
   if (path == "/metrics") {
     http_response r = text(200, render_metrics(s));
     r.content_type = metrics_content_type;

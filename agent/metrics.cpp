@@ -5,6 +5,8 @@
 
 #include "agent/metrics.hpp"
 
+#include "agent/discovery_metrics.hpp"
+
 #include <algorithm>
 #include <array>
 #include <charconv>
@@ -367,7 +369,7 @@ std::string render_metrics(const status& s) {
   m.counter("cachecluster_serf_malformed_total",
             "Serf events, queries, responses and relays that did not decode.", q.malformed);
 
-  return m.take();
+  return m.take() + render_discovery_metrics(s.discovery);  // agent/discovery_metrics.hpp
 }
 
 }  // namespace agent

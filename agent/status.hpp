@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "agent/agent_stats.hpp"
+#include "agent/discovery_stats.hpp"
 #include "agent/flap_damping.hpp"
 #include "agent/serf_queries_stats.hpp"
 #include "swim/asio/driver.hpp"
@@ -40,6 +41,7 @@ struct status {
   swim::asio::driver_stats driver;
   agent_stats agent;
   serf_queries_stats serf;  ///< Serf's events and queries (agent/serf_queries)
+  discovery_stats discovery;  ///< discovery's counters and last listing (agent/discovery_runner)
 };
 
 class publisher;

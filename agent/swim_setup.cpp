@@ -105,13 +105,11 @@ node_setup prepare_node(const config& cfg, const swim::address& bind) {
   node_setup out;
   std::string zone;
   std::optional<swim::address> gce_ip;
-  if (wants_gce(cfg)) {
-    auto gp = make_gce_provider(cfg, cfg.cluster.bind);
-    const gce::identity me = gp->self();
-    out.provider = std::move(gp);
+  if (auto p = make_provider(cfg, cfg.cluster.bind)) {  // agent/discovery_runner.hpp
+    const discovery::identity me = p->self();
+    out.provider = std::move(p);
     zone = me.zone;
-    gce_ip = swim::address::parse(me.ip, cfg.cluster.port);
-    spdlog::info("GCE: instance {} in {} (project {}), ip {}", me.name, me.zone, me.project, me.ip);
+    if (!me.address.empty()) gce_ip = swim::address::parse(me.address, cfg.cluster.port);
   }
   std::vector<std::string> key_notes;
   out.ring = initial_keyring(cfg.encrypt, key_notes);

@@ -9,7 +9,7 @@
 #include <string>
 
 #include "agent/config.hpp"
-#include "gce/discovery.hpp"
+#include "discovery/provider.hpp"
 #include "swim/asio/driver.hpp"
 #include "swim/address.hpp"
 #include "swim/bytes.hpp"
@@ -38,7 +38,7 @@ swim::address advertise_address(const config& cfg, const swim::address& bind,
 struct node_setup {
   swim::config sc;                              ///< the node's configuration
   swim::keyring ring;                           ///< its gossip keys (also in sc.keys)
-  std::shared_ptr<gce::gce_provider> provider;  ///< GCE discovery, when configured
+  std::shared_ptr<discovery::provider> provider;  ///< discovery, when configured
 };
 
 /// Start-up, before anything binds: with GCE discovery, this VM's identity from the metadata

@@ -330,7 +330,16 @@ TEST_CASE("http_handler: /ready is 200 once ready and 503 before") {
   s.ready = false;
   r = handle_http("GET", "/ready", s);
   CHECK(r.status == 503);
-  CHECK(r.body == "not ready\n");
+  CHECK(r.body == "not ready: no seed has answered a join yet\n");
+  // With discovery, the body says why: the last error, else what it waits for.
+  s.discovery.provider = "gce";
+  CHECK(handle_http("GET", "/ready", s).body ==
+        "not ready: waiting for the first gce discovery listing\n");
+  s.discovery.last_error = "Compute API returned 403 (forbidden): Required 'compute.instances.list' "
+                           "permission; the service account needs compute.instances.list";
+  r = handle_http("GET", "/ready", s);
+  CHECK(r.status == 503);
+  CHECK(r.body == "not ready: discovery (gce) failed: " + s.discovery.last_error + "\n");
 }
 
 TEST_CASE("http_handler: methods other than GET and HEAD get 405") {
