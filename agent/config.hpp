@@ -140,6 +140,9 @@ struct kubernetes_config {
 /// [node]: this agent's identity in the cluster.
 struct node_config {
   std::string name;  ///< unique member name; defaults to the host name
+  /// True when neither [node] name nor --node set `name`: it is the host name, and with GCE
+  /// discovery start-up replaces it with the instance name from the metadata server.
+  bool name_from_host = false;
 };
 
 /// [publish]: where cache nodes read the peer list (peerlib connects here).

@@ -26,8 +26,9 @@ std::vector<std::string> apply_overrides(config& cfg, const overrides& o) {
   // Each flag is checked by the same code as the file: build an INI fragment from the flags
   // and parse it, so errors read "command line: [cluster] port = ...".
   std::string ini;
+  // Quoted: a " #" in a flag's value is part of it, not a comment.
   auto add = [&ini](const char* section, const char* key, const std::string& value) {
-    ini += std::string("[") + section + "]\n" + key + " = " + value + "\n";
+    ini += std::string("[") + section + "]\n" + key + " = \"" + value + "\"\n";
   };
   std::string bind_host, bind_port;
   if (o.node) add("node", "name", *o.node);
@@ -50,7 +51,7 @@ std::vector<std::string> apply_overrides(config& cfg, const overrides& o) {
   if (ini.empty()) return {};
   loaded_config parsed = parse_config(ini, "command line");
   const config& f = parsed.cfg;
-  if (o.node) cfg.node.name = f.node.name;
+  if (o.node) cfg.node = f.node;
   if (o.bind) {
     cfg.cluster.bind = f.cluster.bind;
     if (!bind_port.empty()) cfg.cluster.port = f.cluster.port;

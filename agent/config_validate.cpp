@@ -240,6 +240,7 @@ config validate_config(const ini_file& ini, std::string_view name,
     cfg.node.name = *v;
   } else {
     cfg.node.name = host_name();
+    cfg.node.name_from_host = true;
     if (cfg.node.name.empty()) {
       r.fail("node", "name", "not set, and the host name is unavailable; set a name");
     }

@@ -246,7 +246,7 @@ class daemon : public swim::delegate {
   status make_status() {
     status s;
     const auto& n = driver_->node();
-    s.node_name = cfg_.node.name;
+    s.node_name = n.self().name;
     s.version = CACHECLUSTER_VERSION;
     s.ready = ready_;
     s.local_mode = publisher_.local_mode() && n.num_live() <= 1;

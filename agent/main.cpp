@@ -27,7 +27,9 @@ void print_summary(const std::string& path, const agent::config& cfg, std::size_
   const auto& cl = cfg.cluster;
   std::cout << path << ": OK" << (warnings ? " (" + std::to_string(warnings) + " warnings)" : "")
             << "\n";
-  std::cout << "  node       " << cfg.node.name << "\n";
+  std::cout << "  node       " << cfg.node.name
+            << (cfg.node.name_from_host ? " (host name; with GCE discovery, the instance name)" : "")
+            << "\n";
   std::cout << "  gossip     bind " << agent::host_port{cl.bind, cl.port}.to_string()
             << ", advertise " << (cl.advertise ? cl.advertise->to_string() : "(this instance's IP)")
             << "\n";

@@ -105,16 +105,25 @@ node_setup prepare_node(const config& cfg, const swim::address& bind) {
   node_setup out;
   std::string zone;
   std::optional<swim::address> gce_ip;
+  std::string instance_name;
   if (auto p = make_provider(cfg, cfg.cluster.bind)) {  // agent/discovery_runner.hpp
     const discovery::identity me = p->self();
     out.provider = std::move(p);
     zone = me.zone;
+    instance_name = me.name;
     if (!me.address.empty()) gce_ip = swim::address::parse(me.address, cfg.cluster.port);
   }
   std::vector<std::string> key_notes;
   out.ring = initial_keyring(cfg.encrypt, key_notes);
   for (const auto& note : key_notes) spdlog::warn("{}", note);
   out.sc = make_swim_config(cfg, advertise_address(cfg, bind, gce_ip), zone, out.ring);
+  // On GCE the instance name is the VM's identity; the host name is not (a container, or a
+  // custom host name, changes it, and agents sharing a host would all claim it).
+  if (!instance_name.empty() && cfg.node.name_from_host) {
+    out.sc.name = instance_name;
+    spdlog::info("node name: {} (the instance name; [node] name or --node sets another)",
+                 instance_name);
+  }
   return out;
 }
 

@@ -43,7 +43,8 @@ struct node_setup {
 
 /// Start-up, before anything binds: with GCE discovery, this VM's identity from the metadata
 /// server (so a discovery that cannot work fails start-up with a clear message; the advertise
-/// address is the NIC's IP and the zone a tag); the keyring ([encrypt]); the node's config.
+/// address is the NIC's IP, the zone a tag, and the instance name the node's name unless
+/// [node] name or --node gave one); the keyring ([encrypt]); the node's config.
 /// Throws config_error. Notes go to the log.
 node_setup prepare_node(const config& cfg, const swim::address& bind);
 

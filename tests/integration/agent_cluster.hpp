@@ -48,6 +48,7 @@ struct agent_spec {
   std::string profile;            ///< --profile, "" for the default (heartbeat)
   std::string config;             ///< --config file, "" for none
   std::string socket;             ///< --socket path, "" for <dir>/<name>.sock
+  bool pass_name = true;          ///< --node name; false: the agent picks its name
 };
 
 /// A running (or exited) agent.
@@ -61,10 +62,10 @@ class agent_proc {
 
   /// The command line this agent runs with.
   std::vector<std::string> argv() const {
-    std::vector<std::string> a = {binary(), "agent", "--node", spec_.name,
-                                  "--bind", gossip_addr(), "--socket", socket_,
+    std::vector<std::string> a = {binary(), "agent", "--bind", gossip_addr(), "--socket", socket_,
                                   "--http", spec_.ip + ":" + std::to_string(http_port),
                                   "--log-level", "debug"};
+    if (spec_.pass_name) a.insert(a.end(), {"--node", spec_.name});
     for (const auto& j : spec_.join) a.insert(a.end(), {"--join", j});
     if (!spec_.profile.empty()) a.insert(a.end(), {"--profile", spec_.profile});
     if (!spec_.config.empty()) a.insert(a.end(), {"--config", spec_.config});

@@ -327,6 +327,35 @@ TEST_CASE("gce agents: a preempted VM's agent leaves at once and exits 0") {
   }
 }
 
+TEST_CASE("gce agents: without [node] name each agent takes its instance name, not the host's") {
+  // Four agents on one host, as four VMs (127.0.6.50-53), none given --node: each is called by
+  // the instance name its metadata server reports, so they do not all claim the host name.
+  json vms = json::array();
+  for (int i = 1; i <= 4; ++i)
+    vms.push_back(vm("vm-" + std::to_string(i), vm_ip(49 + i), "us-central1-a"));
+  emulator emu(vms);
+  temp_dir dir("gce-a6");
+  auto config = dir / "gce.ini";
+  test_support::write_file(config, gce_config(emu));
+  agents as;
+  std::set<std::string> names;
+  for (int i = 1; i <= 4; ++i) {
+    const std::string name = "vm-" + std::to_string(i);
+    names.insert(name);
+    as.push_back(std::make_unique<agent_proc>(
+        dir, agent_spec{name, vm_ip(49 + i), {}, "", config.string(), "", false}));
+  }
+  for (const auto& a : as) require_up(*a);
+  require_exactly_alive(as, names);
+  for (const auto& a : as) {
+    INFO(describe(*a));
+    json snap = first_snapshot(*a);
+    REQUIRE(snap.is_object());
+    CHECK(snap["self"].value("name", "") == a->name());
+    CHECK(a->log().find("node name: " + a->name() + " (the instance name") != std::string::npos);
+  }
+}
+
 TEST_CASE("gce agents: twenty agents stay within the cluster's Compute API budget") {
   // B = 60 calls/min for the whole cluster, floor 2 s: with N = 20 and C = 1 each agent polls
   // every N x C x 60 / B = 20 s (jittered 10-30 s), so the cluster makes about 60 calls/min.
