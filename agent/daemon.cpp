@@ -19,7 +19,9 @@
 #include "agent/key_manager.hpp"
 #include "agent/logging.hpp"
 #include "agent/publisher.hpp"
+#include "agent/reload.hpp"
 #include "agent/serf_queries.hpp"
+#include "agent/service_notify.hpp"
 #include "agent/status.hpp"
 #include "agent/swim_setup.hpp"
 #include "swim/asio/driver.hpp"
@@ -160,6 +162,7 @@ class daemon : public swim::delegate {
                  ring.empty() ? "plaintext"
                               : std::to_string(ring.keys().size()) + " key(s), AES-GCM",
                  cfg_.publish.socket, cfg_.http.listen.to_string());
+    notify_.ready("gossip " + driver_->local_address().to_string() + ", joining");
 
     ready_ = !provider_ && cfg_.cluster.join.empty();
     joiner_->join_seeds(cfg_.cluster.join);  // no seeds: nothing to do
@@ -292,6 +295,7 @@ class daemon : public swim::delegate {
     if (reply) leave_replies_.push_back(std::move(reply));
     if (leaving_) return;
     leaving_ = true;
+    notify_.stopping();
     joiner_->stop();
     spdlog::info("leaving the cluster (up to {} ms)", cfg_.cluster.leave_timeout.count());
     driver_->leave(std::chrono::duration_cast<swim::duration>(cfg_.cluster.leave_timeout),
@@ -333,21 +337,7 @@ class daemon : public swim::delegate {
   }
 
   void reload() {
-    spdlog::info("SIGHUP: reloading {}", config_path_);
-    try {
-      auto loaded = load_config(config_path_);
-      for (const auto& w : loaded.warnings) spdlog::warn("{}", w);
-      set_log_level(loaded.cfg.log.level);
-      cfg_.log.level = loaded.cfg.log.level;
-      if (!(loaded.cfg.cluster.join == cfg_.cluster.join)) {
-        cfg_.cluster.join = loaded.cfg.cluster.join;
-        joiner_->set_seeds(cfg_.cluster.join);
-        spdlog::info("join list now has {} seed(s)", cfg_.cluster.join.size());
-      }
-      // Everything else (ports, name, tags, socket) needs a restart.
-    } catch (const std::exception& e) {
-      spdlog::error("reload failed, keeping the running config: {}", e.what());
-    }
+    if (reload_config(config_path_, cfg_)) joiner_->set_seeds(cfg_.cluster.join);
   }
 
   void shutdown() {
@@ -356,6 +346,7 @@ class daemon : public swim::delegate {
     if (http_) http_->close();
     if (control_) control_->close();
     if (driver_) driver_->close();
+    notify_.close();
     spdlog::info("agent stopped");
   }
 
@@ -366,6 +357,7 @@ class daemon : public swim::delegate {
   net::steady_timer publish_timer_{io_};
   net::steady_timer stop_timer_{io_};
   net::steady_timer queries_timer_{io_};
+  service_notify notify_{io_};  // systemd: READY, STOPPING, watchdog
   publisher publisher_;
   std::optional<std::chrono::steady_clock::time_point> publish_armed_;
   std::unique_ptr<swim::asio::driver> driver_;

@@ -30,6 +30,19 @@ cachecluster_require(CLI11_FOUND "CLI11" "libcli11-dev")
 find_package(OpenSSL QUIET COMPONENTS Crypto)
 cachecluster_require(OpenSSL_FOUND "OpenSSL libcrypto" "libssl-dev")
 
+# sd_notify for Type=notify units (agent/service_notify). Optional: without it the agent builds
+# and the notifications are no-ops (CACHECLUSTER_HAVE_SYSTEMD is then OFF).
+if(PkgConfig_FOUND)
+  pkg_check_modules(SYSTEMD QUIET IMPORTED_TARGET libsystemd)
+endif()
+if(SYSTEMD_FOUND)
+  set(CACHECLUSTER_HAVE_SYSTEMD ON)
+else()
+  set(CACHECLUSTER_HAVE_SYSTEMD OFF)
+  message(WARNING "libsystemd not found (Debian: libsystemd-dev): the agent will not notify "
+                  "systemd (READY, STOPPING, watchdog)")
+endif()
+
 if(CACHECLUSTER_BUILD_TESTS)
   find_package(doctest QUIET)
   cachecluster_require(doctest_FOUND "doctest" "doctest-dev")

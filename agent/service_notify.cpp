@@ -1,0 +1,70 @@
+#include <utility>  // before Asio: Boost 1.74's awaitable.hpp needs it under GCC 12 / C++20
+
+#include "agent/service_notify.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <cstdint>
+#include <cstdlib>
+#include <spdlog/spdlog.h>
+
+#ifdef CACHECLUSTER_HAVE_SYSTEMD
+#include <systemd/sd-daemon.h>
+#endif
+
+namespace agent {
+
+struct service_notify::impl {
+  explicit impl(boost::asio::io_context& io) : timer(io) {
+#ifdef CACHECLUSTER_HAVE_SYSTEMD
+    const char* socket = std::getenv("NOTIFY_SOCKET");
+    active = socket != nullptr && *socket != '\0';
+    std::uint64_t usec = 0;
+    // Only when WATCHDOG_PID (if set) is us: a child of the agent must not ping.
+    if (active && sd_watchdog_enabled(0, &usec) > 0 && usec > 0)
+      watchdog = std::chrono::microseconds(usec / 2);
+#endif
+  }
+
+  void send(const std::string& state) {
+    if (!active) return;
+#ifdef CACHECLUSTER_HAVE_SYSTEMD
+    // unset_environment = 0: hooks and children may look at NOTIFY_SOCKET; they cannot ping
+    // the watchdog (WATCHDOG_PID names the agent) and READY is sent once.
+    if (int rc = sd_notify(0, state.c_str()); rc < 0)
+      spdlog::warn("sd_notify({}): error {}", state.substr(0, state.find('\n')), -rc);
+#endif
+  }
+
+  void ping() {
+    send("WATCHDOG=1");
+    timer.expires_after(watchdog);
+    timer.async_wait([this](const boost::system::error_code& ec) {
+      if (!ec) ping();
+    });
+  }
+
+  boost::asio::steady_timer timer;
+  bool active = false;
+  std::chrono::microseconds watchdog{0};
+};
+
+service_notify::service_notify(boost::asio::io_context& io) : impl_(std::make_unique<impl>(io)) {}
+service_notify::~service_notify() = default;
+
+void service_notify::ready(const std::string& status) {
+  impl_->send("READY=1\nSTATUS=" + status);
+  if (impl_->active && impl_->watchdog.count() > 0) {
+    spdlog::debug("systemd watchdog: a ping every {} ms", impl_->watchdog.count() / 1000);
+    impl_->ping();
+  }
+}
+
+void service_notify::stopping() { impl_->send("STOPPING=1\nSTATUS=leaving the cluster"); }
+
+void service_notify::close() { impl_->timer.cancel(); }
+
+bool service_notify::active() const { return impl_->active; }
+
+}  // namespace agent

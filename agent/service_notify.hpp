@@ -1,0 +1,44 @@
+#pragma once
+// The agent's side of systemd's readiness protocol (sd_notify(3), Type=notify):
+//   READY=1     once the gossip sockets, the peer-list socket and HTTP are up;
+//   STOPPING=1  when the agent starts leaving the cluster;
+//   WATCHDOG=1  every half WatchdogSec, from a timer on the agent's io_context, so a loop
+//               that stops turning stops the pings and systemd restarts the agent.
+// Outside systemd (no NOTIFY_SOCKET) every call does nothing. Built with libsystemd
+// (libsystemd-dev) when it is found; without it the calls are no-ops and the unit should
+// use Type=exec.
+
+#include <memory>
+#include <string>
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace agent {
+
+/// Tells the service manager how the agent is doing. Lives on the io_context thread.
+class service_notify {
+ public:
+  /// Reads NOTIFY_SOCKET and WATCHDOG_USEC (nothing is sent yet).
+  explicit service_notify(boost::asio::io_context& io);
+  ~service_notify();
+  service_notify(const service_notify&) = delete;
+  service_notify& operator=(const service_notify&) = delete;
+
+  /// READY=1 with a STATUS= line; starts the watchdog pings when systemd asked for them.
+  void ready(const std::string& status);
+  /// STOPPING=1: the agent is leaving and will exit.
+  void stopping();
+  /// Stop the watchdog timer (before the io_context goes away).
+  void close();
+
+  /// True when built with libsystemd and started by a service manager that listens.
+  bool active() const;
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace agent
