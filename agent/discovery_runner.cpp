@@ -41,6 +41,7 @@ std::shared_ptr<discovery::provider> make_gce(const config& cfg, const std::stri
   s.zone = cfg.match.zone;
   s.zones = cfg.gce.zones;
   s.region = cfg.gce.region;
+  s.instance_group = cfg.gce.instance_group;
   s.rules.tags = cfg.match.tags;
   s.rules.meta = cfg.match.meta;
   s.rules.labels = cfg.gce.labels;

@@ -52,10 +52,15 @@ std::string explain_api_error(const api_error& e, std::string_view method) {
   return out;
 }
 
-list_result compute_client::run(const std::string& base_url, const std::string& filter,
-                                bool aggregated) {
+list_result compute_client::run(const std::string& base_url, const std::string& filter, kind k) {
   list_result out;
-  const std::string method = aggregated ? "instances.aggregatedList" : "instances.list";
+  const bool aggregated = k == kind::aggregated;
+  const std::string method =
+      k == kind::aggregated ? "instances.aggregatedList"
+      : k == kind::list     ? "instances.list"
+      : base_url.find("/regions/") != std::string::npos
+          ? "regionInstanceGroupManagers.listManagedInstances"
+          : "instanceGroupManagers.listManagedInstances";
   std::string token;
   bool refreshed = false;
   auto fetch_token = [&](bool refresh) {
@@ -78,13 +83,14 @@ list_result compute_client::run(const std::string& base_url, const std::string& 
     }
     std::string url = base_url;
     char sep = '?';
-    auto param = [&](const std::string& k, const std::string& v) {
+    auto param = [&](const std::string& key, const std::string& v) {
       url += sep;
-      url += k + "=" + url_encode(v);
+      url += key + "=" + url_encode(v);
       sep = '&';
     };
     if (!filter.empty()) param("filter", filter);
-    if (options_.max_results > 0) param("maxResults", std::to_string(options_.max_results));
+    if (options_.max_results > 0 && k != kind::managed)
+      param("maxResults", std::to_string(options_.max_results));
     if (aggregated) param("returnPartialSuccess", "true");
     if (!page_token.empty()) param("pageToken", page_token);
     http_headers headers;
@@ -92,7 +98,8 @@ list_result compute_client::run(const std::string& base_url, const std::string& 
 
     std::string body;
     for (int attempt = 0;; ++attempt) {
-      http_result r = http_.get(url, headers, options_.timeout);
+      http_result r = k == kind::managed ? http_.post(url, headers, "", options_.timeout)
+                                         : http_.get(url, headers, options_.timeout);
       ++out.calls;
       out.call_log.push_back({method, r.status});
       if (r.status == 200) {
@@ -135,6 +142,18 @@ list_result compute_client::run(const std::string& base_url, const std::string& 
       options_.sleep(backoff(attempt));
     }
 
+    if (k == kind::managed) {
+      managed_result m = parse_managed_instances(body);
+      if (!m.page) {
+        out.error = m.error;
+        return out;
+      }
+      ++out.pages;
+      for (auto& in : m.page->instances) out.managed.push_back(std::move(in));
+      if (m.page->next_page_token.empty()) return out;
+      page_token = std::move(m.page->next_page_token);
+      continue;
+    }
     page_result p = aggregated ? parse_aggregated_list(body) : parse_instance_list(body);
     if (!p.page) {
       out.error = p.error;
@@ -154,7 +173,7 @@ list_result compute_client::run(const std::string& base_url, const std::string& 
 list_result compute_client::list(const std::string& zone, const std::string& filter) {
   return run(options_.endpoint + "projects/" + url_encode(options_.project) + "/zones/" +
                  url_encode(zone) + "/instances",
-             filter, false);
+             filter, kind::list);
 }
 
 list_result compute_client::list_zones(const std::vector<std::string>& zones,
@@ -198,7 +217,13 @@ list_result compute_client::list_zones(const std::vector<std::string>& zones,
 list_result compute_client::aggregated_list(const std::string& filter) {
   return run(options_.endpoint + "projects/" + url_encode(options_.project) +
                  "/aggregated/instances",
-             filter, true);
+             filter, kind::aggregated);
+}
+
+list_result compute_client::list_managed(const std::string& scope, const std::string& group) {
+  return run(options_.endpoint + "projects/" + url_encode(options_.project) + "/" + scope +
+                 "/instanceGroupManagers/" + url_encode(group) + "/listManagedInstances",
+             "", kind::managed);
 }
 
 list_result compute_client::list_region(const std::string& region, const std::string& filter) {

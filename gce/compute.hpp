@@ -47,6 +47,7 @@ struct compute_options {
 /// Outcome of one listing (all of its pages, possibly several zones).
 struct list_result {
   std::vector<instance> instances;   ///< every instance seen, unfiltered by match rules
+  std::vector<managed_instance> managed;  ///< list_managed: the group's members
   std::string error;                 ///< "" on success
   /// Set when the API refused for quota: do not call again before this time.
   std::optional<std::chrono::system_clock::time_point> rate_limited_until;
@@ -89,12 +90,19 @@ class compute_client {
   /// call per page instead of one list per zone, which is how a regional MIG is covered.
   list_result list_region(const std::string& region, const std::string& filter);
 
+  /// The members of managed instance group `group` in `scope`, "zones/Z"
+  /// (instanceGroupManagers.listManagedInstances) or "regions/R" (the regional one):
+  /// a POST with an empty body, its pages followed when the group is PAGINATED. Same
+  /// retries and rate-limit handling as the listings. Members come back in `managed`.
+  list_result list_managed(const std::string& scope, const std::string& group);
+
   /// The start of the next quota minute after `now` (quotas refill on whole minutes).
   static std::chrono::system_clock::time_point next_quota_minute(
       std::chrono::system_clock::time_point now);
 
  private:
-  list_result run(const std::string& base_url, const std::string& filter, bool aggregated);
+  enum class kind { list, aggregated, managed };
+  list_result run(const std::string& base_url, const std::string& filter, kind k);
   std::chrono::milliseconds backoff(int attempt);
 
   http_client& http_;

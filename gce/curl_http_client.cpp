@@ -7,6 +7,8 @@
 #include <curl/curl.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <functional>
 #include <mutex>
 
 #include "util/strings.hpp"
@@ -22,11 +24,21 @@ struct transfer {
   std::size_t max_body = 0;
   bool too_big = false;
   const std::atomic<bool>* cancelled = nullptr;
+  const std::function<bool(std::string_view)>* on_data = nullptr;  // streaming a 200
+  int status = 0;  // from the last status line
+  bool stream_stopped = false;
 };
 
 std::size_t on_body(char* data, std::size_t size, std::size_t n, void* user) {
   auto* t = static_cast<transfer*>(user);
   const std::size_t len = size * n;
+  if (t->on_data != nullptr && t->status == 200) {
+    if (!(*t->on_data)(std::string_view(data, len))) {
+      t->stream_stopped = true;
+      return 0;  // ends the transfer
+    }
+    return len;
+  }
   if (t->body.size() + len > t->max_body) {
     t->too_big = true;
     return 0;  // makes curl fail with CURLE_WRITE_ERROR
@@ -42,6 +54,8 @@ std::size_t on_header(char* data, std::size_t size, std::size_t n, void* user) {
   // A new status line (after a redirect or 100-continue) starts a new header set.
   if (line.starts_with("HTTP/")) {
     t->headers.clear();
+    const auto sp = line.find(' ');
+    t->status = sp == std::string_view::npos ? 0 : std::atoi(std::string(line.substr(sp + 1, 3)).c_str());
     return len;
   }
   const auto colon = line.find(':');
@@ -70,6 +84,24 @@ curl_http_client::~curl_http_client() {
 
 http_result curl_http_client::get(const std::string& url, const http_headers& headers,
                                   std::chrono::milliseconds timeout) {
+  return perform(url, headers, nullptr, timeout, nullptr);
+}
+
+http_result curl_http_client::post(const std::string& url, const http_headers& headers,
+                                   const std::string& body, std::chrono::milliseconds timeout) {
+  return perform(url, headers, &body, timeout, nullptr);
+}
+
+http_result curl_http_client::get_stream(const std::string& url, const http_headers& headers,
+                                         std::chrono::milliseconds timeout,
+                                         const std::function<bool(std::string_view)>& on_data) {
+  return perform(url, headers, nullptr, timeout, &on_data);
+}
+
+http_result curl_http_client::perform(const std::string& url, const http_headers& headers,
+                                      const std::string* post_body,
+                                      std::chrono::milliseconds timeout,
+                                      const std::function<bool(std::string_view)>* on_data) {
   http_result out;
   auto* curl = static_cast<CURL*>(handle_);
   if (curl == nullptr) {
@@ -84,6 +116,7 @@ http_result curl_http_client::get(const std::string& url, const http_headers& he
   transfer t;
   t.max_body = options_.max_body_bytes;
   t.cancelled = &cancelled_;
+  t.on_data = on_data;
 
   curl_slist* list = nullptr;
   for (const auto& [name, value] : headers) {
@@ -91,11 +124,16 @@ http_result curl_http_client::get(const std::string& url, const http_headers& he
     curl_slist* next = curl_slist_append(list, line.c_str());
     if (next != nullptr) list = next;
   }
-  // Discovery only ever GETs; refuse other schemes so a bad endpoint cannot
-  // turn into a file:// read.
+  // Refuse other schemes so a bad endpoint cannot turn into a file:// read.
   curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
+  if (post_body != nullptr) {
+    curl_easy_setopt(curl, CURLOPT_POST, 1L);
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, post_body->c_str());
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(post_body->size()));
+  } else {
+    curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
+  }
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);  // worker threads: no SIGALRM
   curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
@@ -118,6 +156,11 @@ http_result curl_http_client::get(const std::string& url, const http_headers& he
 
   const CURLcode rc = curl_easy_perform(curl);
   curl_slist_free_all(list);
+  if (rc != CURLE_OK && t.stream_stopped) {
+    out.status = 200;  // the caller ended the stream: not a failure
+    out.headers = std::move(t.headers);
+    return out;
+  }
   if (rc != CURLE_OK) {
     out.timed_out = rc == CURLE_OPERATION_TIMEDOUT;
     out.error = t.too_big ? "response body too large"

@@ -45,12 +45,23 @@ class curl_http_client final : public http_client {
   /// See http_client::get. Never throws.
   http_result get(const std::string& url, const http_headers& headers,
                   std::chrono::milliseconds timeout) override;
+  /// See http_client::post. Never throws.
+  http_result post(const std::string& url, const http_headers& headers, const std::string& body,
+                   std::chrono::milliseconds timeout) override;
+  /// See http_client::get_stream. Never throws.
+  http_result get_stream(const std::string& url, const http_headers& headers,
+                         std::chrono::milliseconds timeout,
+                         const std::function<bool(std::string_view)>& on_data) override;
 
   /// Abort the request in flight (and every later one) as soon as possible;
   /// callable from any thread. Used to stop a hanging metadata watch at shutdown.
   void cancel() { cancelled_.store(true); }
 
  private:
+  http_result perform(const std::string& url, const http_headers& headers, const std::string* post_body,
+                      std::chrono::milliseconds timeout,
+                      const std::function<bool(std::string_view)>* on_data);
+
   curl_options options_;
   void* handle_ = nullptr;  // CURL*, kept opaque so users need no curl headers
   std::atomic<bool> cancelled_{false};

@@ -1,6 +1,7 @@
 #include "gce/discovery.hpp"
 
 #include <algorithm>
+#include <map>
 
 #include "gce/curl_http_client.hpp"
 
@@ -93,7 +94,56 @@ std::unique_ptr<gce_provider> gce_provider::create(gce_settings settings,
   return p;
 }
 
+namespace {
+
+/// Add a listing's calls, warnings and failure to `out`; false when it failed.
+bool absorb(discovery_result& out, list_result& l, const std::string& what) {
+  out.api_calls += l.calls;
+  out.call_log.insert(out.call_log.end(), l.call_log.begin(), l.call_log.end());
+  if (l.rate_limited_until) out.rate_limited_until = l.rate_limited_until;
+  for (const auto& w : l.warnings)
+    out.warnings.push_back(w.code + (w.scope.empty() ? "" : " " + w.scope) + ": " + w.message);
+  if (l.ok()) return true;
+  out.permission_denied = l.permission_denied();
+  out.error = "gce: " + what + l.error;
+  return false;
+}
+
+}  // namespace
+
+discovery_result gce_provider::discover_group() {
+  discovery_result out;
+  const bool regional = !settings_.region.empty();
+  const std::string& group = settings_.instance_group;
+  list_result m = compute_->list_managed(
+      regional ? "regions/" + settings_.region : "zones/" + settings_.zone, group);
+  if (!absorb(out, m, "instance group " + group + ": ")) return out;
+  // name -> zone of the members that count as peers
+  std::map<std::string, std::string> members;
+  for (const auto& mi : m.managed) {
+    if (!action_keeps_peer(mi.current_action)) continue;  // being deleted, recreated, ...
+    const auto& ok = settings_.rules.statuses;
+    if (std::find(ok.begin(), ok.end(), mi.status) == ok.end()) continue;
+    members[mi.name] = mi.zone;
+  }
+  if (members.empty()) return out;  // nobody to look up: one call this poll
+  list_result l = regional ? compute_->list_region(settings_.region, filter_)
+                           : compute_->list(settings_.zone, filter_);
+  if (!absorb(out, l, "instance group " + group + " addresses: ")) return out;
+  for (const auto& in : l.instances) {
+    auto it = members.find(in.name);
+    if (it == members.end() || (!it->second.empty() && it->second != in.zone)) continue;
+    if (!matches(in, settings_.rules)) continue;
+    const auto ip = peer_ip(in, settings_.rules.network_interface);
+    if (!ip || *ip == settings_.self_ip) continue;
+    out.addresses.push_back(join_host_port(*ip, settings_.port));
+  }
+  sort_unique(out.addresses);
+  return out;
+}
+
 discovery_result gce_provider::discover() {
+  if (!settings_.instance_group.empty()) return discover_group();
   discovery_result out;
   list_result l = !settings_.region.empty()
                       ? compute_->list_region(settings_.region, filter_)

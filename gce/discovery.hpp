@@ -82,6 +82,9 @@ struct gce_settings {
   std::string zone;                ///< [match] zone; "" = this VM's zone
   std::vector<std::string> zones;  ///< [gce] zones; overrides zone
   std::string region;              ///< [gce] region; overrides zones (aggregatedList)
+  /// [gce] instance_group: list this managed instance group's members (zonal in `zone`, or
+  /// regional in `region`) instead of every matching instance.
+  std::string instance_group;
   match_rules rules;               ///< [match] tags/network_interface, [meta], [gce] labels/status
   std::uint16_t port = 7946;       ///< gossip port appended to each peer IP
   std::string self_ip;             ///< excluded from results; "" = this VM's IP
@@ -106,7 +109,11 @@ class gce_provider final : public provider {
                                               std::string& error);
 
   /// One listing: zones or region as configured, server-side filter for
-  /// status and labels, client-side match for tags and metadata.
+  /// status and labels, client-side match for tags and metadata. With an
+  /// instance group: its members (listManagedInstances) whose status counts and
+  /// whose current action keeps them peers (not being deleted, recreated,
+  /// created...), then their network IPs from one listing of the group's zone or
+  /// region, matched by name: two API calls per poll (plus pages).
   discovery_result discover() override;
   std::string_view name() const override { return "gce"; }
 
@@ -120,6 +127,7 @@ class gce_provider final : public provider {
  private:
   gce_provider(gce_settings settings, std::unique_ptr<http_client> metadata_http,
                std::unique_ptr<http_client> compute_http);
+  discovery_result discover_group();
 
   gce_settings settings_;
   std::unique_ptr<http_client> metadata_http_;

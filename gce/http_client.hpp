@@ -4,6 +4,7 @@
 // tests hand them a scripted fake and production hands them curl_http_client.
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -44,6 +45,29 @@ class http_client {
   /// GET `url` with `headers`; give up after `timeout` in total.
   virtual http_result get(const std::string& url, const http_headers& headers,
                           std::chrono::milliseconds timeout) = 0;
+
+  /// POST `body` (listManagedInstances takes an empty one). Clients that never need it
+  /// keep this default, which fails without sending anything.
+  virtual http_result post(const std::string& url, const http_headers& headers,
+                           const std::string& body, std::chrono::milliseconds timeout) {
+    (void)url, (void)headers, (void)body, (void)timeout;
+    return {0, "", {}, "POST is not supported by this client", false};
+  }
+
+  /// GET a long response (a Kubernetes watch) and hand a 200's body to `on_data` as it
+  /// arrives, chunk by chunk; `on_data` returning false ends the request. Other statuses
+  /// come back with their body in http_result, as get() does. The default runs get() and
+  /// hands over the whole body at once.
+  virtual http_result get_stream(const std::string& url, const http_headers& headers,
+                                 std::chrono::milliseconds timeout,
+                                 const std::function<bool(std::string_view)>& on_data) {
+    http_result r = get(url, headers, timeout);
+    if (r.status == 200) {
+      on_data(r.body);
+      r.body.clear();
+    }
+    return r;
+  }
 };
 
 /// Percent-encode everything but RFC 3986 unreserved characters (for query values).

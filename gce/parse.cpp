@@ -159,6 +159,47 @@ page_result parse_aggregated_list(std::string_view body) {
   return out;
 }
 
+managed_result parse_managed_instances(std::string_view body) {
+  managed_result out;
+  auto j = parse_json(body);
+  if (!j || !j->is_object()) {
+    out.error = "malformed JSON in managed instance list";
+    return out;
+  }
+  managed_page page;
+  page.next_page_token = text(*j, "nextPageToken");
+  if (const json* items = field(*j, "managedInstances"); items != nullptr) {
+    if (!items->is_array()) {
+      out.error = "managedInstances is not an array";
+      return out;
+    }
+    for (const json& i : *items) {
+      if (!i.is_object()) continue;
+      const std::string url = text(i, "instance");
+      if (url.empty()) continue;
+      managed_instance m;
+      m.name = std::string(last_segment(url));
+      // .../zones/ZONE/instances/NAME
+      const auto at = url.find("/zones/");
+      if (at != std::string::npos) {
+        const auto from = at + 7;
+        m.zone = url.substr(from, url.find('/', from) - from);
+      }
+      m.id = id_text(i, "id");
+      m.status = text(i, "instanceStatus");
+      m.current_action = text(i, "currentAction");
+      page.instances.push_back(std::move(m));
+    }
+  }
+  out.page = std::move(page);
+  return out;
+}
+
+bool action_keeps_peer(std::string_view current_action) {
+  return current_action == "NONE" || current_action == "REFRESHING" ||
+         current_action == "VERIFYING" || current_action.empty();
+}
+
 api_error parse_api_error(int status, std::string_view body) {
   api_error e;
   e.code = status;

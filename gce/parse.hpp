@@ -61,6 +61,37 @@ page_result parse_instance_list(std::string_view body);
 /// Decode an InstanceAggregatedList body; scopes holding only a warning are skipped.
 page_result parse_aggregated_list(std::string_view body);
 
+/// One member of a managed instance group (listManagedInstances).
+struct managed_instance {
+  std::string name;            ///< last segment of the instance URL
+  std::string zone;            ///< the URL's zone segment
+  std::string id;              ///< "" while the VM does not exist yet
+  std::string status;          ///< instanceStatus; "" while the VM does not exist yet
+  std::string current_action;  ///< "NONE", "CREATING", "DELETING", "RECREATING", ...
+};
+
+/// One decoded page of listManagedInstances.
+struct managed_page {
+  std::vector<managed_instance> instances;
+  std::string next_page_token;  ///< "" on the last page (a PAGELESS group has one page)
+};
+
+/// A managed page, or why the body could not be decoded.
+struct managed_result {
+  std::optional<managed_page> page;
+  std::string error;
+};
+
+/// Decode an InstanceGroupManagersListManagedInstancesResponse body (zonal or regional).
+/// Entries without an instance URL are skipped; a missing list is an empty group.
+managed_result parse_managed_instances(std::string_view body);
+
+/// Whether the group's `current_action` leaves a member a peer: NONE, REFRESHING
+/// (configuration applied in place) and VERIFYING (created, being verified); not one being
+/// created, deleted, recreated, abandoned, restarted, stopped, started or suspended. An
+/// absent action counts as NONE.
+bool action_keeps_peer(std::string_view current_action);
+
 /// How a failed API call should be handled.
 enum class error_kind {
   retryable,     ///< 5xx, 408, transport errors: retry with back-off

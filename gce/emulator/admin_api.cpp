@@ -148,6 +148,10 @@ response serve(state& st, const request& req, system_clock::time_point wall) {
         json j = instance_json(st, in);
         j["preempted"] = in.preempted;
         j["maintenance_event"] = in.maintenance_event;
+        if (!in.group.empty()) {
+          j["group"] = in.group;
+          j["current_action"] = in.current_action;
+        }
         list.push_back(std::move(j));
       }
       return ok({{"instances", list}});

@@ -126,6 +126,46 @@ response list_instances(const state& st, const std::vector<const emu_instance*>&
   return json_response(200, j);
 }
 
+std::string region_of_zone(const std::string& z) {
+  const auto dash = z.rfind('-');
+  return dash == std::string::npos ? z : z.substr(0, dash);
+}
+
+/// instanceGroupManagers.listManagedInstances (zones/Z) or
+/// regionInstanceGroupManagers.listManagedInstances (regions/R): the group's members, in
+/// one response (the PAGELESS default: maxResults and pageToken are ignored). Each entry
+/// has the instance URL and currentAction; id and instanceStatus are left out while the
+/// action is CREATING (the real API has none until the VM exists). A group without
+/// members is unknown: 404.
+response list_managed(const state& st, const std::vector<std::string_view>& parts,
+                      std::string_view query) {
+  (void)query;
+  const bool regional = parts[2] == "regions";
+  const std::string where(parts[3]);
+  const std::string group(parts[5]);
+  json items = json::array();
+  bool any = false;
+  for (const auto& [_, in] : st.instances()) {
+    if (in.group != group) continue;
+    if (regional ? region_of_zone(in.zone) != where : in.zone != where) continue;
+    any = true;
+    json m = {{"instance", zone_url(st, in.zone) + "/instances/" + in.name},
+              {"currentAction", in.current_action},
+              {"version", {{"instanceTemplate", std::string(api_root) + "projects/" + st.project() +
+                                                    "/global/instanceTemplates/" + group + "-tpl"}}}};
+    if (in.current_action != "CREATING") {
+      m["id"] = in.id;
+      m["instanceStatus"] = in.status;
+    }
+    items.push_back(std::move(m));
+  }
+  if (!any)  // the emulator knows a group only through its members
+    return api_error(404, "notFound",
+                     "The resource 'projects/" + st.project() + "/" + std::string(parts[2]) + "/" +
+                         where + "/instanceGroupManagers/" + group + "' was not found");
+  return json_response(200, {{"managedInstances", items}});
+}
+
 /// The counter name of the endpoint `parts` (the path after /compute/v1/) names.
 std::string endpoint_of(const std::vector<std::string_view>& parts) {
   if (parts.size() == 5 && parts[0] == "projects" && parts[2] == "zones" && parts[4] == "instances")
@@ -134,6 +174,9 @@ std::string endpoint_of(const std::vector<std::string_view>& parts) {
     return "compute.aggregated";
   if (parts.size() == 3 && parts[0] == "projects" && parts[2] == "zones") return "compute.zones";
   if (parts.size() == 4 && parts[0] == "projects" && parts[2] == "regions") return "compute.regions";
+  if (parts.size() == 7 && parts[0] == "projects" && (parts[2] == "zones" || parts[2] == "regions") &&
+      parts[4] == "instanceGroupManagers" && parts[6] == "listManagedInstances")
+    return "compute.managed";
   return "compute.other";
 }
 
@@ -145,7 +188,11 @@ response serve(state& st, const request& req, std::string_view path, std::string
   st.count(endpoint);
   st.count("compute");
 
-  if (req.method != "GET") return api_error(405, "methodNotAllowed", "only GET is emulated");
+  // listManagedInstances is a POST (with an empty body); everything else is a GET.
+  if (req.method != (endpoint == "compute.managed" ? "POST" : "GET"))
+    return api_error(405, "methodNotAllowed",
+                     endpoint == "compute.managed" ? "listManagedInstances is a POST"
+                                                   : "only GET is emulated");
   if (st.require_auth) {
     auto auth = req.header("authorization").value_or("");
     if (auth.empty())
@@ -205,6 +252,8 @@ response serve(state& st, const request& req, std::string_view path, std::string
       return api_error(404, "notFound",
                        "The resource 'projects/" + st.project() + "/regions/" + region + "' was not found");
     out = json_response(200, {{"kind", "compute#region"}, {"name", region}, {"zones", zones}});
+  } else if (endpoint == "compute.managed") {
+    out = list_managed(st, parts, query);
   } else {
     return api_error(404, "notFound", "not emulated: " + std::string(path));
   }

@@ -4,6 +4,9 @@
 //   aggregated/instances   https://cloud.google.com/compute/docs/reference/rest/v1/instances/aggregatedList
 //   zones                  https://cloud.google.com/compute/docs/reference/rest/v1/zones/list
 //   regions/R              https://cloud.google.com/compute/docs/reference/rest/v1/regions/get
+//   zones/Z/instanceGroupManagers/G/listManagedInstances (POST)
+//                          https://cloud.google.com/compute/docs/reference/rest/v1/instanceGroupManagers/listManagedInstances
+//   regions/R/instanceGroupManagers/G/listManagedInstances (POST), the regional one
 // Shapes follow the real API: empty lists and maps omitted, ids as strings,
 // zone URLs in the www.googleapis.com form, NO_RESULTS_ON_PAGE warnings for the
 // empty zones of an aggregated page, opaque page tokens refused when reused
@@ -23,8 +26,8 @@ namespace gce::emulator {
 
 /// Answers one request whose path starts with /compute/v1/. Every request is
 /// counted ("compute" and one of "compute.list", "compute.aggregated",
-/// "compute.zones", "compute.regions", "compute.other"), refused ones included.
-/// In order: GET only (405), a valid Bearer token when st.require_auth (401),
+/// "compute.zones", "compute.regions", "compute.managed", "compute.other"), refused
+/// ones included. In order: GET only, POST for listManagedInstances (405), a valid Bearer token when st.require_auth (401),
 /// the rate-limit window and the per-minute quota at `wall` (403
 /// rateLimitExceeded), injected status faults, the project (404); then the
 /// endpoint, with injected truncation of 200 bodies. Injected delays apply to

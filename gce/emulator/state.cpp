@@ -42,7 +42,8 @@ bool state::add_instance(const json& j, std::string& error) {
   std::string ip;
   if (!str("name", in.name) || !str("zone", in.zone) || !str("status", in.status) ||
       !str("hostname", in.hostname) || !str("networkIP", ip) ||
-      !str("maintenance_event", in.maintenance_event))
+      !str("maintenance_event", in.maintenance_event) || !str("group", in.group) ||
+      !str("current_action", in.current_action))
     return false;
   if (auto it = j.find("id"); it != j.end()) {
     if (it->is_string()) in.id = it->get<std::string>();

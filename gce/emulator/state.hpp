@@ -33,6 +33,8 @@ struct emu_instance {
   std::map<std::string, std::string> labels;
   bool preempted = false;
   std::string maintenance_event = "NONE";
+  std::string group;                   ///< managed instance group it belongs to ("" = none)
+  std::string current_action = "NONE";///< the group's current action on it (ManagedInstance)
 };
 
 /// How many more requests one injected fault affects, and on which API.
@@ -75,7 +77,8 @@ class state {
 
   /// Add or replace (by name) one instance given in fixture form: name, zone,
   /// networkIP or networkInterfaces [{name, networkIP, natIP}], id, status,
-  /// hostname, tags, metadata, labels, preempted, maintenance_event.
+  /// hostname, tags, metadata, labels, preempted, maintenance_event, group (a managed
+  /// instance group name) and current_action (NONE, CREATING, DELETING, RECREATING, ...).
   /// false and `error` when it is invalid; the state is then unchanged.
   bool add_instance(const nlohmann::json& j, std::string& error);
 

@@ -223,3 +223,61 @@ TEST_CASE("compute: quota minutes") {
   const auto on = system_clock::time_point(seconds(1'700'000'040));
   CHECK(compute_client::next_quota_minute(on) == on + minutes(1));
 }
+
+TEST_CASE("compute: listManagedInstances is a POST per group, zonal or regional, pages followed") {
+  fake_http http;
+  http.ok(R"({"managedInstances":[
+      {"instance":"https://www.googleapis.com/compute/v1/projects/acme-prod/zones/us-central1-a/instances/mig-1",
+       "id":"4520031799277581759","instanceStatus":"RUNNING","currentAction":"NONE"},
+      {"instance":"https://www.googleapis.com/compute/v1/projects/acme-prod/zones/us-central1-b/instances/mig-2",
+       "id":2209981273340017653,"instanceStatus":"STOPPING","currentAction":"DELETING"}],
+      "nextPageToken":"p2"})");
+  http.ok(R"({"managedInstances":[
+      {"instance":"https://www.googleapis.com/compute/v1/projects/acme-prod/zones/us-central1-f/instances/mig-3",
+       "currentAction":"CREATING"},
+      {"currentAction":"NONE"}]})");
+  compute_client c(http, opts());
+  auto r = c.list_managed("regions/us-central1", "cache-mig");
+  REQUIRE_MESSAGE(r.ok(), r.error);
+  REQUIRE(http.calls.size() == 2);
+  CHECK(http.calls[0].method == "POST");
+  CHECK(http.calls[0].url ==
+        "http://127.0.4.1:1/compute/v1/projects/acme-prod/regions/us-central1/instanceGroupManagers/"
+        "cache-mig/listManagedInstances");  // no maxResults: PAGELESS groups ignore it
+  CHECK(http.calls[1].url.ends_with("/listManagedInstances?pageToken=p2"));
+  REQUIRE(r.managed.size() == 3);  // the entry without an instance URL is skipped
+  CHECK(r.managed[0].name == "mig-1");
+  CHECK(r.managed[0].zone == "us-central1-a");
+  CHECK(r.managed[0].id == "4520031799277581759");
+  CHECK(r.managed[0].status == "RUNNING");
+  CHECK(r.managed[1].id == "2209981273340017653");  // bare number, kept exact
+  CHECK(r.managed[1].current_action == "DELETING");
+  CHECK(r.managed[2].id.empty());
+  CHECK(r.managed[2].status.empty());
+  CHECK(r.call_log == std::vector<api_call>{{"regionInstanceGroupManagers.listManagedInstances", 200},
+                                            {"regionInstanceGroupManagers.listManagedInstances", 200}});
+
+  fake_http zonal;
+  zonal.status(403, R"({"error":{"code":403,"message":"Required 'compute.instanceGroupManagers.get' permission",
+      "errors":[{"reason":"forbidden"}]}})");
+  compute_client z(zonal, opts());
+  auto f = z.list_managed("zones/us-central1-a", "cache-mig");
+  CHECK(f.permission_denied());
+  CHECK(f.error.find("compute.instanceGroupManagers.get") != std::string::npos);
+  CHECK(zonal.calls[0].url.find("/zones/us-central1-a/instanceGroupManagers/cache-mig/") !=
+        std::string::npos);
+  CHECK(f.call_log == std::vector<api_call>{{"instanceGroupManagers.listManagedInstances", 403}});
+}
+
+TEST_CASE("compute: which current actions keep a group member a peer") {
+  for (const char* keep : {"NONE", "REFRESHING", "VERIFYING", ""}) CHECK(action_keeps_peer(keep));
+  for (const char* drop : {"CREATING", "CREATING_WITHOUT_RETRIES", "RECREATING", "DELETING",
+                           "ABANDONING", "RESTARTING", "STARTING", "STOPPING", "SUSPENDING",
+                           "RESUMING"})
+    CHECK_FALSE(action_keeps_peer(drop));
+  CHECK_FALSE(parse_managed_instances("{not json").page);
+  CHECK_FALSE(parse_managed_instances(R"({"managedInstances":{}})").page);
+  auto empty = parse_managed_instances("{}");
+  REQUIRE(empty.page);
+  CHECK(empty.page->instances.empty());
+}

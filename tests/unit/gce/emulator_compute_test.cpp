@@ -311,3 +311,48 @@ TEST_CASE("emulator compute: malformed bodies and slow replies") {
   CHECK(e.get(list_a).delay == 2500ms);
   CHECK(e.get(list_a).delay == 0ms);
 }
+
+TEST_CASE("emulator compute: listManagedInstances lists a group's members, zonal or regional") {
+  emulator e;
+  std::string error;
+  for (const char* j : {
+           R"({"name":"mig-a","zone":"us-central1-a","networkIP":"127.0.4.20","group":"cache"})",
+           R"({"name":"mig-b","zone":"us-central1-b","networkIP":"127.0.4.21","group":"cache",
+               "status":"STOPPING","current_action":"DELETING"})",
+           R"({"name":"mig-c","zone":"us-central1-a","networkIP":"127.0.4.22","group":"cache",
+               "status":"PROVISIONING","current_action":"CREATING"})",
+           R"({"name":"other","zone":"us-central1-a","networkIP":"127.0.4.23","group":"web"})"})
+    REQUIRE_MESSAGE(e.st.add_instance(json::parse(j), error), error);
+  auto post = [&](const std::string& target) {
+    emu::request r{"POST", target, {{"Authorization", "Bearer " + e.token}}, "", "127.0.0.1"};
+    return emu::handle_compute(e.st, r, t0, wall0);
+  };
+  const std::string zonal =
+      "/compute/v1/projects/acme-prod/zones/us-central1-a/instanceGroupManagers/cache/listManagedInstances";
+  emu::response z = post(zonal);
+  REQUIRE(z.status == 200);
+  json zj = json::parse(z.body);
+  REQUIRE(zj["managedInstances"].size() == 2);
+  CHECK(zj["managedInstances"][0]["instance"] ==
+        "https://www.googleapis.com/compute/v1/projects/acme-prod/zones/us-central1-a/instances/mig-a");
+  CHECK(zj["managedInstances"][0]["instanceStatus"] == "RUNNING");
+  CHECK(zj["managedInstances"][0]["currentAction"] == "NONE");
+  CHECK(zj["managedInstances"][0]["id"].is_string());
+  // A VM being created has no id or status yet.
+  CHECK(zj["managedInstances"][1]["currentAction"] == "CREATING");
+  CHECK_FALSE(zj["managedInstances"][1].contains("instanceStatus"));
+  CHECK_FALSE(zj["managedInstances"][1].contains("id"));
+
+  json rj = json::parse(post("/compute/v1/projects/acme-prod/regions/us-central1/instanceGroupManagers/"
+                             "cache/listManagedInstances").body);
+  CHECK(rj["managedInstances"].size() == 3);
+  CHECK(e.st.calls("compute.managed") == 2);
+
+  // GET is refused, an unknown group is 404, and the token is checked as for listings.
+  emu::request get{"GET", zonal, {{"Authorization", "Bearer " + e.token}}, "", "127.0.0.1"};
+  CHECK(emu::handle_compute(e.st, get, t0, wall0).status == 405);
+  CHECK(post("/compute/v1/projects/acme-prod/zones/us-central1-a/instanceGroupManagers/nope/"
+             "listManagedInstances").status == 404);
+  emu::request anon{"POST", zonal, {}, "", "127.0.0.1"};
+  CHECK(emu::handle_compute(e.st, anon, t0, wall0).status == 401);
+}

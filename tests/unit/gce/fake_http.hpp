@@ -14,6 +14,7 @@ struct fake_http final : gce::http_client {
     std::string url;
     gce::http_headers headers;
     std::chrono::milliseconds timeout;
+    std::string method = "GET";
   };
   std::deque<gce::http_result> replies;
   std::vector<call> calls;
@@ -24,6 +25,14 @@ struct fake_http final : gce::http_client {
     if (replies.empty()) return {0, "", {}, "no scripted reply", false};
     auto r = replies.front();
     replies.pop_front();
+    return r;
+  }
+
+  gce::http_result post(const std::string& url, const gce::http_headers& headers,
+                        const std::string& body, std::chrono::milliseconds timeout) override {
+    auto r = get(url, headers, timeout);
+    calls.back().method = "POST";
+    (void)body;
     return r;
   }
 
