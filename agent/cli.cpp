@@ -3,11 +3,16 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <ostream>
+#include <regex>
+#include <sstream>
 #include <utility>
 #include <variant>
 
+#include "agent/config_schema.hpp"
+#include "agent/ini.hpp"
 #include "peerlib/protocol.hpp"
 #include "peerlib/request.hpp"
 
@@ -20,7 +25,8 @@ constexpr std::chrono::milliseconds members_timeout = std::chrono::seconds(30);
 
 int no_agent(const std::string& socket, const std::string& why, std::ostream& err) {
   err << "cachecluster: cannot reach the agent at " << socket << ": " << why
-      << " (is `cachecluster agent` running? --socket picks another path)\n";
+      << " (is `cachecluster agent` running? --socket or CACHECLUSTER_SOCKET picks another "
+         "path)\n";
   return 1;
 }
 
@@ -79,7 +85,72 @@ peerlib::members_document filtered(peerlib::members_document doc,
   return doc;
 }
 
+/// `pattern` anchored at both ends, as Serf compiles its member filters ("^" + p + "$").
+std::optional<std::regex> whole_match(const std::string& pattern, const std::string& what,
+                                      std::string* error) {
+  try {
+    return std::regex("^(?:" + pattern + ")$", std::regex::ECMAScript);
+  } catch (const std::regex_error& e) {
+    if (error) *error = what + " " + pattern + ": not a regular expression (" + e.what() + ")";
+    return std::nullopt;
+  }
+}
+
 }  // namespace
+
+std::string find_socket(const std::optional<std::string>& flag, const char* env,
+                        const std::filesystem::path& config, std::ostream& err) {
+  if (flag) return *flag;
+  if (env != nullptr && *env != '\0') return env;
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(config, ec)) return default_socket;
+  std::ifstream in(config, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (!in) {
+    err << "note: cannot read " << config.string() << "; using " << default_socket << "\n";
+    return default_socket;
+  }
+  try {
+    // Only [publish] socket matters here: the rest of the file is the agent's business.
+    auto ini = ini_file::parse(text.str(), config.string(), case_sensitive_sections);
+    if (auto v = ini.get("publish", "socket"); v && !v->empty()) return *v;
+  } catch (const ini_error& e) {
+    err << "note: " << e.what() << "; using " << default_socket << "\n";
+  }
+  return default_socket;
+}
+
+std::optional<peerlib::members_document> filter_members(peerlib::members_document doc,
+                                                        const member_filter& f,
+                                                        std::string* error) {
+  std::optional<std::regex> name;
+  if (!f.name.empty() && !(name = whole_match(f.name, "--name", error))) return std::nullopt;
+  std::vector<std::pair<std::string, std::regex>> tags;
+  for (const auto& t : f.tags) {
+    const auto eq = t.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      if (error) *error = "--tag " + t + ": must be KEY=VALUE (VALUE a regular expression)";
+      return std::nullopt;
+    }
+    auto re = whole_match(t.substr(eq + 1), "--tag " + t.substr(0, eq) + "=", error);
+    if (!re) return std::nullopt;
+    tags.emplace_back(t.substr(0, eq), std::move(*re));
+  }
+  auto keep = [&](const peerlib::member& m) {
+    if (f.status && m.state != *f.status) return false;
+    if (name && !std::regex_match(m.name, *name)) return false;
+    for (const auto& [key, re] : tags) {
+      auto it = m.tags.find(key);
+      if (it == m.tags.end() || !std::regex_match(it->second, re)) return false;
+    }
+    return true;
+  };
+  doc.members.erase(std::remove_if(doc.members.begin(), doc.members.end(),
+                                   [&](const peerlib::member& m) { return !keep(m); }),
+                    doc.members.end());
+  return doc;
+}
 
 std::string format_members(const peerlib::members_document& doc,
                            const std::optional<std::string>& status) {
@@ -123,13 +194,18 @@ std::string format_members_json(const peerlib::members_document& doc,
   return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
-int members(const std::string& socket, bool as_json, const std::optional<std::string>& status,
-            std::ostream& out, std::ostream& err) {
+int members(const std::string& socket, bool as_json, const member_filter& f, std::ostream& out,
+            std::ostream& err) {
+  std::string why;
+  if (!filter_members({}, f, &why)) {  // a bad filter fails before the agent is asked
+    err << "cachecluster members: " << why << "\n";
+    return 2;
+  }
   int rc = 0;
   auto reply = ask(socket, {peerlib::request_op::members}, members_timeout, err, rc);
   if (!reply) return rc;
-  const auto& doc = std::get<peerlib::members_document>(*reply);
-  out << (as_json ? format_members_json(doc, status) : format_members(doc, status));
+  const auto doc = filter_members(std::get<peerlib::members_document>(*reply), f, nullptr);
+  out << (as_json ? format_members_json(*doc, std::nullopt) : format_members(*doc, std::nullopt));
   return 0;
 }
 
@@ -141,8 +217,8 @@ int watch(const std::string& socket, std::ostream& out, std::ostream& err) {
                                    return true;
                                  });
   if (r.status == peerlib::request_status::closed) {
-    err << "cachecluster: the agent closed the connection\n";
-    return 0;
+    err << "cachecluster: the agent closed the connection (stopped or restarted?)\n";
+    return 1;
   }
   return report_failure(socket, r, err);
 }

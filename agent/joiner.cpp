@@ -4,8 +4,11 @@
 
 #include <algorithm>
 #include <boost/asio.hpp>
+#include <charconv>
 #include <list>
 #include <spdlog/spdlog.h>
+
+#include "util/host_port.hpp"
 
 namespace agent {
 namespace {
@@ -56,6 +59,7 @@ struct joiner::impl : std::enable_shared_from_this<impl> {
         retry_timer(ctx),
         heal_timer(ctx),
         heal_resolver(ctx),
+        control_resolver(ctx),
         heal(rejoin_policy::options{}, std::random_device{}()) {}
 
   /// One group of joins waiting for its answers.
@@ -81,6 +85,7 @@ struct joiner::impl : std::enable_shared_from_this<impl> {
   // Partition heal.
   net::steady_timer heal_timer;
   net::ip::udp::resolver heal_resolver;
+  net::ip::udp::resolver control_resolver;  // names in control-socket joins
   rejoin_policy heal;
   std::optional<rejoin_policy::clock::time_point> heal_armed;
   bool heal_logged = false;  // the first re-join of a shortage is logged at info
@@ -233,17 +238,65 @@ void joiner::set_seeds(std::vector<host_port> seeds) { p_->seeds = std::move(see
 
 void joiner::join_addresses(const std::vector<std::string>& addresses,
                             std::function<void(bool, std::string)> reply) {
-  std::vector<swim::address> addrs;
+  // Check every item first, so a bad one fails the request before anything is sent.
+  std::vector<host_port> seeds;
   for (const auto& a : addresses) {
-    auto parsed = swim::address::parse(a, p_->default_port);
-    if (!parsed) return reply(false, "not an IP address with optional port: " + a);
-    addrs.push_back(*parsed);
+    auto parts = util::split_host_port(a);
+    std::uint32_t port = p_->default_port;
+    bool ok = parts && !parts->host.empty();
+    if (ok && parts->port) {
+      auto [end, ec] = std::from_chars(parts->port->data(),
+                                       parts->port->data() + parts->port->size(), port);
+      ok = ec == std::errc() && end == parts->port->data() + parts->port->size() && port >= 1 &&
+           port <= 65535;
+    }
+    if (!ok) return reply(false, "not HOST or HOST:PORT (port 1-65535): " + a);
+    seeds.push_back({std::string(parts->host), static_cast<std::uint16_t>(port)});
   }
-  p_->start(addrs, p_->control_timeout,
-            [reply = std::move(reply)](std::size_t ok, std::size_t asked) {
-              reply(ok > 0, "joined " + std::to_string(ok) + " of " + std::to_string(asked) +
-                                " address(es)");
-            });
+  // IP literals at once; names through the asynchronous resolver (DNS must not stall the
+  // agent's thread), each of their addresses joined.
+  struct pending_join {
+    std::vector<swim::address> addrs;
+    std::vector<std::string> unresolved;
+    std::size_t waiting = 1;
+    std::function<void(bool, std::string)> reply;
+  };
+  auto job = std::make_shared<pending_join>();
+  job->reply = std::move(reply);
+  auto self = p_;
+  auto done = [self, job] {
+    if (--job->waiting != 0 || self->stopped) return;
+    std::string note;
+    for (const auto& u : job->unresolved) note += "; cannot resolve " + u;
+    if (job->addrs.empty()) return job->reply(false, "joined 0 of 0 address(es)" + note);
+    self->start(job->addrs, self->control_timeout,
+                [job, note](std::size_t ok, std::size_t asked) {
+                  job->reply(ok > 0, "joined " + std::to_string(ok) + " of " +
+                                         std::to_string(asked) + " address(es)" + note);
+                });
+  };
+  for (const auto& s : seeds) {
+    if (auto a = swim::address::parse(s.host, s.port)) {
+      job->addrs.push_back(*a);
+      continue;
+    }
+    ++job->waiting;
+    self->control_resolver.async_resolve(
+        s.host, std::to_string(s.port),
+        [job, done, s](const boost::system::error_code& ec,
+                       const net::ip::udp::resolver::results_type& results) {
+          if (ec) {
+            job->unresolved.push_back(s.host + " (" + ec.message() + ")");
+          } else {
+            for (const auto& e : results)
+              if (auto a = swim::address::parse(e.endpoint().address().to_string(), s.port))
+                if (std::find(job->addrs.begin(), job->addrs.end(), *a) == job->addrs.end())
+                  job->addrs.push_back(*a);
+          }
+          done();
+        });
+  }
+  done();
 }
 
 void joiner::join_candidates(const std::vector<std::string>& candidates,
@@ -287,6 +340,7 @@ void joiner::stop() {
   p_->retry_timer.cancel();
   p_->heal_timer.cancel();
   p_->heal_resolver.cancel();
+  p_->control_resolver.cancel();
   for (auto& w : p_->waiters) w->deadline.cancel();
   p_->waiters.clear();
 }

@@ -96,8 +96,10 @@ class joiner {
   void join_seeds(std::vector<host_port> seeds);
   /// A new join list (SIGHUP); the next retry uses it.
   void set_seeds(std::vector<host_port> seeds);
-  /// A join asked for on the control socket: each of `addresses` is "IP" or "IP:port".
-  /// `reply(ok, message)` runs once every address answered or failed, or at the timeout.
+  /// A join asked for on the control socket: each of `addresses` is "HOST" or "HOST:PORT"
+  /// (an IP literal, IPv6 in brackets before a port, or a DNS name, resolved asynchronously
+  /// and every address of it joined). `reply(ok, message)` runs once every address answered
+  /// or failed, or at the timeout; the message names the names that did not resolve.
   void join_addresses(const std::vector<std::string>& addresses,
                       std::function<void(bool ok, std::string message)> reply);
   /// Join the discovery candidates ("IP:port") that are not in `known` (the addresses of

@@ -2,6 +2,7 @@
 // exceptions, caught once here and turned into a message and exit status 1.
 
 #include <chrono>
+#include <cstdlib>
 #include <exception>
 #include <filesystem>
 #include <optional>
@@ -101,24 +102,30 @@ int main(int argc, char** argv) {
 
   auto* keygen = app.add_subcommand("keygen", "Print a new random gossip encryption key (base64)");
 
-  // Client commands talk to a running agent over its socket.
-  std::string socket = "/run/cachecluster/cachecluster.sock";
+  // Client commands talk to a running agent over its socket (found after parsing).
+  std::string socket;
   auto socket_opt = [&socket](CLI::App* sub) {
-    sub->add_option("-s,--socket", socket, "The agent's socket")->capture_default_str();
+    sub->add_option("-s,--socket", socket,
+                    "The agent's socket (default: $CACHECLUSTER_SOCKET, else [publish] socket of " +
+                        std::string(agent::cli::default_config) + ", else " +
+                        agent::cli::default_socket + ")");
   };
   bool members_json = false;
-  std::optional<std::string> members_status;
+  agent::cli::member_filter members_filter;
   auto* members = app.add_subcommand("members", "List the members the local agent knows");
   socket_opt(members);
   members->add_flag("--json", members_json, "Print JSON (stable, for scripts)");
-  members->add_option("--status", members_status, "Only members in this state")
+  members->add_option("--status", members_filter.status, "Only members in this state")
       ->check(CLI::IsMember({"alive", "suspect", "dead", "left"}));
+  members->add_option("--name", members_filter.name, "Only members whose name matches this regex");
+  members->add_option("--tag", members_filter.tags,
+                      "Only members whose tag KEY matches, KEY=REGEX; repeatable");
   auto* watch = app.add_subcommand("watch", "Print every peer-list snapshot the agent publishes");
   socket_opt(watch);
   std::vector<std::string> join_addrs;
   auto* join = app.add_subcommand("join", "Ask the local agent to join these seeds");
   socket_opt(join);
-  join->add_option("addresses", join_addrs, "IP[:port] of members to join")->required();
+  join->add_option("addresses", join_addrs, "HOST[:PORT] of members to join (IP or DNS name)")->required();
   auto* leave = app.add_subcommand("leave", "Ask the local agent to leave gracefully and exit");
   socket_opt(leave);
   // keys: Serf's key rotation, run on every member through the local agent (`serf keys`).
@@ -142,7 +149,9 @@ int main(int argc, char** argv) {
   agent::cli::owner_args owner_args;
   auto* owner = app.add_subcommand("owner", "Which peer owns each key (live list, or --peers offline)");
   socket_opt(owner);
-  owner->add_option("keys", owner_args.keys, "Keys")->required();
+  owner->add_option("keys", owner_args.keys,
+                    "Keys (none: one per line from standard input; -- before a key that starts "
+                    "with -)");
   owner->add_option("--algo", owner_args.algo, "groupcache or rendezvous")
       ->check(CLI::IsMember({"groupcache", "rendezvous"}))
       ->capture_default_str();
@@ -153,6 +162,9 @@ int main(int argc, char** argv) {
       ->delimiter(',');
 
   CLI11_PARSE(app, argc, argv);
+  if (socket.empty() && !*run && !*check && !*version && !*keygen)
+    socket = agent::cli::find_socket(std::nullopt, std::getenv("CACHECLUSTER_SOCKET"),
+                                     agent::cli::default_config, std::cerr);
 
   try {
     if (*version) {
@@ -175,7 +187,7 @@ int main(int argc, char** argv) {
         std::cerr << "warning: " << w << "\n";
       return agent::run_daemon(loaded.cfg, agent_config);
     } else if (*members) {
-      return agent::cli::members(socket, members_json, members_status, std::cout, std::cerr);
+      return agent::cli::members(socket, members_json, members_filter, std::cout, std::cerr);
     } else if (*watch) {
       return agent::cli::watch(socket, std::cout, std::cerr);
     } else if (*join) {
@@ -199,7 +211,7 @@ int main(int argc, char** argv) {
       (void)keys_list;
       return agent::cli::keys(socket, action, keys_key, timeout, std::cout, std::cerr);
     } else if (*owner) {
-      return agent::cli::owner(socket, owner_args, std::cout, std::cerr);
+      return agent::cli::owner(socket, owner_args, std::cin, std::cout, std::cerr);
     }
   } catch (const std::exception& e) {
     std::cerr << "cachecluster: " << e.what() << "\n";

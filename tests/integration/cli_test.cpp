@@ -1,0 +1,89 @@
+// Client commands against a real agent on 127.0.16.x: where they find the socket, the
+// members filters, owner's keys from standard input, and watch's exit status when the agent
+// goes away.
+
+#include <doctest/doctest.h>
+#include <signal.h>
+
+#include <sstream>
+#include <string>
+
+#include "integration/agent_cluster.hpp"
+
+using namespace integ;
+using test_support::temp_dir;
+
+namespace {
+
+std::string ip16(int i) { return "127.0.16." + std::to_string(i); }
+
+/// `sh -c script`, for environment variables and pipes.
+test_support::cli_result sh(const std::string& script) {
+  return test_support::run_cli({"/bin/sh", "-c", script});
+}
+
+std::string quoted(const std::string& s) { return "'" + s + "'"; }
+
+}  // namespace
+
+TEST_CASE("cli: CACHECLUSTER_SOCKET, members filters, owner from standard input") {
+  temp_dir dir("cli");
+  agent_proc a(dir, agent_spec{"web-1", ip16(1), {}, "", "", ""});
+  agent_proc b(dir, agent_spec{"db-1", ip16(2), {ip16(1) + ":7946"}, "", "", ""});
+  require_up(a);
+  require_up(b);
+  REQUIRE(test_support::wait_until([&] { return sees_all(a, {"web-1", "db-1"}, "alive"); },
+                                   timeout));
+  const std::string env = "CACHECLUSTER_SOCKET=" + quoted(a.socket()) + " " + quoted(binary());
+
+  // The socket from the environment; --socket wins over it.
+  auto r = sh(env + " members");
+  INFO(r.out << r.err);
+  CHECK(r.exit == 0);
+  CHECK(r.out.find("web-1") != std::string::npos);
+  r = sh(env + " members --socket " + quoted(dir / "nobody.sock"));
+  CHECK(r.exit == 1);
+  CHECK(r.err.find("nobody.sock") != std::string::npos);
+
+  // Serf's filters: a whole-name regex.
+  r = sh(env + " members --name 'web-.*'");
+  CHECK(r.exit == 0);
+  CHECK(r.out.find("web-1") != std::string::npos);
+  CHECK(r.out.find("db-1") == std::string::npos);
+  r = sh(env + " members --name 'web-('");
+  CHECK(r.exit == 2);
+  CHECK(r.err.find("not a regular expression") != std::string::npos);
+
+  // owner: keys from standard input, one per line, answered in order; `--` before a key
+  // starting with '-' on the command line.
+  r = sh("printf 'alpha\\n-dash\\nbeta\\n' | " + env + " owner");
+  INFO(r.out << r.err);
+  REQUIRE(r.exit == 0);
+  std::istringstream lines(r.out);
+  std::string line;
+  int n = 0;
+  for (const char* k : {"alpha\t", "-dash\t", "beta\t"}) {
+    REQUIRE(std::getline(lines, line));
+    CHECK(line.rfind(k, 0) == 0);
+    ++n;
+  }
+  CHECK(n == 3);
+  auto dash = sh(env + " owner -- -dash");
+  CHECK(dash.exit == 0);
+  CHECK(r.out.find(dash.out) != std::string::npos);
+}
+
+TEST_CASE("cli: watch exits 1 when the agent goes away") {
+  temp_dir dir("cli-watch");
+  agent_proc a(dir, agent_spec{"w1", ip16(3), {}, "", "", ""});
+  require_up(a);
+  process watch({binary(), "watch", "--socket", a.socket()}, dir / "watch.log");
+  REQUIRE(test_support::wait_until(
+      [&] { return watch.log().find("\"snapshot\"") != std::string::npos; }, timeout));
+  REQUIRE(a.proc().signal(SIGTERM));
+  auto st = watch.wait_exit(timeout);
+  INFO(watch.log());
+  REQUIRE(st.has_value());
+  CHECK(exit_code(st) == 1);
+  CHECK(watch.log().find("the agent closed the connection") != std::string::npos);
+}
