@@ -30,6 +30,10 @@ cachecluster_require(CLI11_FOUND "CLI11" "libcli11-dev")
 find_package(OpenSSL QUIET COMPONENTS Crypto)
 cachecluster_require(OpenSSL_FOUND "OpenSSL libcrypto" "libssl-dev")
 
+# Mustache templates of [render.NAME] (agent/render_view.cpp): header-only.
+find_path(KAINJOW_MUSTACHE_INCLUDE_DIR kainjow/mustache.hpp)
+cachecluster_require(KAINJOW_MUSTACHE_INCLUDE_DIR "kainjow/mustache.hpp" "libkainjow-mustache-dev")
+
 # sd_notify for Type=notify units (agent/service_notify). Optional: without it the agent builds
 # and the notifications are no-ops (CACHECLUSTER_HAVE_SYSTEMD is then OFF).
 if(PkgConfig_FOUND)

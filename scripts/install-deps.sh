@@ -17,17 +17,21 @@ build_packages=(
   cmake ninja-build g++ pkg-config ccache
   libboost-dev libcurl4-openssl-dev nlohmann-json3-dev
   libspdlog-dev doctest-dev libcli11-dev libssl-dev libsystemd-dev
+  libkainjow-mustache-dev
 )
 # Tools the tests call: serf (interop), Go + groupcache (hash vector
 # generation), clang + its runtime (libFuzzer), iproute2/procps/curl
 # (integration tests), util-linux's setpriv (integration tests that run the
 # CLI as another uid; Essential in Debian, listed to say so), dpkg-dev and
-# fakeroot (scripts/package.sh and the package test: dpkg-shlibdeps, cpack).
+# fakeroot (scripts/package.sh and the package test: dpkg-shlibdeps, cpack),
+# memcached, nutcracker, nginx-light and haproxy (the rendered-file tests run
+# them and their own config checks).
 test_packages=(
   serf golang-go golang-github-golang-groupcache-dev
   clang libclang-rt-14-dev
   iproute2 procps curl util-linux
   dpkg-dev fakeroot
+  memcached nutcracker nginx-light haproxy
 )
 
 usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; }
