@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "agent/config_outputs.hpp"
 #include "agent/config_reader.hpp"
 #include "agent/config_schema.hpp"
 #include "agent/config_validate.hpp"
@@ -113,6 +114,7 @@ loaded_config parse_config(std::string_view text, std::string_view name) {
   loaded_config out;
   warn_unknown(ini, name, out.warnings);
   out.cfg = validate_config(ini, name, out.warnings);
+  validate_outputs(ini, name, out.cfg, out.warnings);
   return out;
 }
 

@@ -23,6 +23,8 @@
 #include <string_view>
 #include <vector>
 
+#include "agent/outputs_config.hpp"
+
 namespace agent {
 
 /// A config file that cannot be read or holds an invalid value; what() names the
@@ -199,6 +201,8 @@ struct config {
   dns_config dns;                           ///< [dns]
   kubernetes_config kubernetes;             ///< [kubernetes]
   encrypt_config encrypt;                   ///< [encrypt]
+  std::vector<render_config> renders;       ///< [render.NAME], in file order
+  hooks_config hooks;                       ///< [hooks]
 };
 
 /// A validated config and the warnings found while reading it.

@@ -1,6 +1,7 @@
 #include "agent/config_schema.hpp"
 
 #include "agent/config.hpp"
+#include "agent/config_outputs.hpp"
 #include "util/strings.hpp"
 
 namespace agent {
@@ -21,6 +22,10 @@ const std::map<std::string, std::set<std::string>>& known_keys() {
       {"log", {"level", "format"}},
       {"encrypt", {"key", "keyring_file", "verify_incoming", "verify_outgoing"}},
       {"tags", {}},
+      {"render",
+       {"template", "destination", "mode", "command", "command_timeout", "wait", "escape",
+        "live_only", "cache_only", "exclude_self", "zones", "tags", "restore_on_failure"}},
+      {"hooks", {"on_change", "timeout"}},
       {"gce",
        {"api_endpoint", "api_calls_per_minute", "min_poll_interval", "zones", "region", "labels",
         "status", "instance_group"}},
@@ -51,7 +56,7 @@ void warn_unknown(const ini_file& ini, std::string_view name, std::vector<std::s
       warnings.push_back(where + e.key + ": key outside any [section] (ignored)");
       continue;
     }
-    auto it = known.find(e.section);
+    auto it = known.find(schema_section(e.section));
     if (it == known.end()) {
       if (reported_sections.insert(e.section).second) {
         warnings.push_back(where + "[" + e.section + "]: unknown section (ignored)" +

@@ -18,6 +18,7 @@
 #include "agent/joiner.hpp"
 #include "agent/key_manager.hpp"
 #include "agent/logging.hpp"
+#include "agent/outputs.hpp"
 #include "agent/publisher.hpp"
 #include "agent/reload.hpp"
 #include "agent/serf_queries.hpp"
@@ -153,6 +154,7 @@ class daemon : public swim::delegate {
     control_ = std::make_unique<control_server>(io_, cfg_.publish.socket, std::move(h),
                                                 cfg_.publish.max_sessions);
     http_ = std::make_unique<http_server>(io_, cfg_.http.listen, [this] { return make_status(); });
+    outputs_ = std::make_unique<outputs>(io_, cfg_.renders, cfg_.hooks);  // files and hooks
 
     driver_->start();
     control_->start();
@@ -231,6 +233,7 @@ class daemon : public swim::delegate {
     const auto& n = driver_->node();
     if (auto line = publisher_.publish(n.self(), n.members(), std::chrono::steady_clock::now())) {
       control_->publish(line);
+      outputs_->published(*publisher_.last());
       spdlog::debug("published snapshot {} ({} live peers)", publisher_.version(),
                     publisher_.last()->peers.size());
     }
@@ -259,6 +262,7 @@ class daemon : public swim::delegate {
     s.agent = control_->stats();
     if (queries_) s.serf = queries_->stats();
     if (discovery_) s.discovery = discovery_->stats();
+    if (outputs_) s.outputs = outputs_->stats();
     return s;
   }
 
@@ -268,11 +272,7 @@ class daemon : public swim::delegate {
     discovery_hooks h;
     h.live_members = [this] { return driver_->node().num_live(); };
     h.join = [this](std::vector<std::string> candidates) {
-      std::vector<swim::address> known;
-      for (const auto& m : driver_->node().members())
-        if (m.state == swim::member_state::alive || m.state == swim::member_state::suspect)
-          known.push_back(m.addr);
-      joiner_->join_candidates(candidates, known);
+      joiner_->join_candidates(candidates, live_addresses());
     };
     h.ready = [this](std::size_t candidates) {
       if (ready_) return;
@@ -366,6 +366,7 @@ class daemon : public swim::delegate {
   std::unique_ptr<serf_queries> queries_;  // uses keys_
   std::unique_ptr<control_server> control_;
   std::unique_ptr<http_server> http_;
+  std::unique_ptr<outputs> outputs_;  // [render.NAME] files and [hooks]
   std::shared_ptr<discovery::provider> provider_;  // discovery, when configured
   std::unique_ptr<discovery_runner> discovery_;  // declared after io_: destroyed before it
   std::vector<std::function<void(std::string)>> leave_replies_;

@@ -369,7 +369,8 @@ std::string render_metrics(const status& s) {
   m.counter("cachecluster_serf_malformed_total",
             "Serf events, queries, responses and relays that did not decode.", q.malformed);
 
-  return m.take() + render_discovery_metrics(s.discovery);  // agent/discovery_metrics.hpp
+  return m.take() + render_outputs_metrics(s.outputs)  // [render.NAME], [hooks]
+         + render_discovery_metrics(s.discovery);     // agent/discovery_metrics.hpp
 }
 
 }  // namespace agent

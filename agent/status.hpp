@@ -12,6 +12,7 @@
 #include "agent/agent_stats.hpp"
 #include "agent/discovery_stats.hpp"
 #include "agent/flap_damping.hpp"
+#include "agent/outputs_stats.hpp"
 #include "agent/serf_queries_stats.hpp"
 #include "swim/asio/driver.hpp"
 #include "swim/member.hpp"
@@ -42,6 +43,7 @@ struct status {
   agent_stats agent;
   serf_queries_stats serf;  ///< Serf's events and queries (agent/serf_queries)
   discovery_stats discovery;  ///< discovery's counters and last listing (agent/discovery_runner)
+  outputs_stats outputs;    ///< rendered files and the change hook (agent/outputs)
 };
 
 class publisher;

@@ -487,6 +487,8 @@ TEST_CASE("http_handler: /metrics parses as the text format, HELP and TYPE for e
       {"cachecluster_serf_key_queries_issued_total", "counter"},
       {"cachecluster_serf_key_responses_received_total", "counter"},
       {"cachecluster_serf_malformed_total", "counter"},
+      {"cachecluster_hook_runs_total", "counter"},
+      {"cachecluster_hook_coalesced_total", "counter"},
   };
   CHECK(e.types == expected);
 }
