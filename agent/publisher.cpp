@@ -31,8 +31,9 @@ publisher::publisher(clock::duration coalesce) : publisher(with_coalesce(coalesc
 
 publisher::publisher(const publisher_options& o) : opt_(o), damping_(o.damping) {}
 
-std::optional<publisher::clock::time_point> publisher::changed(clock::time_point now) {
-  return touch(now, {});
+std::optional<publisher::clock::time_point> publisher::changed(clock::time_point now,
+                                                               std::string_view who) {
+  return touch(now, who);
 }
 
 std::optional<publisher::clock::time_point> publisher::touch(clock::time_point now,

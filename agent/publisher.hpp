@@ -69,9 +69,11 @@ class publisher {
   explicit publisher(clock::duration coalesce = default_coalesce);
   explicit publisher(const publisher_options& o);
 
-  /// Something a subscriber may see changed at `now` (a join, a successful discovery).
-  /// Returns due_at() when this opened the window or moved its end, nullopt otherwise.
-  std::optional<clock::time_point> changed(clock::time_point now);
+  /// Something a subscriber may see changed at `now` (a join, a successful discovery, this
+  /// node's cache check), about member `who` when known: changes about one member are never
+  /// a burst together. Returns due_at() when this opened the window or moved its end,
+  /// nullopt otherwise.
+  std::optional<clock::time_point> changed(clock::time_point now, std::string_view who = {});
   /// A member event: `m` as the node holds it now (state after the event). Feeds the flap
   /// damping, then changed(now).
   std::optional<clock::time_point> member_changed(const swim::member& m, clock::time_point now);

@@ -31,6 +31,11 @@ peerlib::peer to_peer(const swim::member& m) {
   return p;
 }
 
+bool cache_down(const peerlib::peer& p) {
+  auto it = p.tags.find(peerlib::protocol::cache_tag);
+  return it != p.tags.end() && it->second == peerlib::protocol::cache_down;
+}
+
 peerlib::snapshot build_snapshot(const swim::member& self, const std::vector<swim::member>& members,
                                  std::uint64_t version, bool local_mode,
                                  const std::function<bool(const swim::member&)>& held_out) {
@@ -42,7 +47,9 @@ peerlib::snapshot build_snapshot(const swim::member& self, const std::vector<swi
     if (m.state != swim::member_state::alive && m.state != swim::member_state::suspect) continue;
     if (local_mode && m.name != self.name) continue;  // local mode: the list is just us
     if (held_out && m.name != self.name && held_out(m)) continue;
-    s.peers.push_back(to_peer(m));
+    auto p = to_peer(m);
+    if (cache_down(p)) continue;  // its cache check fails: no traffic to it, self included
+    s.peers.push_back(std::move(p));
   }
   std::sort(s.peers.begin(), s.peers.end(),
             [](const peerlib::peer& a, const peerlib::peer& b) { return a.name < b.name; });

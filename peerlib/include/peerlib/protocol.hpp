@@ -181,6 +181,11 @@ inline constexpr int revision = 1;
 /// Tag keys the agent reserves to publish cache port and zone.
 inline constexpr const char* cache_port_tag = "cache_port";
 inline constexpr const char* zone_tag = "zone";
+/// Tag key the agent reserves for the state of its [cache] check: "up" or "down" (absent
+/// without a check). A live member whose tag says "down" is left out of every peer list.
+inline constexpr const char* cache_tag = "cache";
+inline constexpr const char* cache_up = "up";
+inline constexpr const char* cache_down = "down";
 
 /// "alive" or "suspect".
 const char* to_string(peer_state s);
