@@ -81,6 +81,13 @@ std::string_view to_string(log_format f);
 struct cache_config {
   /// Port of the cache node, published to peers; nullopt = not published.
   std::optional<std::uint16_t> port;
+  /// How to check the local cache (agent/cache_check.hpp): tcp://HOST:PORT,
+  /// http://HOST[:PORT][/PATH] or exec:COMMAND; "" = no check (always listed).
+  std::string check;
+  std::chrono::milliseconds check_interval{1000};  ///< from one check's start to the next's
+  std::chrono::milliseconds check_timeout{1000};   ///< one check's limit (<= check_interval)
+  unsigned check_failures = 2;   ///< failures in a row before the cache counts as down
+  unsigned check_successes = 2;  ///< passes in a row before a down cache counts as up
 };
 
 /// [cluster]: gossip.

@@ -8,7 +8,8 @@ namespace agent {
 
 const std::map<std::string, std::set<std::string>>& known_keys() {
   static const std::map<std::string, std::set<std::string>> keys{
-      {"cache", {"port"}},
+      {"cache",
+       {"port", "check", "check_interval", "check_timeout", "check_failures", "check_successes"}},
       {"cluster",
        {"port", "heartbeat", "bind", "advertise", "join", "profile", "udp_buffer_size",
         "leave_timeout", "discovery"}},

@@ -11,6 +11,7 @@
 #include <arpa/inet.h>
 #include <sys/un.h>
 
+#include "agent/config_cache.hpp"
 #include "agent/config_discovery.hpp"
 #include "agent/config_reader.hpp"
 #include "agent/keyring_file.hpp"
@@ -151,6 +152,7 @@ config validate_config(const ini_file& ini, std::string_view name,
     r.port("cache", "port", port);
     cfg.cache.port = port;
   }
+  validate_cache_check(r, cfg.cache);  // agent/config_cache.cpp
 
   // [cluster]
   auto& cl = cfg.cluster;

@@ -11,6 +11,7 @@
 #include <system_error>
 #include <spdlog/spdlog.h>
 
+#include "agent/cache_checker.hpp"
 #include "agent/control_server.hpp"
 #include "agent/discovery_runner.hpp"
 #include "agent/http_handler.hpp"
@@ -130,11 +131,8 @@ class daemon : public swim::delegate {
       const auto& n = driver_->node();
       return publisher_.current(n.self(), n.members(), std::chrono::steady_clock::now());
     };
-    h.members = [this] {
-      // The HTTP document is already one compact line; the socket adds its own newline.
-      std::string doc = render_members_json(make_status());
-      if (!doc.empty() && doc.back() == '\n') doc.pop_back();
-      return doc;
+    h.members = [this] {  // /v1/members' document, without its newline (the socket adds one)
+      return peerlib::protocol::encode_members(to_members_document(make_status()));
     };
     h.keys = [this](peerlib::request req, std::function<void(std::string)> reply) {
       std::optional<swim::duration> timeout;
@@ -157,6 +155,8 @@ class daemon : public swim::delegate {
     outputs_ = std::make_unique<outputs>(io_, cfg_.renders, cfg_.hooks);  // files and hooks
 
     driver_->start();
+    cache_ = start_cache_checker(io_, cfg_.cache, *driver_,
+                                 [this] { changed(driver_->node().self().name); });
     control_->start();
     http_->start();
     spdlog::info("agent {} started: gossip {} (advertise {}, {}), socket {}, http {}", sc.name,
@@ -209,9 +209,10 @@ class daemon : public swim::delegate {
 
   // ---- publishing ----
 
-  /// Something subscribers may see changed: publish when the coalescing window closes.
-  void changed() {
-    publisher_.changed(std::chrono::steady_clock::now());
+  /// Something subscribers may see changed (about member `who`, when known): publish when the
+  /// coalescing window closes.
+  void changed(std::string_view who = {}) {
+    publisher_.changed(std::chrono::steady_clock::now(), who);
     arm_publish();
   }
 
@@ -258,7 +259,7 @@ class daemon : public swim::delegate {
     s.local_mode = publisher_.local_mode() && n.num_live() <= 1;
     s.leaving = leaving_;
     s.uptime_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
-    fill_status(s, *driver_, publisher_);
+    fill_status(s, *driver_, publisher_, cache_.get());
     s.agent = control_->stats();
     if (queries_) s.serf = queries_->stats();
     if (discovery_) s.discovery = discovery_->stats();
@@ -366,6 +367,7 @@ class daemon : public swim::delegate {
   std::unique_ptr<serf_queries> queries_;  // uses keys_
   std::unique_ptr<control_server> control_;
   std::unique_ptr<http_server> http_;
+  std::unique_ptr<cache_checker> cache_;  // [cache] check: sets our cache tag
   std::unique_ptr<outputs> outputs_;  // [render.NAME] files and [hooks]
   std::shared_ptr<discovery::provider> provider_;  // discovery, when configured
   std::unique_ptr<discovery_runner> discovery_;  // declared after io_: destroyed before it

@@ -17,6 +17,7 @@
 #include "agent/daemon.hpp"
 #include "agent/keyring_file.hpp"
 #include "agent/owner_cmd.hpp"
+#include "agent/render_cmd.hpp"
 
 namespace {
 
@@ -161,6 +162,19 @@ int main(int argc, char** argv) {
   owner->add_option("--peers", owner_args.peers, "Peer URLs, comma-separated, instead of the agent's list")
       ->delimiter(',');
 
+  agent::cli::render_args render_args;
+  auto* render = app.add_subcommand("render", "Print a template rendered with the live peer list");
+  socket_opt(render);
+  render->add_option("-t,--template", render_args.template_path, "Mustache template")->required();
+  render->add_option("--snapshot", render_args.snapshot, "A saved snapshot line instead of the agent's");
+  render->add_option("--escape", render_args.escape, "{{value}} escaping: none, json or html")
+      ->capture_default_str();
+  render->add_flag("--live-only", render_args.filter.live_only, "Only alive peers (not suspect)");
+  render->add_flag("--cache-only", render_args.filter.cache_only, "Only peers with a cache port");
+  render->add_flag("--exclude-self", render_args.filter.exclude_self, "Leave this node out");
+  render->add_option("--zones", render_args.filter.zones, "Only peers in these zones")->delimiter(',');
+  render->add_option("--tag", render_args.tags, "Only peers with tag KEY=VALUE; repeatable");
+
   CLI11_PARSE(app, argc, argv);
   if (socket.empty() && !*run && !*check && !*version && !*keygen)
     socket = agent::cli::find_socket(std::nullopt, std::getenv("CACHECLUSTER_SOCKET"),
@@ -210,6 +224,8 @@ int main(int argc, char** argv) {
                                          : peerlib::keys_action::list;
       (void)keys_list;
       return agent::cli::keys(socket, action, keys_key, timeout, std::cout, std::cerr);
+    } else if (*render) {
+      return agent::cli::render(socket, render_args, std::cout, std::cerr);
     } else if (*owner) {
       return agent::cli::owner(socket, owner_args, std::cin, std::cout, std::cerr);
     }

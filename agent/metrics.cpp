@@ -20,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "peerlib/protocol.hpp"
 #include "swim/member.hpp"
 #include "swim/tags.hpp"
 #include "swim/wire.hpp"
@@ -175,6 +176,30 @@ std::string render_metrics(const status& s) {
   m.gauge("cachecluster_leaving", "1 while a graceful leave is in progress.",
           std::uint64_t{s.leaving ? 1u : 0u});
   m.gauge("cachecluster_uptime_seconds", "Seconds since the agent started.", s.uptime_seconds);
+
+  // ---- the check of the local cache ([cache] check), and the members whose check fails ----
+  if (s.cache.configured) {
+    m.gauge("cachecluster_cache_check_up",
+            "1 while this node's cache check passes (listed), 0 while it fails or has not passed "
+            "yet since start (out of every peer list).",
+            std::uint64_t{s.cache.state == cache_state::up ? 1u : 0u});
+    m.family("cachecluster_cache_checks_total", "counter", "Checks of the local cache, by result.");
+    m.sample("cachecluster_cache_checks_total", {{"result", "passed"}}, s.cache.passed);
+    m.sample("cachecluster_cache_checks_total", {{"result", "failed"}}, s.cache.failed);
+    m.counter("cachecluster_cache_check_transitions_total",
+              "Times this node was listed or unlisted by its cache check.", s.cache.transitions);
+  }
+  std::uint64_t cache_down = 0;
+  for (const auto& mem : s.members) {
+    if (mem.state != swim::member_state::alive && mem.state != swim::member_state::suspect)
+      continue;
+    const auto tags = swim::decode_tags(mem.meta).value_or(swim::tag_map{});
+    const auto it = tags.find(peerlib::protocol::cache_tag);
+    if (it != tags.end() && it->second == peerlib::protocol::cache_down) cache_down++;
+  }
+  m.gauge("cachecluster_members_cache_down",
+          "Live members (this node included) whose cache check fails: out of every peer list.",
+          cache_down);
 
   // ---- membership ----
   std::array<std::uint64_t, 4> by_state{};

@@ -1,10 +1,12 @@
 #include "agent/status.hpp"
 
+#include "agent/cache_checker.hpp"
 #include "agent/publisher.hpp"
 
 namespace agent {
 
-void fill_status(status& s, const swim::asio::driver& driver, const publisher& pub) {
+void fill_status(status& s, const swim::asio::driver& driver, const publisher& pub,
+                 const cache_checker* cache) {
   const auto& n = driver.node();
   s.snapshot_version = pub.version();
   s.health_score = n.health_score();
@@ -19,6 +21,7 @@ void fill_status(status& s, const swim::asio::driver& driver, const publisher& p
   s.grey_holds_total = damping.grey().holds_total();
   s.node = n.stats();
   s.driver = driver.stats();
+  if (cache) s.cache = cache->stats();
 }
 
 }  // namespace agent

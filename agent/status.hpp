@@ -11,6 +11,7 @@
 
 #include "agent/agent_stats.hpp"
 #include "agent/discovery_stats.hpp"
+#include "agent/cache_check.hpp"
 #include "agent/flap_damping.hpp"
 #include "agent/outputs_stats.hpp"
 #include "agent/serf_queries_stats.hpp"
@@ -43,13 +44,17 @@ struct status {
   agent_stats agent;
   serf_queries_stats serf;  ///< Serf's events and queries (agent/serf_queries)
   discovery_stats discovery;  ///< discovery's counters and last listing (agent/discovery_runner)
+  cache_check_stats cache;  ///< this agent's [cache] check (agent/cache_checker)
   outputs_stats outputs;    ///< rendered files and the change hook (agent/outputs)
 };
 
 class publisher;
+class cache_checker;
 
-/// Copy the node's, the driver's and the publisher's part of the status (members, counters,
-/// health, queue, snapshot version, flap records) at this instant.
-void fill_status(status& s, const swim::asio::driver& driver, const publisher& pub);
+/// Copy the node's, the driver's, the publisher's and the cache checker's (when there is
+/// one) part of the status (members, counters, health, queue, snapshot version, flap
+/// records, cache check) at this instant.
+void fill_status(status& s, const swim::asio::driver& driver, const publisher& pub,
+                 const cache_checker* cache = nullptr);
 
 }  // namespace agent

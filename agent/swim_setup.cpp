@@ -54,6 +54,8 @@ swim::timing timing_for(const cluster_config& c) {
 swim::bytes encode_meta(const config& cfg, const std::string& zone) {
   swim::tag_map tags(cfg.tags.begin(), cfg.tags.end());
   if (cfg.cache.port) tags[peerlib::protocol::cache_port_tag] = std::to_string(*cfg.cache.port);
+  // Out of every list until the first check passes (agent/cache_checker.hpp).
+  if (!cfg.cache.check.empty()) tags[peerlib::protocol::cache_tag] = peerlib::protocol::cache_down;
   if (!zone.empty() && !tags.count(peerlib::protocol::zone_tag))
     tags[peerlib::protocol::zone_tag] = zone;
   swim::bytes meta = swim::encode_tags(tags);

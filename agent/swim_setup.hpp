@@ -21,7 +21,8 @@ namespace agent {
 /// Protocol timings for [cluster] profile (and heartbeat, for the heartbeat profile).
 swim::timing timing_for(const cluster_config& c);
 
-/// Our tags: [tags] plus the reserved cache_port and zone tags, Serf-encoded. Throws
+/// Our tags: [tags] plus the reserved cache_port and zone tags (and cache=down while a
+/// [cache] check has not passed yet), Serf-encoded. Throws
 /// config_error when they exceed swim::meta_max_size.
 swim::bytes encode_meta(const config& cfg, const std::string& zone);
 

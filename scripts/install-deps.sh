@@ -25,7 +25,8 @@ build_packages=(
 # CLI as another uid; Essential in Debian, listed to say so), dpkg-dev and
 # fakeroot (scripts/package.sh and the package test: dpkg-shlibdeps, cpack),
 # memcached, nutcracker, nginx-light and haproxy (the rendered-file tests run
-# them and their own config checks).
+# them and their own config checks; the cache check's test stops and restarts
+# memcached).
 test_packages=(
   serf golang-go golang-github-golang-groupcache-dev
   clang libclang-rt-14-dev

@@ -1,10 +1,17 @@
 // agent::cache_health on explicit time (both thresholds, each side of them, the
-// start-up rule) and agent::parse_check_target (the three forms and their errors).
+// start-up rule), agent::parse_check_target (the three forms and their errors), and
+// what /metrics says about the check and about members whose cache is down; the
+// [cache] check keys.
 #include "agent/cache_check.hpp"
 
 #include <vector>
 
 #include <doctest/doctest.h>
+
+#include "agent/config.hpp"
+#include "agent/metrics.hpp"
+#include "agent/status.hpp"
+#include "swim/tags.hpp"
 
 using namespace agent;
 using namespace std::chrono_literals;
@@ -148,4 +155,90 @@ TEST_CASE("parse_check_target: what it refuses, and why") {
   CHECK(why("exec:").find("needs a command") != std::string::npos);
   CHECK(why("exec:   ").find("needs a command") != std::string::npos);
   CHECK(why("").find("tcp://HOST:PORT") != std::string::npos);
+}
+
+TEST_CASE("metrics: the cache check's families only with a check; members whose cache is down") {
+  status s;
+  s.node_name = "a";
+  auto member = [](const char* name, swim::member_state st, swim::tag_map tags) {
+    swim::member m;
+    m.name = name;
+    m.state = st;
+    m.meta = swim::encode_tags(tags);
+    return m;
+  };
+  s.members = {member("a", swim::member_state::alive, {{"cache", "down"}}),
+               member("b", swim::member_state::suspect, {{"cache", "down"}}),
+               member("c", swim::member_state::alive, {{"cache", "up"}}),
+               member("d", swim::member_state::dead, {{"cache", "down"}}),
+               member("e", swim::member_state::alive, {})};
+  auto text = render_metrics(s);
+  // Live members tagged down, this node included; the dead one is not counted.
+  CHECK(text.find("\ncachecluster_members_cache_down 2\n") != std::string::npos);
+  CHECK(text.find("cachecluster_cache_check_up") == std::string::npos);
+
+  s.cache.configured = true;
+  s.cache.state = cache_state::up;
+  s.cache.passed = 41;
+  s.cache.failed = 3;
+  s.cache.transitions = 3;
+  text = render_metrics(s);
+  CHECK(text.find("\ncachecluster_cache_check_up 1\n") != std::string::npos);
+  CHECK(text.find("\ncachecluster_cache_checks_total{result=\"passed\"} 41\n") !=
+        std::string::npos);
+  CHECK(text.find("\ncachecluster_cache_checks_total{result=\"failed\"} 3\n") != std::string::npos);
+  CHECK(text.find("\ncachecluster_cache_check_transitions_total 3\n") != std::string::npos);
+  s.cache.state = cache_state::starting;  // not passed yet: out of the lists, so 0
+  CHECK(render_metrics(s).find("\ncachecluster_cache_check_up 0\n") != std::string::npos);
+}
+
+namespace {
+
+cache_config cache_of(const std::string& text) {
+  return parse_config("[node]\nname = n1\n" + text, "test.ini").cfg.cache;
+}
+
+std::string config_error_of(const std::string& text) {
+  try {
+    parse_config("[node]\nname = n1\n" + text, "test.ini");
+  } catch (const config_error& e) {
+    return e.what();
+  }
+  return "(accepted)";
+}
+
+}  // namespace
+
+TEST_CASE("config: [cache] check and its timings, defaults and errors") {
+  auto c = cache_of("[cache]\nport = 11211\n");
+  CHECK(c.check.empty());
+  CHECK(c.check_interval == 1s);
+  CHECK(c.check_timeout == 1s);
+  CHECK(c.check_failures == 2);
+  CHECK(c.check_successes == 2);
+
+  c = cache_of(
+      "[cache]\ncheck = tcp://127.0.0.1:11211\ncheck_interval = 200ms\n"
+      "check_failures = 3\ncheck_successes = 1\n");
+  CHECK(c.check == "tcp://127.0.0.1:11211");
+  CHECK(c.check_interval == 200ms);
+  CHECK(c.check_timeout == 200ms);  // the default timeout never exceeds the interval
+  CHECK(c.check_failures == 3);
+  CHECK(c.check_successes == 1);
+  CHECK(cache_of("[cache]\ncheck = exec:/usr/bin/true\ncheck_timeout = 250ms\n").check_timeout ==
+        250ms);
+
+  CHECK(config_error_of("[cache]\ncheck = 127.0.0.1:11211\n") ==
+        "test.ini: [cache] check = \"127.0.0.1:11211\": must be tcp://HOST:PORT, "
+        "http://HOST[:PORT][/PATH] or exec:COMMAND");
+  CHECK(config_error_of("[cache]\ncheck = tcp://127.0.0.1\n").find("needs a port") !=
+        std::string::npos);
+  CHECK(config_error_of("[cache]\ncheck = tcp://x:1\ncheck_interval = 1s\ncheck_timeout = 2s\n") ==
+        "test.ini: [cache] check_timeout = \"2s\": must not exceed check_interval (1s)");
+  CHECK(config_error_of("[cache]\ncheck_failures = 0\n").find("1-100") != std::string::npos);
+  CHECK(config_error_of("[cache]\ncheck = tcp://x:1\n[tags]\ncache = up\n") ==
+        "test.ini: [tags] cache: is reserved for the state of [cache] check while a check is set "
+        "(remove the tag)");
+  // Without a check the tag is the operator's: cache = down takes the node out by hand.
+  CHECK(config_error_of("[tags]\ncache = down\n") == "(accepted)");
 }

@@ -411,6 +411,7 @@ TEST_CASE("http_handler: /metrics parses as the text format, HELP and TYPE for e
       {"cachecluster_local_mode", "gauge"},
       {"cachecluster_leaving", "gauge"},
       {"cachecluster_uptime_seconds", "gauge"},
+      {"cachecluster_members_cache_down", "gauge"},
       {"cachecluster_members", "gauge"},
       {"cachecluster_health_score", "gauge"},
       {"cachecluster_member_flaps_total", "counter"},
