@@ -45,16 +45,25 @@ bool grey_hold::observe(std::string_view name, swim::member_state st, clock::tim
     return false;
   }
   entry& e = it->second;
-  const bool suspected =
-      st == swim::member_state::suspect && e.state == swim::member_state::alive;
+  // A suspicion (alive -> suspect) or a death (from live) counts; a return to life (from
+  // dead or left) is where a member that kept failing would slip back into the list.
+  const bool was_live = is_live(e.state), live = is_live(st);
+  const bool counted = (st == swim::member_state::suspect && e.state == swim::member_state::alive) ||
+                       (st == swim::member_state::dead && was_live);
+  const bool returned = live && !was_live;
   e.state = st;
-  if (!suspected || opt_.min_suspicions <= 0) return false;
-
-  e.score = decayed(e, now) + 1;
-  e.at = now;
-  if (e.held || e.score < opt_.min_suspicions) return false;
+  if (opt_.min_suspicions <= 0 || (!counted && !returned)) return false;
+  if (counted) {
+    e.score = decayed(e, now) + 1;
+    e.at = now;
+  }
+  // A return from a death needs half the score: the member was accused enough to die, and
+  // a member that dies again soon after would be removed twice (one crash and restart scores
+  // 2 and is listed again at once).
+  const double needed = returned ? opt_.min_suspicions / 2 : opt_.min_suspicions;
+  if (e.held || decayed(e, now) < needed) return false;
   const auto median = median_of_others(&e, now);
-  if (!median || e.score < opt_.ratio * *median) return false;
+  if (!median || decayed(e, now) < opt_.ratio * *median) return false;
   const auto cap = std::max<std::size_t>(
       1, static_cast<std::size_t>(opt_.max_fraction * static_cast<double>(live_count())));
   if (held_ >= cap) return false;

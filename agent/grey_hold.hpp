@@ -6,9 +6,11 @@
 // routes keys to it, that member is worse than a dead one.
 //
 // The caller reports each member's state with `now`. Every alive -> suspect
-// transition adds 1 to the member's suspicion score, which decays exponentially
-// with `half_life`. A live member is held when its score reaches `min_suspicions`
-// and `ratio` times the median score of the other live members. It is re-admitted
+// transition, and every death, adds 1 to the member's suspicion score, which
+// decays exponentially with `half_life`. A member is held when, at such a
+// transition or when it comes back to life, its score reaches `min_suspicions`
+// and `ratio` times the median score of the other live members (a member that
+// keeps dying and coming back is held at its come-back). It is re-admitted
 // when its score decays below `release`, or below ratio/2 times that median (a
 // loss that now hits everyone is not this member's fault).
 //

@@ -228,17 +228,22 @@ cluster::cluster(cluster_options opt)
 
 cluster::~cluster() = default;
 
+address cluster::host_address(std::size_t i, bool recreated) {
+  constexpr std::size_t per_block = 254 * 254;
+  const auto k = static_cast<std::uint8_t>(2 * ((i / per_block) % 128) + (recreated ? 1 : 0));
+  const std::size_t r = i % per_block;
+  return address::v4(127, k, static_cast<std::uint8_t>(r / 254),
+                     static_cast<std::uint8_t>(r % 254 + 1), 7946);
+}
+
 std::size_t cluster::start(std::size_t n) {
   const std::size_t first = members_.size();
   members_.reserve(first + n);
   for (std::size_t i = first; i < first + n; ++i) {
-    // 127.0.x.y with y in 1..254: loopback-range addresses, one per member.
-    const auto x = static_cast<std::uint8_t>(i / 254);
-    const auto y = static_cast<std::uint8_t>(i % 254 + 1);
     std::string nm = "node-" + std::to_string(i);
     by_name_.emplace(nm, i);
-    members_.push_back(std::make_unique<member_host>(*this, i, std::move(nm),
-                                                     address::v4(127, 0, x, y, 7946)));
+    members_.push_back(
+        std::make_unique<member_host>(*this, i, std::move(nm), host_address(i, false)));
     members_.back()->boot();
   }
   return first;
@@ -247,13 +252,11 @@ std::size_t cluster::start(std::size_t n) {
 std::size_t cluster::recreate(std::size_t i) {
   members_.at(i)->crash();
   const std::size_t j = members_.size();
-  // Same name, an address from another range (127.1.x.y), memory lost, not joined yet.
-  const auto x = static_cast<std::uint8_t>(j / 254);
-  const auto y = static_cast<std::uint8_t>(j % 254 + 1);
+  // Same name, an address from the re-created range, memory lost, not joined yet.
   std::string nm = members_.at(i)->name();
   by_name_[nm] = j;
-  members_.push_back(std::make_unique<member_host>(*this, j, std::move(nm),
-                                                   address::v4(127, 1, x, y, 7946)));
+  members_.push_back(
+      std::make_unique<member_host>(*this, j, std::move(nm), host_address(j, true)));
   members_.back()->boot();
   return j;
 }

@@ -107,7 +107,7 @@ class cluster {
   /// address: incarnation starts again, memory is lost. It does not join by itself.
   void restart(std::size_t i);
   /// Re-create member `i`'s VM: it crashes silently, and a new member with the same name and
-  /// a new address (127.1.x.y) starts, knowing only itself. Returns the new member's index;
+  /// a new address (127.1.x.y, then 127.3.x.y, ...) starts, knowing only itself. Returns the new member's index;
   /// its name now maps to it (index_of, events).
   std::size_t recreate(std::size_t i);
   /// Start a graceful leave of member `i`; it shuts down once the leave is gossiped.
@@ -123,8 +123,12 @@ class cluster {
   bool has_node(std::size_t i) const;
   /// Member `i`'s name ("node-<i>").
   const std::string& name(std::size_t i) const;
-  /// Member `i`'s address (127.0.x.y:7946).
+  /// Member `i`'s address: host_address(i, whether it is a re-created VM).
   const address& addr(std::size_t i) const;
+  /// The address of host `i`: 127.(2k + recreated).x.y:7946 with y in 1..254 and k the block
+  /// of 254 x 254 hosts, so every host, first started or re-created, has its own loopback-range
+  /// address for the first 8 million (long churn runs start hundreds of thousands).
+  static address host_address(std::size_t i, bool recreated);
   /// Lifecycle of member `i`.
   member_status status(std::size_t i) const;
   /// True while member `i` processes traffic (running or leaving).

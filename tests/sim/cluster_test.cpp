@@ -48,6 +48,12 @@ TEST_CASE("sim: members get loopback-range addresses and distinct names") {
   CHECK(c.addr(0).to_string() == "127.0.0.1:7946");
   CHECK(c.addr(253).to_string() == "127.0.0.254:7946");
   CHECK(c.addr(254).to_string() == "127.0.1.1:7946");
+  // Beyond 254 x 254 hosts the next block, so churn runs never re-use an address.
+  CHECK(cluster::host_address(64515, false).to_string() == "127.0.253.254:7946");
+  CHECK(cluster::host_address(64516, false).to_string() == "127.2.0.1:7946");
+  CHECK(cluster::host_address(100000, false).to_string() == "127.2.139.179:7946");
+  CHECK(cluster::host_address(5, true).to_string() == "127.1.0.6:7946");
+  CHECK(cluster::host_address(64516 * 3 + 1, true).to_string() == "127.7.0.2:7946");
   CHECK(c.name(299) == "node-299");
   CHECK(c.index_of("node-299") == 299u);
   CHECK(c.at(5).num_known() == 1);

@@ -163,14 +163,17 @@ TEST_CASE("grey_hold: released when everybody is suspected as often (the loss is
   CHECK_FALSE(h.held("m0"));
 }
 
-TEST_CASE("grey_hold: only alive -> suspect counts; a dead member is not a suspicion; off at 0") {
+TEST_CASE("grey_hold: alive -> suspect and a death count once each; off at 0") {
   grey_hold h;
   start(h, 10);
   for (int k = 0; k < 10; ++k) h.observe("m0", member_state::suspect, t0 + std::chrono::milliseconds(k));
   CHECK(h.score("m0", t0 + 10ms) == doctest::Approx(1).epsilon(0.01));  // one transition
   h.observe("m0", member_state::dead, t0 + 20ms);
+  h.observe("m0", member_state::dead, t0 + 25ms);
+  CHECK(h.score("m0", t0 + 25ms) == doctest::Approx(2).epsilon(0.01));  // the death
   h.observe("m0", member_state::alive, t0 + 30ms);
-  CHECK(h.score("m0", t0 + 30ms) == doctest::Approx(1).epsilon(0.01));
+  h.observe("m0", member_state::left, t0 + 40ms);  // a graceful leave is no accusation
+  CHECK(h.score("m0", t0 + 40ms) == doctest::Approx(2).epsilon(0.01));
 
   grey_hold_options o;
   o.min_suspicions = 0;
@@ -178,6 +181,41 @@ TEST_CASE("grey_hold: only alive -> suspect counts; a dead member is not a suspi
   start(off, 10);
   for (int k = 0; k < 50; ++k) CHECK_FALSE(suspect(off, "m0", t0 + std::chrono::milliseconds(k)));
   CHECK(off.held_count() == 0);
+}
+
+TEST_CASE("grey_hold: a member that keeps dying and coming back is held at its come-back") {
+  grey_hold h;
+  start(h, 10);
+  // A single crash and return: score 2, listed again at once.
+  h.observe("m0", member_state::suspect, t0);
+  h.observe("m0", member_state::dead, t0 + 1s);
+  CHECK_FALSE(h.observe("m0", member_state::alive, t0 + 2s));
+  CHECK_FALSE(h.held("m0"));
+  // Dead again (score about 4, under 6): still out because it is dead, not held.
+  h.observe("m0", member_state::suspect, t0 + 3s);
+  h.observe("m0", member_state::dead, t0 + 3s + 100ms);
+  CHECK_FALSE(h.held("m0"));
+  CHECK(h.score("m0", t0 + 4s) > 3.5);
+  // Its return needs half the score (3): held there, so it does not slip back into the list.
+  CHECK(h.observe("m0", member_state::alive, t0 + 4s));
+  CHECK(h.held("m0"));
+  CHECK(h.holds_total() == 1);
+}
+
+TEST_CASE("grey_hold: a death counts, and a member dead enough is held before it returns") {
+  grey_hold h;
+  start(h, 10);
+  for (int k = 0; k < 3; ++k) {
+    const auto at = t0 + std::chrono::seconds(k);
+    h.observe("m0", member_state::suspect, at);
+    if (k < 2) h.observe("m0", member_state::alive, at + 100ms);
+  }
+  h.observe("m0", member_state::dead, t0 + 2s + 200ms);  // 3 suspicions + 1 death: about 4
+  CHECK_FALSE(h.held("m0"));
+  h.observe("m0", member_state::suspect, t0 + 2s + 300ms);  // dead -> suspect: no count
+  CHECK(h.score("m0", t0 + 2s + 300ms) < 4.5);
+  h.observe("m0", member_state::alive, t0 + 2s + 400ms);  // heard alive: a return... held (>= 3)
+  CHECK(h.held("m0"));
 }
 
 TEST_CASE("grey_hold: forgetting a held member releases it") {
