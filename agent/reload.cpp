@@ -8,6 +8,11 @@
 namespace agent {
 
 bool reload_config(const std::string& path, config& running) {
+  if (path.empty()) {
+    // Started on defaults and flags: there is no file to read again.
+    spdlog::info("SIGHUP: the agent was started without a config file; nothing to reload");
+    return false;
+  }
   spdlog::info("SIGHUP: reloading {}", path);
   try {
     auto loaded = load_config(path);
