@@ -71,6 +71,10 @@ void print_summary(const std::string& path, const agent::config& cfg, std::size_
   std::cout << "\n";
   std::cout << "  log        " << agent::to_string(cfg.log.level) << ", "
             << agent::to_string(cfg.log.format) << "\n";
+  for (const auto& r : cfg.renders)
+    std::cout << "  render     " << r.name << ": " << r.template_path << " -> " << r.destination
+              << (r.command.empty() ? "" : ", then: " + r.command) << "\n";
+  if (!cfg.hooks.on_change.empty()) std::cout << "  on_change  " << cfg.hooks.on_change << "\n";
 }
 
 }  // namespace
