@@ -261,3 +261,40 @@ TEST_CASE("render: cachecluster render prints a template with a live view or a s
   auto none = test_support::run_cli({binary(), "render", "-t", tmpl, "--socket", (dir / "none.sock").string()});
   CHECK(none.exit == 1);
 }
+
+TEST_CASE("hooks: the agent runs on_change with each new peer list, names of who came and went") {
+  test_support::temp_dir dir("cc-hook");
+  const std::string d = dir.path().string();
+  // One line per run: version, added, removed, and how many peers its stdin listed.
+  test_support::write_file(
+      dir / "n1.ini",
+      "[hooks]\non_change = echo \"$CACHECLUSTER_VERSION|$CACHECLUSTER_ADDED|$CACHECLUSTER_REMOVED|"
+      "$(grep -o '\"name\"' | wc -l)\" >> " + d + "/runs.log\n");
+  agent_spec s1;
+  s1.name = "n1";
+  s1.ip = "127.0.14.31";
+  s1.config = (dir / "n1.ini").string();
+  agent_proc a1(dir, s1);
+  require_up(a1);
+  agent_spec s2;
+  s2.name = "n2";
+  s2.ip = "127.0.14.32";
+  s2.join = {"127.0.14.31:7946"};
+  auto a2 = std::make_unique<agent_proc>(dir, s2);
+  require_up(*a2);
+  auto ran = [&](const std::string& part) {
+    return test_support::read_file(dir / "runs.log").find(part) != std::string::npos;
+  };
+  // The first run sees n1 alone (self is named in "self" and in "peers": 2 names), then n2 joins.
+  bool joined = test_support::wait_until([&] { return ran("|n2||"); }, timeout);
+  INFO("runs.log:\n" << test_support::read_file(dir / "runs.log"));
+  INFO(describe(a1));
+  REQUIRE(joined);
+  CHECK(ran("|n1||2\n"));
+  a2->proc().signal(SIGTERM);  // a graceful leave
+  bool left = test_support::wait_until([&] { return ran("||n2|2\n"); }, timeout);
+  CHECK(left);
+  auto body = a1.http("/metrics").body;
+  CHECK(metric(body, "cachecluster_hook_runs_total{result=\"ok\"}") >= 3);
+  CHECK(metric(body, "cachecluster_hook_runs_total{result=\"failed\"}") == 0);
+}
