@@ -74,7 +74,10 @@ void cache_checker::on_result(bool ok, const std::string& detail) {
 }
 
 void cache_checker::mark(bool up) {
-  auto tags = swim::decode_tags(driver_.node().self().meta).value_or(swim::tag_map{});
+  const swim::member& self = driver_.node().self();
+  // Leaving: a new meta would gossip an alive with a higher incarnation and undo the leave.
+  if (self.state == swim::member_state::left || self.state == swim::member_state::dead) return;
+  auto tags = swim::decode_tags(self.meta).value_or(swim::tag_map{});
   tags[peerlib::protocol::cache_tag] =
       up ? peerlib::protocol::cache_up : peerlib::protocol::cache_down;
   // "up" is shorter than the "down" the node started with, so the meta always fits.

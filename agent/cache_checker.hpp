@@ -9,7 +9,8 @@
 // of the peer lists (agent/snapshot.hpp) until its tag says "up" again.
 //
 // The node starts with cache=down (agent/swim_setup.cpp) and the first probe
-// runs at start-up, so a node is listed once its cache has answered.
+// runs at start-up, so a node is listed once its cache has answered. Once a
+// leave has started the tag stays as it is (a new meta would undo the leave).
 
 #include <chrono>
 #include <functional>

@@ -51,6 +51,12 @@ void print_summary(const std::string& path, const agent::config& cfg, std::size_
   std::cout << "\n";
   std::cout << "  cache port "
             << (cfg.cache.port ? std::to_string(*cfg.cache.port) : "(not published)") << "\n";
+  if (!cfg.cache.check.empty())
+    std::cout << "  cache check " << cfg.cache.check << " every "
+              << agent::format_duration(cfg.cache.check_interval) << " (timeout "
+              << agent::format_duration(cfg.cache.check_timeout) << "), down after "
+              << cfg.cache.check_failures << " failure(s), up after " << cfg.cache.check_successes
+              << " success(es)\n";
   std::string zones;
   for (const auto& z : cfg.gce.zones) zones += (zones.empty() ? "" : ",") + z;
   if (zones.empty() && !cfg.gce.region.empty()) zones = "region " + cfg.gce.region;

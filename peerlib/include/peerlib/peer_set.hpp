@@ -42,7 +42,8 @@ class peer_set {
   bool local_mode() const { return snap_.local_mode; }
   /// This node.
   const peer& self() const { return snap_.self; }
-  /// Live peers, self included, sorted by name.
+  /// Live peers, self included, sorted by name; without members whose cache check fails
+  /// (self too, then: docs/protocol.md).
   const std::vector<peer>& peers() const { return snap_.peers; }
   /// Number of peers.
   std::size_t size() const { return snap_.peers.size(); }
