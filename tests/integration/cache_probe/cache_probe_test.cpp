@@ -38,8 +38,7 @@ struct outcome {
 };
 
 /// Run one probe of `url` to its end.
-outcome probe(net::io_context& io, const std::string& url,
-              std::chrono::milliseconds limit = 2s) {
+outcome probe(net::io_context& io, const std::string& url, std::chrono::milliseconds limit = 2s) {
   auto target = agent::parse_check_target(url);
   REQUIRE(target);
   agent::cache_probe p(io, *target, limit);
@@ -67,16 +66,15 @@ class tiny_server {
     acceptor_.async_accept([this](const boost::system::error_code& ec, tcp::socket s) {
       if (ec) return;
       sock_ = std::make_shared<tcp::socket>(std::move(s));
-      net::async_read_until(*sock_, buf_, "\r\n\r\n",
-                            [this](const boost::system::error_code& e, std::size_t n) {
-                              if (e) return;
-                              request_.assign(net::buffers_begin(buf_.data()),
-                                              net::buffers_begin(buf_.data()) + n);
-                              if (hold_) return;
-                              net::async_write(*sock_, net::buffer(reply_),
-                                               [this](const boost::system::error_code&,
-                                                      std::size_t) { sock_->close(); });
-                            });
+      net::async_read_until(
+          *sock_, buf_, "\r\n\r\n", [this](const boost::system::error_code& e, std::size_t n) {
+            if (e) return;
+            request_.assign(net::buffers_begin(buf_.data()), net::buffers_begin(buf_.data()) + n);
+            if (hold_) return;
+            net::async_write(
+                *sock_, net::buffer(reply_),
+                [this](const boost::system::error_code&, std::size_t) { sock_->close(); });
+          });
       accept();
     });
   }
@@ -169,9 +167,8 @@ TEST_CASE("cache_probe: a probe abandoned mid-way never calls back") {
   tiny_server silent(io, "", /*hold=*/true);
   bool called = false;
   {
-    agent::cache_probe p(io, *agent::parse_check_target("http://127.0.0.1:" +
-                                                        std::to_string(silent.port())),
-                         5s);
+    agent::cache_probe p(
+        io, *agent::parse_check_target("http://127.0.0.1:" + std::to_string(silent.port())), 5s);
     p.run([&](bool, std::string) { called = true; });
     io.run_for(50ms);
   }
