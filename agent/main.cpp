@@ -15,6 +15,7 @@
 #include "agent/config.hpp"
 #include "agent/config_overrides.hpp"
 #include "agent/daemon.hpp"
+#include "agent/discovery_probe.hpp"
 #include "agent/keyring_file.hpp"
 #include "agent/owner_cmd.hpp"
 #include "agent/render_cmd.hpp"
@@ -95,6 +96,10 @@ int main(int argc, char** argv) {
   std::string config_path = "/etc/cachecluster/cachecluster.ini";
   auto* check = app.add_subcommand("check-config", "Load and validate a config file");
   check->add_option("-c,--config", config_path, "Config file")->capture_default_str();
+  bool check_probe = false;
+  check->add_flag("--probe", check_probe,
+                  "Then reach what discovery needs (metadata server, scopes, Compute API; or the "
+                  "join list's names) and say what is wrong");
 
   agent::overrides ov;
   std::string agent_config;
@@ -199,6 +204,7 @@ int main(int argc, char** argv) {
       agent::loaded_config loaded = agent::load_config(config_path);
       for (const auto& w : loaded.warnings) std::cerr << "warning: " << w << "\n";
       print_summary(config_path, loaded.cfg, loaded.warnings.size());
+      if (check_probe) return agent::probe_discovery(loaded.cfg, std::cout);
     } else if (*run) {
       agent::loaded_config loaded;
       if (agent_config.empty() && std::filesystem::exists(config_path)) agent_config = config_path;

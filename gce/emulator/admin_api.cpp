@@ -80,6 +80,10 @@ response set_faults(state& st, const json& body, system_clock::time_point wall) 
       if (s < 400 || s > 599) return bad("status must be 400-599");
       f.status = s;
       f.status_fault = {count, target};
+      f.reason = body.value("reason", "");
+      if (!f.reason.empty() && f.reason != "rateLimitExceeded" &&
+          f.reason != "insufficientPermissions" && f.reason != "forbidden")
+        return bad("reason must be rateLimitExceeded, insufficientPermissions or forbidden");
     }
     if (body.value("rate_limit", false)) {
       const int secs = body.value("seconds", 60);

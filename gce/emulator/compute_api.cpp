@@ -213,6 +213,13 @@ response serve(state& st, const request& req, std::string_view path, std::string
                      "Quota exceeded for quota metric 'Read requests' and limit 'Read requests "
                      "per minute' of service 'compute.googleapis.com'.");
   if (f.status_fault.take("compute")) {
+    // The two refusals of a real 403 that are not about quota, worded as the API words them.
+    if (f.status == 403 && f.reason == "insufficientPermissions")
+      return api_error(403, f.reason, "Request had insufficient authentication scopes.");
+    if (f.status == 403 && f.reason == "forbidden")
+      return api_error(403, f.reason,
+                       "Required 'compute.instances.list' permission for 'projects/" +
+                           st.project() + "'");
     if (f.status == 403 || f.status == 429)
       return api_error(f.status, "rateLimitExceeded", "Quota exceeded (injected).");
     return api_error(f.status, f.status >= 500 ? "backendError" : "injected", "Injected fault.");

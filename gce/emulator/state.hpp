@@ -49,6 +49,9 @@ struct fault_counter {
 /// The faults set through POST /admin/faults.
 struct fault_set {
   int status = 0;                   ///< HTTP status of status_fault replies
+  /// errors[].reason of a 403 status fault: rateLimitExceeded (default), insufficientPermissions
+  /// (a token without a Compute scope) or forbidden (a service account without the permission).
+  std::string reason;
   fault_counter status_fault;       ///< fail with `status`
   fault_counter malformed;          ///< truncate successful Compute bodies
   fault_counter slow;               ///< delay Compute replies by `delay`
