@@ -92,7 +92,9 @@
 //   to 64 members directly. memberlist ignores both signals.
 // - Serf compatibility: after a successful join we gossip a Serf join intent,
 //   and leave() gossips a Serf leave intent before dead{self}, so Serf agents
-//   show this node "left" rather than "failed".
+//   show this node "left" rather than "failed". A Serf leave intent about a
+//   member we hold dead (serf force-leave, or our force_leave) records it left
+//   and is gossiped on once, as Serf does; memberlist itself ignores intents.
 //
 // Hardening against forged input (docs/wire.md §4, §7.5, §7.6)
 // ------------------------------------------------------------
@@ -198,6 +200,7 @@ struct node::impl {
     std::optional<time_point> port_check_at;  // our last TCP check after a port unreachable
     int failures_in_row = 0;     // our probes of it that failed since it last answered
     bool suspected_by_us = false;  // the running suspicion is ours (suspicion_history)
+    std::uint64_t intent_ltime = 0;  // newest Serf join/leave intent about it (Serf statusLTime)
   };
 
   /// What an outstanding ack sequence number is for.
@@ -281,6 +284,7 @@ struct node::impl {
   std::uint32_t incarnation = 0;
   std::uint32_t seq_no = 0;
   std::uint64_t ltime = 1;  // Serf Lamport clock (member intents)
+  std::deque<time_point> force_leaves;  // our recent force_leave intents (rate limit)
 
   time_point next_probe_at, next_gossip_at, next_push_pull_at;
   probe_state probe;
@@ -1374,15 +1378,44 @@ struct node::impl {
     suspect_node(s, now, origin::heard);
   }
   void handle(const address&, const dead& d, time_point now) { dead_node(d, now, origin::heard); }
-  void handle(const address&, const user_msg& u, time_point) { user_message(u.payload); }
+  void handle(const address&, const user_msg& u, time_point now) {
+    user_message(u.payload, now);
+  }
 
-  void user_message(const bytes& payload) {
+  void user_message(const bytes& payload, time_point now) {
     // Keep the Serf Lamport clock ahead of every intent we see, so our own intents order
     // after them (docs/wire.md §9.4).
     if (auto i = serf::decode_intent(payload)) {
       if (i->ltime >= ltime) ltime = i->ltime + 1;
+      member_intent(*i, now);
     }
     events.on_user_message(payload);
+  }
+
+  /// A Serf join or leave intent about a member (serf.go handleNodeJoinIntent and
+  /// handleNodeLeaveIntent, as far as a membership table goes): the newest per member counts.
+  /// A leave intent about a member we hold dead means it left (serf force-leave): we record
+  /// it left and gossip the intent on, once. One about ourselves while we stay is refuted
+  /// with a join intent, as Serf does. Memberlist states are unchanged otherwise.
+  void member_intent(const serf::intent& i, time_point now) {
+    entry* e = lookup(i.node);
+    if (e == nullptr || i.ltime <= e->intent_ltime) return;
+    e->intent_ltime = i.ltime;
+    if (i.type != serf::message_type::leave) return;
+    if (e->m.name == cfg.name) {
+      if (!leaving && cfg.serf_compat) send_join_intent();
+      return;
+    }
+    if (e->m.state != member_state::dead) return;
+    mark_left(*e, now);
+    broadcast("_serf_leave:" + e->m.name, serf::encode_intent(i));
+  }
+
+  /// A dead member is known to be gone for good: left, as if it had left gracefully.
+  void mark_left(entry& e, time_point now) {
+    e.m.state = member_state::left;
+    e.m.state_change = now;
+    emit(e.m, member_event::left);
   }
 
   void ack_expired(std::uint32_t seq, time_point at, time_point now) {
@@ -1468,7 +1501,7 @@ std::optional<bytes> node::on_stream(const address& from, const wire::stream_mes
     return reply;
   }
   if (const auto* u = std::get_if<user_msg>(&msg)) {
-    s.user_message(u->payload);
+    s.user_message(u->payload, now);
     return std::nullopt;
   }
   (void)from;
@@ -1670,6 +1703,29 @@ void node::leave(time_point now) {
 }
 
 std::size_t node::leave_acks() const { return p_->leave_acked.size(); }
+
+node::force_leave_result node::force_leave(std::string_view name, time_point now) {
+  auto& s = *p_;
+  impl::entry* e = s.lookup(std::string(name));
+  if (e == nullptr) return force_leave_result::unknown;
+  if (e->m.name == s.cfg.name) return force_leave_result::self;
+  if (e->m.state == member_state::left) return force_leave_result::already_left;
+  if (e->m.state != member_state::dead) return force_leave_result::not_failed;
+  if (!s.cfg.serf_compat) return force_leave_result::unsupported;
+  // A sliding window: at most force_leave_burst intents per force_leave_window probe
+  // intervals, so a script looping over force-leave cannot flood the gossip.
+  const auto window = s.cfg.t.probe_interval * force_leave_window;
+  while (!s.force_leaves.empty() && now - s.force_leaves.front() >= window)
+    s.force_leaves.pop_front();
+  if (s.force_leaves.size() >= force_leave_burst) return force_leave_result::rate_limited;
+  s.force_leaves.push_back(now);
+  const serf::intent i{serf::message_type::leave, s.ltime, e->m.name, false};
+  s.ltime++;
+  e->intent_ltime = i.ltime;
+  s.mark_left(*e, now);
+  s.broadcast("_serf_leave:" + e->m.name, serf::encode_intent(i));
+  return force_leave_result::left;
+}
 
 bool node::leave_done() const { return p_->leave_complete(); }
 

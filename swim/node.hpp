@@ -134,6 +134,23 @@ class node {
   bool leave_done() const;
   /// Peers that acknowledged our leave so far.
   std::size_t leave_acks() const;
+  /// What force_leave did.
+  enum class force_leave_result : std::uint8_t {
+    left,          ///< the member is left here, and the intent is being gossiped
+    already_left,  ///< nothing to do (idempotent): nothing is sent
+    not_failed,    ///< alive or suspect: a live member would refute it; nothing is sent
+    unknown,       ///< no member of that name
+    self,          ///< ourselves: leave() is the way out
+    rate_limited,  ///< force_leave_burst intents already went out in the window; try later
+    unsupported,   ///< config().serf_compat is off: the intent is Serf's message
+  };
+  /// Intents force_leave sends at most per force_leave_window probe intervals.
+  static constexpr std::size_t force_leave_burst = 10;
+  static constexpr int force_leave_window = 10;
+  /// Mark the failed (dead) member `name` left everywhere, as `serf force-leave` does: gossip
+  /// a Serf leave intent for it. Our nodes and Serf agents that hold it dead record it left
+  /// and gossip the intent on once; those that already did ignore it, so it dies out.
+  force_leave_result force_leave(std::string_view name, time_point now);
   /// Change our meta (tags): gossips an alive with a higher incarnation. Returns false, and
   /// changes nothing, when the meta is over meta_max_size (swim/tags.hpp).
   bool set_meta(bytes meta, time_point now);

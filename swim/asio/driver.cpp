@@ -494,6 +494,12 @@ bool driver::set_meta(bytes meta) {
   return ok;
 }
 
+swim::node::force_leave_result driver::force_leave(std::string_view name) {
+  auto r = p_->n->force_leave(name, now());
+  p_->rearm();
+  return r;
+}
+
 void driver::set_keyring(keyring ring) { p_->n->set_keyring(std::move(ring)); }
 
 void driver::broadcast_user(bytes payload) {

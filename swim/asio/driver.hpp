@@ -69,6 +69,8 @@ class driver {
   /// Replace our meta (tags); peers see it through a higher incarnation. False (and no
   /// change) when it is over swim::meta_max_size.
   bool set_meta(bytes meta);
+  /// Mark a failed member left everywhere (node::force_leave).
+  swim::node::force_leave_result force_leave(std::string_view name);
   /// Replace the gossip keys (primary first; empty turns encryption off).
   void set_keyring(keyring ring);
   /// Gossip a memberlist user message payload (node::broadcast_user).
