@@ -227,9 +227,40 @@ std::optional<error_reply> error_from(const json& j, std::string* error) {
   return e;
 }
 
+std::optional<info_reply> info_from(const json& j, std::string* error) {
+  if (!has_type(j, "info")) return fail<info_reply>(error, "not an info line");
+  auto it = j.find("sections");
+  if (it == j.end() || !it->is_object())
+    return fail<info_reply>(error, "info \"sections\" is not an object");
+  info_reply out;
+  for (const auto& [name, values] : it->items()) {
+    if (!values.is_object())
+      return fail<info_reply>(error, "info section \"" + name + "\" is not an object");
+    auto& section = out.sections[name];
+    for (const auto& [k, v] : values.items()) {
+      if (!v.is_string())
+        return fail<info_reply>(error, "info \"" + name + "." + k + "\" is not a string");
+      section[k] = v.get<std::string>();
+    }
+  }
+  return out;
+}
+
+std::optional<log_line> log_from(const json& j, std::string* error) {
+  if (!has_type(j, "log")) return fail<log_line>(error, "not a log line");
+  log_line l;
+  std::string err;
+  if (!read_string(j, "log", "time", false, l.time, err) ||
+      !read_string(j, "log", "severity", false, l.severity, err) ||
+      !read_string(j, "log", "message", true, l.message, err))
+    return fail<log_line>(error, err);
+  return l;
+}
+
 std::optional<request_op> op_from(std::string_view s) {
   for (auto op : {request_op::subscribe, request_op::members, request_op::join, request_op::leave,
-                  request_op::keys})
+                  request_op::keys, request_op::force_leave, request_op::info,
+                  request_op::monitor})
     if (s == to_string(op)) return op;
   return std::nullopt;
 }
@@ -313,6 +344,12 @@ const char* to_string(request_op op) {
       return "leave";
     case request_op::keys:
       return "keys";
+    case request_op::force_leave:
+      return "force-leave";
+    case request_op::info:
+      return "info";
+    case request_op::monitor:
+      return "monitor";
   }
   return "unknown";
 }
@@ -341,6 +378,8 @@ std::string encode_request(const request& r) {
     if (r.action != keys_action::list) j["key"] = r.key;
     if (r.timeout_ms) j["timeout_ms"] = *r.timeout_ms;
   }
+  if (r.op == request_op::force_leave) j["node"] = r.node;
+  if (r.op == request_op::monitor && !r.log_level.empty()) j["log_level"] = r.log_level;
   return dump(j);
 }
 
@@ -353,7 +392,9 @@ std::optional<request> decode_request(std::string_view line, std::string* error)
   auto op = op_from(name);
   if (!op)
     return fail<request>(error,
-                         "unknown op \"" + name + "\" (subscribe, members, join, leave, keys)");
+                         "unknown op \"" + name +
+                             "\" (subscribe, members, join, leave, keys, force-leave, info, "
+                             "monitor)");
   request r;
   r.op = *op;
   if (r.op == request_op::join) {
@@ -382,6 +423,21 @@ std::optional<request> decode_request(std::string_view line, std::string* error)
         return fail<request>(error, "keys \"timeout_ms\" is not a positive integer");
       r.timeout_ms = t->get<std::uint64_t>();
     }
+  }
+  if (r.op == request_op::force_leave) {
+    std::string err;
+    if (!read_string(j, "force-leave", "node", true, r.node, err)) return fail<request>(error, err);
+    if (r.node.empty()) return fail<request>(error, "force-leave needs a \"node\"");
+  }
+  if (r.op == request_op::monitor) {
+    std::string err;
+    if (!read_string(j, "monitor", "log_level", false, r.log_level, err))
+      return fail<request>(error, err);
+    bool known = r.log_level.empty();
+    for (const char* l : {"trace", "debug", "info", "warn", "error"}) known |= r.log_level == l;
+    if (!known)
+      return fail<request>(error,
+                           "monitor \"log_level\" must be trace, debug, info, warn or error");
   }
   return r;
 }
@@ -483,6 +539,35 @@ std::optional<keys_result> decode_keys_result(std::string_view line, std::string
   return keys_from(j, error);
 }
 
+// ---- info and log lines ----
+
+std::string encode_info(const info_reply& i) {
+  ordered sections = ordered::object();
+  for (const auto& [name, values] : i.sections) {
+    ordered v = ordered::object();
+    for (const auto& [k, x] : values) v[k] = x;
+    sections[name] = std::move(v);
+  }
+  return dump(ordered{{"type", "info"}, {"sections", std::move(sections)}});
+}
+
+std::optional<info_reply> decode_info(std::string_view line, std::string* error) {
+  json j = parse(line);
+  if (j.is_discarded()) return fail<info_reply>(error, "not valid JSON");
+  return info_from(j, error);
+}
+
+std::string encode_log(const log_line& l) {
+  return dump(ordered{
+      {"type", "log"}, {"time", l.time}, {"severity", l.severity}, {"message", l.message}});
+}
+
+std::optional<log_line> decode_log(std::string_view line, std::string* error) {
+  json j = parse(line);
+  if (j.is_discarded()) return fail<log_line>(error, "not valid JSON");
+  return log_from(j, error);
+}
+
 // ---- any reply ----
 
 std::optional<reply> decode_reply(request_op op, std::string_view line, std::string* error) {
@@ -499,6 +584,12 @@ std::optional<reply> decode_reply(request_op op, std::string_view line, std::str
       return as_reply(result_from(j, error));
     case request_op::keys:
       return as_reply(keys_from(j, error));
+    case request_op::force_leave:
+      return as_reply(result_from(j, error));
+    case request_op::info:
+      return as_reply(info_from(j, error));
+    case request_op::monitor:
+      return as_reply(log_from(j, error));
   }
   return fail<reply>(error, "unknown request op");
 }

@@ -13,6 +13,11 @@
 //   {"op":"keys","action":"install","key":"base64"}
 //                                      -> one keys line once every member answered or the
 //                                         query timed out (actions: list, install, use, remove)
+//   {"op":"force-leave","node":"name"} -> one result line (a failed member marked left everywhere)
+//   {"op":"info"}                      -> one info line (agent, protocol versions, counters)
+//   {"op":"monitor","log_level":"debug"}
+//                                      -> a log line for every event the agent logs at that
+//                                         level or above, until either side closes
 // A bad request gets one error line: {"type":"error","message":"..."}.
 //
 // Encoders return one line without the trailing newline and never throw (bytes
@@ -63,7 +68,7 @@ struct snapshot {
 };
 
 /// What a client asks of the agent.
-enum class request_op { subscribe, members, join, leave, keys };
+enum class request_op { subscribe, members, join, leave, keys, force_leave, info, monitor };
 
 /// What a keys request does to the gossip keys of every member (Serf's `serf keys`).
 enum class keys_action { list, install, use, remove };
@@ -77,6 +82,8 @@ struct request {
   /// keys only: how long to wait for the members' answers; none: the agent's default
   /// (Serf's: gossip interval x 16 x ceil(log10(live members + 1))).
   std::optional<std::uint64_t> timeout_ms;
+  std::string node;       ///< force-leave only: the failed member's name
+  std::string log_level;  ///< monitor only: trace, debug, info, warn or error ("" = info)
 
   request() = default;
   /// `{request_op::members}`, `{request_op::join, {"10.0.0.2:7946"}}`.
@@ -93,7 +100,8 @@ struct request {
 
   friend bool operator==(const request& a, const request& b) {
     return a.op == b.op && a.addresses == b.addresses && a.action == b.action &&
-           a.key == b.key && a.timeout_ms == b.timeout_ms;
+           a.key == b.key && a.timeout_ms == b.timeout_ms && a.node == b.node &&
+           a.log_level == b.log_level;
   }
 };
 
@@ -170,8 +178,30 @@ struct error_reply {
   }
 };
 
+/// An info line: what `serf info` shows, by section ("agent", "protocol", "members",
+/// "gossip", ...), each a map of names to values as text.
+struct info_reply {
+  std::map<std::string, std::map<std::string, std::string>> sections;
+
+  friend bool operator==(const info_reply& a, const info_reply& b) {
+    return a.sections == b.sections;
+  }
+};
+
+/// A log line: one event of the agent's log, streamed to monitor.
+struct log_line {
+  std::string time;      ///< UTC, RFC 3339 with milliseconds
+  std::string severity;  ///< DEBUG, INFO, WARNING, ERROR or CRITICAL (Cloud Logging's names)
+  std::string message;
+
+  friend bool operator==(const log_line& a, const log_line& b) {
+    return a.time == b.time && a.severity == b.severity && a.message == b.message;
+  }
+};
+
 /// Any line the agent sends.
-using reply = std::variant<snapshot, members_document, result, error_reply, keys_result>;
+using reply = std::variant<snapshot, members_document, result, error_reply, keys_result,
+                           info_reply, log_line>;
 
 namespace protocol {
 
@@ -189,7 +219,7 @@ inline constexpr const char* cache_down = "down";
 
 /// "alive" or "suspect".
 const char* to_string(peer_state s);
-/// "subscribe", "members", "join", "leave" or "keys".
+/// "subscribe", "members", "join", "leave", "keys", "force-leave", "info" or "monitor".
 const char* to_string(request_op op);
 /// "list", "install", "use" or "remove".
 const char* to_string(keys_action a);
@@ -197,12 +227,15 @@ const char* to_string(keys_action a);
 // ---- requests (client to agent) ----
 
 /// A request line: {"op":...}, plus "addresses" for join; "action", "key" (not for list) and
-/// "timeout_ms" (when set) for keys.
+/// "timeout_ms" (when set) for keys; "node" for force-leave; "log_level" (when set) for
+/// monitor.
 std::string encode_request(const request& r);
 /// Parse a request line. Rejects what is not an object with a string "op", unknown ops, a
 /// join without a non-empty array of string "addresses", and a keys request without a known
 /// "action", with a non-string "key" or without one for install, use and remove, or with a
-/// "timeout_ms" that is not a positive integer. Ignores the keys of other ops.
+/// "timeout_ms" that is not a positive integer, a force-leave without a non-empty string
+/// "node", and a monitor whose "log_level" is not trace, debug, info, warn or error.
+/// Ignores the keys of other ops.
 std::optional<request> decode_request(std::string_view line, std::string* error = nullptr);
 
 // ---- replies (agent to client) ----
@@ -234,9 +267,19 @@ std::string encode_keys_result(const keys_result& k);
 /// Parse a keys line ("action" and "ok" are required; the rest default to empty).
 std::optional<keys_result> decode_keys_result(std::string_view line, std::string* error = nullptr);
 
+/// An info line: {"type":"info","sections":{"agent":{"name":...},...}}.
+std::string encode_info(const info_reply& i);
+/// Parse an info line ("sections" is required: an object of objects of strings).
+std::optional<info_reply> decode_info(std::string_view line, std::string* error = nullptr);
+
+/// A log line: {"type":"log","time":...,"severity":...,"message":...}.
+std::string encode_log(const log_line& l);
+/// Parse a log line ("message" is required; "time" and "severity" default to "").
+std::optional<log_line> decode_log(std::string_view line, std::string* error = nullptr);
+
 /// Parse the agent's reply to a request of kind `op`: an error line, or else a snapshot
-/// (subscribe), a members document (members), a result line (join, leave) or a keys line
-/// (keys).
+/// (subscribe), a members document (members), a result line (join, leave, force-leave), a
+/// keys line (keys), an info line (info) or a log line (monitor).
 std::optional<reply> decode_reply(request_op op, std::string_view line,
                                   std::string* error = nullptr);
 

@@ -63,7 +63,7 @@ TEST_CASE("protocol keys: bad keys requests are refused with a reason") {
   CHECK(request_error(R"({"op":"keys","action":"list","timeout_ms":"5s"})") ==
         R"(keys "timeout_ms" is not a positive integer)");
   CHECK(request_error(R"({"op":"rotate"})") ==
-        R"(unknown op "rotate" (subscribe, members, join, leave, keys))");
+        R"(unknown op "rotate" (subscribe, members, join, leave, keys, force-leave, info, monitor))");
   // Keys of other ops are ignored, as for join's addresses.
   auto m = protocol::decode_request(R"({"op":"members","action":"install"})");
   REQUIRE(m);

@@ -87,10 +87,10 @@ TEST_CASE("protocol: malformed requests are rejected with the reason the agent s
 
 TEST_CASE("protocol: unknown ops are named in the error") {
   CHECK(request_error(R"({"op":"status"})") ==
-        R"(unknown op "status" (subscribe, members, join, leave, keys))");
+        R"(unknown op "status" (subscribe, members, join, leave, keys, force-leave, info, monitor))");
   CHECK(request_error(R"({"op":"SUBSCRIBE"})") ==
-        R"(unknown op "SUBSCRIBE" (subscribe, members, join, leave, keys))");
-  CHECK(request_error(R"({"op":""})") == R"(unknown op "" (subscribe, members, join, leave, keys))");
+        R"(unknown op "SUBSCRIBE" (subscribe, members, join, leave, keys, force-leave, info, monitor))");
+  CHECK(request_error(R"({"op":""})") == R"(unknown op "" (subscribe, members, join, leave, keys, force-leave, info, monitor))");
 }
 
 TEST_CASE("protocol: a join needs a non-empty array of string addresses") {
