@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdlib>
 #include <boost/asio.hpp>
 #include <mutex>
 #include <random>
@@ -13,6 +14,7 @@
 
 #include "discovery/dns_provider.hpp"
 #include "discovery/gce_source.hpp"
+#include "discovery/kubernetes_provider.hpp"
 #include "discovery/schedule.hpp"
 #include "discovery/static_provider.hpp"
 #include "gce/curl_http_client.hpp"
@@ -60,6 +62,40 @@ std::shared_ptr<discovery::provider> make_gce(const config& cfg, const std::stri
   return std::make_shared<discovery::gce_source>(std::move(p));
 }
 
+/// This pod's name: [node] name when set, else POD_NAME (the downward API), else HOSTNAME
+/// (a pod's host name is its name), else the host name the config defaulted to.
+std::string pod_name(const config& cfg) {
+  if (!cfg.node.name_from_host) return cfg.node.name;
+  for (const char* var : {"POD_NAME", "HOSTNAME"})
+    if (const char* v = std::getenv(var); v != nullptr && *v != '\0') return v;
+  return cfg.node.name;
+}
+
+std::shared_ptr<discovery::provider> make_kubernetes(const config& cfg, const std::string& bind_ip) {
+  discovery::kubernetes_settings s;
+  const auto& k = cfg.kubernetes;
+  s.api_server = k.api_server;
+  s.token_file = k.token_file;
+  s.ca_file = k.ca_file;
+  s.namespace_name = k.namespace_name;
+  s.label_selector = k.label_selector;
+  s.rules.require_ready = k.require_ready;
+  s.rules.port_name = k.port_name;
+  s.rules.default_port = cfg.cluster.port;
+  s.rules.self_name = pod_name(cfg);
+  s.local_address = no_wildcard(bind_ip);
+  std::string err;
+  auto p = discovery::kubernetes_provider::create(std::move(s), err);
+  if (!p) throw config_error("Kubernetes discovery: " + err);
+  for (const auto& w : p->startup_warnings()) spdlog::warn("Kubernetes: {}", w);
+  const auto& ks = p->settings();
+  const discovery::identity me = p->self();
+  spdlog::info("Kubernetes: pods {} in namespace {} at {}; this pod {} (ip {}, zone {})",
+               ks.label_selector, ks.namespace_name, ks.api_server, me.name,
+               me.address.empty() ? "unknown" : me.address, me.zone.empty() ? "unknown" : me.zone);
+  return p;
+}
+
 }  // namespace
 
 discovery_mode effective_discovery(const config& cfg) {
@@ -84,7 +120,7 @@ std::shared_ptr<discovery::provider> make_provider(const config& cfg, const std:
       return std::make_shared<discovery::dns_provider>(std::move(d));
     }
     case discovery_mode::kubernetes:
-      throw config_error("[cluster] discovery = kubernetes is not available in this build");
+      return make_kubernetes(cfg, bind_ip);
     case discovery_mode::static_:
     case discovery_mode::automatic:
       break;

@@ -26,13 +26,14 @@ build_packages=(
 # fakeroot (scripts/package.sh and the package test: dpkg-shlibdeps, cpack),
 # memcached, nutcracker, nginx-light and haproxy (the rendered-file tests run
 # them and their own config checks; the cache check's test stops and restarts
-# memcached).
+# memcached), yamllint and python3-yaml (the examples/kubernetes check).
 test_packages=(
   serf golang-go golang-github-golang-groupcache-dev
   clang libclang-rt-14-dev
   iproute2 procps curl util-linux
   dpkg-dev fakeroot
   memcached nutcracker nginx-light haproxy
+  yamllint python3-yaml
 )
 
 usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; }
