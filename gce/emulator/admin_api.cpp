@@ -78,12 +78,13 @@ response set_faults(state& st, const json& body, system_clock::time_point wall) 
     if (body.contains("status")) {
       const int s = body["status"].get<int>();
       if (s < 400 || s > 599) return bad("status must be 400-599");
+      const std::string reason = body.value("reason", "");
+      if (!reason.empty() && reason != "rateLimitExceeded" &&
+          reason != "insufficientPermissions" && reason != "forbidden")
+        return bad("reason must be rateLimitExceeded, insufficientPermissions or forbidden");
       f.status = s;
       f.status_fault = {count, target};
-      f.reason = body.value("reason", "");
-      if (!f.reason.empty() && f.reason != "rateLimitExceeded" &&
-          f.reason != "insufficientPermissions" && f.reason != "forbidden")
-        return bad("reason must be rateLimitExceeded, insufficientPermissions or forbidden");
+      f.reason = reason;
     }
     if (body.value("rate_limit", false)) {
       const int secs = body.value("seconds", 60);

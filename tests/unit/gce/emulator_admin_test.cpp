@@ -162,6 +162,8 @@ TEST_CASE("emulator admin: faults are set, validated and cleared") {
   CHECK(e.st.faults.malformed.remaining == 1);
   CHECK(e.st.faults.quota_per_minute == 5);
 
+  CHECK(e.admin("POST", "/admin/faults", R"({"status": 403, "reason": "forbidden"})") == 200);
+  CHECK(e.st.faults.reason == "forbidden");
   CHECK(e.admin("POST", "/admin/faults", R"({"clear": true})") == 200);
   CHECK(e.st.faults.status_fault.remaining == 0);
   CHECK(e.st.faults.slow.remaining == 0);
@@ -181,6 +183,8 @@ TEST_CASE("emulator admin: faults are set, validated and cleared") {
   CHECK(e.admin_error("POST", "/admin/faults", R"({"delay_ms": 600001})") == "delay_ms must be 0-600000");
   CHECK(e.admin_error("POST", "/admin/faults", R"({"quota_per_minute": -1})") ==
         "quota_per_minute must be >= 0");
+  CHECK(e.admin_error("POST", "/admin/faults", R"({"status": 403, "reason": "nope"})") ==
+        "reason must be rateLimitExceeded, insufficientPermissions or forbidden");
   CHECK(e.st.faults.status_fault.remaining == 0);  // nothing applied
   CHECK(e.list_status() == 200);
 }

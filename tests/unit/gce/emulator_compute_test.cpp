@@ -273,6 +273,26 @@ TEST_CASE("emulator compute: status faults fail the next N calls, then clear the
   for (int i = 0; i < 5; ++i) CHECK(e.get(list_a).status == 500);
 }
 
+TEST_CASE("emulator compute: a 403 fault with a reason is a missing scope or a missing permission") {
+  emulator e;
+  e.st.faults.status = 403;
+  e.st.faults.status_fault = {3, "compute"};
+  emu::response r = e.get(list_a);  // no reason: the quota refusal
+  CHECK(r.status == 403);
+  CHECK(error_reason(r) == "rateLimitExceeded");
+  e.st.faults.reason = "insufficientPermissions";
+  r = e.get(list_a);
+  CHECK(r.status == 403);
+  CHECK(error_reason(r) == "insufficientPermissions");
+  CHECK(r.body.find("Request had insufficient authentication scopes.") != std::string::npos);
+  e.st.faults.reason = "forbidden";
+  r = e.get(list_a);
+  CHECK(error_reason(r) == "forbidden");
+  CHECK(r.body.find("Required 'compute.instances.list' permission for 'projects/") !=
+        std::string::npos);
+  CHECK(e.get(list_a).status == 200);
+}
+
 TEST_CASE("emulator compute: rate-limit window and per-minute quota follow the wall clock") {
   emulator e;
   e.st.faults.rate_limited_until = wall0 + 10s;
