@@ -20,6 +20,9 @@ struct agent_stats {
   std::uint64_t control_sessions = 0;   ///< control connections open now, subscribers included
   /// Connections closed at once because [publish] max_sessions were open.
   std::uint64_t control_sessions_rejected = 0;
+  std::uint64_t monitors = 0;  ///< sessions following the log now (`cachecluster monitor`)
+  /// Log lines a monitor session missed because it read too slowly (its queue was full).
+  std::uint64_t log_lines_dropped = 0;
 };
 
 }  // namespace agent

@@ -10,11 +10,15 @@
 #include <boost/asio.hpp>
 #include <cerrno>
 #include <cstring>
+#include <deque>
 #include <filesystem>
 #include <list>
 #include <optional>
 #include <spdlog/spdlog.h>
 #include <stdexcept>
+
+#include "agent/logging.hpp"
+#include "agent/socket_peer.hpp"
 
 namespace agent {
 namespace {
@@ -25,37 +29,14 @@ namespace protocol = peerlib::protocol;
 
 constexpr std::size_t max_request = 64 * 1024;
 constexpr auto request_timeout = std::chrono::seconds(10);
-
-/// True if something accepts connections on the Unix socket at `path`.
-bool socket_in_use(const std::string& path) {
-  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
-  sockaddr_un sa{};
-  sa.sun_family = AF_UNIX;
-  std::strncpy(sa.sun_path, path.c_str(), sizeof sa.sun_path - 1);
-  bool used = ::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0;
-  ::close(fd);
-  return used;
-}
+constexpr std::size_t max_log_queue = 512;  // log lines a monitor session may hold unsent
 
 /// Ops open to anyone who can connect (the socket is mode 0660: its owner and group):
 /// they only read. Every other op (join, leave, keys, and any op added later) changes the
 /// agent or the cluster and needs root or the agent's own uid.
 bool open_to_group(peerlib::request_op op) {
-  return op == peerlib::request_op::subscribe || op == peerlib::request_op::members;
-}
-
-/// Who is at the other end of an accepted Unix socket (SO_PEERCRED: as of its connect).
-struct peer_cred {
-  std::optional<uid_t> uid;  ///< nullopt when the kernel does not say
-  pid_t pid = 0;
-};
-
-peer_cred peer_of(int fd) {
-  ucred c{};
-  socklen_t len = sizeof c;
-  if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &c, &len) != 0 || len != sizeof c) return {};
-  return {c.uid, c.pid};
+  return op == peerlib::request_op::subscribe || op == peerlib::request_op::members ||
+         op == peerlib::request_op::info;
 }
 
 }  // namespace
@@ -76,6 +57,10 @@ struct control_server::impl : std::enable_shared_from_this<impl> {
     peer_cred peer;
     std::string in;
     bool subscriber = false;
+    bool monitor = false;
+    spdlog::level::level_enum log_level = spdlog::level::info;  // monitor: least severe sent
+    std::deque<std::string> log_queue;                          // monitor: lines not yet sent
+    std::uint64_t log_dropped = 0;  // lines missed since the last notice
     bool writing = false;
     bool closed = false;
     std::shared_ptr<const std::string> pending;   // newest line not yet written
@@ -85,7 +70,7 @@ struct control_server::impl : std::enable_shared_from_this<impl> {
     void start() {
       timer.expires_after(request_timeout);
       timer.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
-        if (!ec && !self->subscriber) self->close();  // no request in time
+        if (!ec && !self->subscriber && !self->monitor) self->close();  // no request in time
       });
       net::async_read_until(sock, net::dynamic_buffer(in, max_request), '\n',
                             [self = shared_from_this()](const boost::system::error_code& ec,
@@ -125,7 +110,59 @@ struct control_server::impl : std::enable_shared_from_this<impl> {
           srv->h.keys(std::move(*req),
                       [self = shared_from_this()](std::string r) { self->reply(std::move(r)); });
           break;
+        case peerlib::request_op::force_leave:
+          if (!srv->h.force_leave) return reply_error("force-leave is not available on this agent");
+          reply(srv->h.force_leave(req->node));
+          break;
+        case peerlib::request_op::info:
+          if (!srv->h.info) return reply_error("info is not available on this agent");
+          reply(srv->h.info());
+          break;
+        case peerlib::request_op::monitor:
+          monitor = true;
+          log_level = parse_log_level(req->log_level.empty() ? "info" : req->log_level)
+                          .value_or(spdlog::level::info);
+          srv->st.monitors++;
+          srv->follow_log();
+          watch_eof();
+          break;
       }
+    }
+
+    /// One event for a monitor: queued, or dropped and counted when the queue is full.
+    /// Never logs (a log line here would come straight back).
+    void send_log(std::string line) {
+      if (closed) return;
+      if (log_queue.size() >= max_log_queue) {
+        log_dropped++;
+        srv->st.log_lines_dropped++;
+        return;
+      }
+      log_queue.push_back(std::move(line));
+      if (!writing) write_log();
+    }
+
+    void write_log() {
+      if (closed || log_queue.empty()) return;
+      writing = true;
+      auto buf = std::make_shared<std::string>();
+      if (log_dropped > 0) {
+        // Said once the reader catches up, before the line that follows the gap.
+        *buf = protocol::encode_log({"", "WARNING",
+                                     "monitor: " + std::to_string(log_dropped) +
+                                         " log line(s) dropped (this client read too slowly)"}) +
+               "\n";
+        log_dropped = 0;
+      }
+      *buf += log_queue.front() + "\n";
+      log_queue.pop_front();
+      net::async_write(sock, net::buffer(*buf),
+                       [self = shared_from_this(), buf](const boost::system::error_code& ec,
+                                                        std::size_t) {
+                         self->writing = false;
+                         if (ec) return self->close();
+                         self->write_log();
+                       });
     }
 
     void reply_error(const std::string& msg) {
@@ -189,6 +226,11 @@ struct control_server::impl : std::enable_shared_from_this<impl> {
       closed = true;
       if (subscriber) srv->st.subscribers--;
       srv->st.control_sessions--;
+      if (monitor) {
+        monitor = false;
+        srv->st.monitors--;
+        srv->follow_log();
+      }
       boost::system::error_code ignored;
       timer.cancel();
       sock.close(ignored);
@@ -206,6 +248,31 @@ struct control_server::impl : std::enable_shared_from_this<impl> {
   const uid_t own_uid = ::geteuid();
   agent_stats st;
   bool closed = false;
+
+  /// Forward the log to us down to the most verbose level a monitor session asked for; stop
+  /// when none is left.
+  void follow_log() {
+    std::optional<spdlog::level::level_enum> level;
+    for (const auto& s : sessions)
+      if (s->monitor && !s->closed) level = std::min(level.value_or(s->log_level), s->log_level);
+    if (!level || closed) return set_log_forward(nullptr, std::nullopt);
+    std::weak_ptr<impl> weak = shared_from_this();
+    set_log_forward(
+        [weak, &ctx = io](spdlog::level::level_enum lvl, peerlib::log_line event) {
+          // Any thread, under the log's lock: only post.
+          net::post(ctx, [weak, lvl, line = protocol::encode_log(event)] {
+            if (auto self = weak.lock()) self->log(lvl, line);
+          });
+        },
+        level);
+  }
+
+  /// One log event (a log line of the protocol) for every monitor session that wants it.
+  void log(spdlog::level::level_enum lvl, const std::string& line) {
+    auto all = std::vector<std::shared_ptr<session>>(sessions.begin(), sessions.end());
+    for (auto& s : all)
+      if (s->monitor && lvl >= s->log_level) s->send_log(line);
+  }
 
   /// May this peer use every op: root, or the uid the agent runs as.
   bool privileged(const peer_cred& p) const {
@@ -303,6 +370,7 @@ void control_server::close() {
   p_->acceptor.close(ignored);
   auto all = std::vector<std::shared_ptr<impl::session>>(p_->sessions.begin(), p_->sessions.end());
   for (auto& s : all) s->close();
+  set_log_forward(nullptr, std::nullopt);
   ::unlink(p_->path.c_str());
 }
 

@@ -6,9 +6,13 @@
 // subscriber never blocks the agent or other subscribers: each holds at most
 // one line in flight and one pending, and a newer snapshot replaces the pending one.
 //
+// A monitor session follows the agent's log (agent/logging.hpp set_log_forward): each
+// event at its level or above is one log line; a session holds at most 512 lines unsent
+// and drops (and counts) the rest until it catches up, then says how many it missed.
+//
 // Who may do what (docs/protocol.md): anyone who can open the socket (mode 0660: its
-// owner and group) may subscribe and ask for members, which only read. Every other op
-// (join, leave, keys, and any op added later) needs a peer whose uid, from SO_PEERCRED,
+// owner and group) may subscribe and ask for members and info, which only read. Every other op
+// (join, leave, keys, force-leave, monitor, and any op added later) needs a peer whose uid, from SO_PEERCRED,
 // is 0 or the agent's own; others get an error line saying so (agent_stats::control_refused).
 // At most max_sessions connections are open at once, subscribers included; one more gets
 // an error line and is closed as soon as it is accepted (agent_stats::control_sessions_rejected).
@@ -44,6 +48,10 @@ struct control_handlers {
   /// Run a key operation on every member (request_op::keys: action, key, timeout_ms); reply
   /// with a keys line (protocol::encode_keys_result) via the callback once they answered.
   std::function<void(peerlib::request, std::function<void(std::string)>)> keys;
+  /// Mark a failed member left everywhere (request_op::force_leave, `node`): a result line.
+  std::function<std::string(const std::string& node)> force_leave;
+  /// The info line (protocol::encode_info).
+  std::function<std::string()> info;
 };
 
 /// Listens on a Unix socket and serves control requests and subscriptions.

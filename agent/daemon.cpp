@@ -22,6 +22,7 @@
 #include "agent/outputs.hpp"
 #include "agent/publisher.hpp"
 #include "agent/reload.hpp"
+#include "agent/serf_ops.hpp"
 #include "agent/serf_queries.hpp"
 #include "agent/service_notify.hpp"
 #include "agent/status.hpp"
@@ -149,6 +150,10 @@ class daemon : public swim::delegate {
       });
     };
     h.leave = [this](std::function<void(std::string)> reply) { start_leave(std::move(reply)); };
+    h.force_leave = [this](const std::string& node) {  // agent/serf_ops.hpp
+      return peerlib::protocol::encode_result(force_leave_reply(driver_->force_leave(node), node));
+    };
+    h.info = [this] { return peerlib::protocol::encode_info(make_info(make_status())); };
     control_ = std::make_unique<control_server>(io_, cfg_.publish.socket, std::move(h),
                                                 cfg_.publish.max_sessions);
     http_ = std::make_unique<http_server>(io_, cfg_.http.listen, [this] { return make_status(); });

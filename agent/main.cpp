@@ -12,6 +12,7 @@
 #include <CLI/CLI.hpp>
 
 #include "agent/cli.hpp"
+#include "agent/cli_serf.hpp"
 #include "agent/config.hpp"
 #include "agent/config_overrides.hpp"
 #include "agent/daemon.hpp"
@@ -177,6 +178,21 @@ int main(int argc, char** argv) {
   owner->add_option("--peers", owner_args.peers, "Peer URLs, comma-separated, instead of the agent's list")
       ->delimiter(',');
 
+  // Serf's everyday commands (agent/cli_serf.hpp).
+  std::string force_leave_node, monitor_level = "info";
+  bool info_json = false;
+  auto* force_leave = app.add_subcommand("force-leave", "Mark a failed member left everywhere");
+  socket_opt(force_leave);
+  force_leave->add_option("node", force_leave_node, "Name of the failed member")->required();
+  auto* info = app.add_subcommand("info", "The agent, its protocol versions and counters");
+  socket_opt(info);
+  info->add_flag("--json", info_json, "Print JSON");
+  auto* monitor = app.add_subcommand("monitor", "Stream the agent's log until it stops");
+  socket_opt(monitor);
+  monitor->add_option("--log-level", monitor_level, "trace, debug, info, warn or error")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
+      ->capture_default_str();
+
   agent::cli::render_args render_args;
   auto* render = app.add_subcommand("render", "Print a template rendered with the live peer list");
   socket_opt(render);
@@ -242,6 +258,12 @@ int main(int argc, char** argv) {
       return agent::cli::keys(socket, action, keys_key, timeout, std::cout, std::cerr);
     } else if (*render) {
       return agent::cli::render(socket, render_args, std::cout, std::cerr);
+    } else if (*force_leave) {
+      return agent::cli::force_leave(socket, force_leave_node, std::cout, std::cerr);
+    } else if (*info) {
+      return agent::cli::info(socket, info_json, std::cout, std::cerr);
+    } else if (*monitor) {
+      return agent::cli::monitor(socket, monitor_level, std::cout, std::cerr);
     } else if (*owner) {
       return agent::cli::owner(socket, owner_args, std::cin, std::cout, std::cerr);
     }

@@ -87,3 +87,82 @@ TEST_CASE("cli: watch exits 1 when the agent goes away") {
   CHECK(exit_code(st) == 1);
   CHECK(watch.log().find("the agent closed the connection") != std::string::npos);
 }
+
+TEST_CASE("cli: force-leave marks a failed member left everywhere; info; monitor") {
+  temp_dir dir("cli-serf");
+  std::vector<std::unique_ptr<agent_proc>> as;
+  for (int i = 0; i < 3; ++i) {
+    std::vector<std::string> join;
+    if (i > 0) join.push_back(ip16(20) + ":7946");
+    as.push_back(std::make_unique<agent_proc>(
+        dir, agent_spec{"s" + std::to_string(i), ip16(20 + i), join, "", "", ""}));
+  }
+  for (auto& a : as) require_up(*a);
+  for (auto& a : as)
+    REQUIRE(test_support::wait_until([&] { return sees_all(*a, {"s0", "s1", "s2"}, "alive"); },
+                                     timeout));
+  auto& a = *as[0];
+  const std::string sock = a.socket();
+
+  // info: open to the socket's group; sections as serf info prints them.
+  auto info = test_support::run_cli({binary(), "info", "--socket", sock});
+  INFO(info.out << info.err);
+  REQUIRE(info.exit == 0);
+  for (const char* s : {"agent:\n", "\tname = s0\n", "protocol:\n", "\tmemberlist = ",
+                        "members:\n", "\talive = 3\n", "gossip:\n", "control:\n"})
+    CHECK(info.out.find(s) != std::string::npos);
+
+  // monitor at debug, following the log while the rest happens.
+  process mon({binary(), "monitor", "--log-level", "debug", "--socket", sock}, dir / "mon.log");
+  REQUIRE(test_support::wait_until(
+      [&] {
+        auto i = test_support::run_cli({binary(), "info", "--socket", sock});
+        return i.out.find("\tmonitors = 1\n") != std::string::npos;
+      },
+      timeout));
+
+  // A live member cannot be forced out.
+  auto live = test_support::run_cli({binary(), "force-leave", "--socket", sock, "s2"});
+  CHECK(live.exit == 1);
+  CHECK(live.err.find("not failed") != std::string::npos);
+  auto unknown = test_support::run_cli({binary(), "force-leave", "--socket", sock, "nobody"});
+  CHECK(unknown.exit == 1);
+  CHECK(unknown.err.find("no member named nobody") != std::string::npos);
+
+  // s2 crashes: failed everywhere, then force-left from s0 and left at s1 too.
+  REQUIRE(as[2]->proc().signal(SIGKILL));
+  REQUIRE(as[2]->proc().wait_exit(timeout).has_value());
+  for (int i = 0; i < 2; ++i)
+    REQUIRE(test_support::wait_until(
+        [&] {
+          auto st = as[i]->states();
+          return st && st->count("s2") && st->at("s2") == "dead";
+        },
+        timeout));
+  auto fl = test_support::run_cli({binary(), "force-leave", "--socket", sock, "s2"});
+  INFO(fl.out << fl.err);
+  CHECK(fl.exit == 0);
+  CHECK(fl.out.find("s2 is marked left") != std::string::npos);
+  for (int i = 0; i < 2; ++i) {
+    bool left = test_support::wait_until([&] { return sees_gone(*as[i], "s2", "left"); }, timeout);
+    INFO(describe(*as[i]));
+    CHECK(left);
+  }
+  // Idempotent.
+  auto again = test_support::run_cli({binary(), "force-leave", "--socket", sock, "s2"});
+  CHECK(again.exit == 0);
+  CHECK(again.out.find("already left") != std::string::npos);
+
+  // The monitor saw debug lines and the member's departure, as text lines.
+  bool saw = test_support::wait_until(
+      [&] { return mon.log().find("[INFO] member s2 left") != std::string::npos; }, timeout);
+  INFO(mon.log());
+  CHECK(saw);
+  CHECK(test_support::wait_until(
+      [&] { return mon.log().find("[DEBUG] published snapshot") != std::string::npos; }, timeout));
+  // The agent stopping ends the monitor with status 1.
+  REQUIRE(a.proc().signal(SIGTERM));
+  auto st = mon.wait_exit(timeout);
+  REQUIRE(st.has_value());
+  CHECK(exit_code(st) == 1);
+}
