@@ -3,14 +3,12 @@
 #include <algorithm>
 #include <cmath>
 
+#include "agent/member_decay.hpp"
+
 namespace agent {
 namespace {
 
 using fsec = std::chrono::duration<double>;
-
-bool is_live(swim::member_state st) {
-  return st == swim::member_state::alive || st == swim::member_state::suspect;
-}
 
 }  // namespace
 
@@ -20,8 +18,7 @@ double flap_damping_options::ceiling() const {
 }
 
 double flap_damping::decayed(const entry& e, clock::time_point now) const {
-  if (e.penalty <= 0 || now <= e.at || opt_.half_life.count() <= 0) return e.penalty;
-  return e.penalty * std::exp2(-fsec(now - e.at).count() / fsec(opt_.half_life).count());
+  return agent::decayed<clock>(e.penalty, e.at, now, opt_.half_life);
 }
 
 const flap_damping::entry* flap_damping::find(std::string_view name) const {
@@ -54,9 +51,8 @@ bool flap_damping::observe(std::string_view name, swim::member_state st, clock::
   e.at = now;
   const bool newly = !e.suppressed && e.penalty >= opt_.suppress;
   if (e.suppressed || newly) {
-    // reuse x 2^(t / half_life) = penalty: the figure falls to `reuse` t after now.
-    const double t = fsec(opt_.half_life).count() * std::log2(e.penalty / opt_.reuse);
-    e.reuse_at = now + std::chrono::duration_cast<clock::duration>(fsec(std::max(0.0, t)));
+    // The figure falls to `reuse` this long after now.
+    e.reuse_at = now + time_to_decay<clock::duration>(e.penalty, opt_.reuse, opt_.half_life);
   }
   if (newly) {
     e.suppressed = true;

@@ -1,22 +1,13 @@
 #include "agent/grey_hold.hpp"
 
 #include <algorithm>
-#include <cmath>
+
+#include "agent/member_decay.hpp"
 
 namespace agent {
-namespace {
-
-using fsec = std::chrono::duration<double>;
-
-bool is_live(swim::member_state st) {
-  return st == swim::member_state::alive || st == swim::member_state::suspect;
-}
-
-}  // namespace
 
 double grey_hold::decayed(const entry& e, clock::time_point now) const {
-  if (e.score <= 0 || now <= e.at || opt_.half_life.count() <= 0) return e.score;
-  return e.score * std::exp2(-fsec(now - e.at).count() / fsec(opt_.half_life).count());
+  return agent::decayed<clock>(e.score, e.at, now, opt_.half_life);
 }
 
 std::size_t grey_hold::live_count() const {
@@ -98,13 +89,9 @@ std::optional<grey_hold::clock::time_point> grey_hold::next_release() const {
   if (held_ == 0) return at;
   for (const auto& [name, e] : entries_) {
     if (!e.held) continue;
-    // score x 2^(-t / half_life) = release: t = half_life x log2(score / release).
-    double t = 0;
-    if (opt_.release > 0 && e.score > opt_.release)
-      t = fsec(opt_.half_life).count() * std::log2(e.score / opt_.release);
-    // Round up, so the check at that moment finds the score below `release`.
-    const auto when =
-        e.at + std::chrono::duration_cast<clock::duration>(fsec(t)) + std::chrono::milliseconds(1);
+    // Rounded up, so the check at that moment finds the score below `release`.
+    const auto when = e.at + time_to_decay<clock::duration>(e.score, opt_.release, opt_.half_life) +
+                      std::chrono::milliseconds(1);
     if (!at || when < *at) at = when;
   }
   return at;
