@@ -317,3 +317,44 @@ TEST_CASE("gce-emulator: start-up fails with an actionable error off a metadata 
   CHECK(r.ok());
   CHECK(r.addresses == std::vector<std::string>{"10.0.0.1:7946", "10.0.0.2:7946"});
 }
+
+TEST_CASE("gce-emulator: a managed instance group over libcurl: POST listManagedInstances, then IPs") {
+  emulator emu;
+  for (const char* j : {
+           R"({"name":"mig-a","zone":"us-central1-a","networkIP":"127.0.4.20","group":"cache"})",
+           R"({"name":"mig-b","zone":"us-central1-a","networkIP":"127.0.4.21","group":"cache"})",
+           R"({"name":"mig-c","zone":"us-central1-f","networkIP":"127.0.4.22","group":"cache"})",
+           R"({"name":"mig-d","zone":"us-central1-a","networkIP":"127.0.4.23","group":"cache",
+               "status":"STOPPING","current_action":"DELETING"})"})
+    REQUIRE(emu.admin("POST", "/admin/instances", j) == 200);
+  gce::gce_settings s;
+  s.metadata_host = emu.host();
+  s.api_endpoint = emu.api();
+  s.local_address = "127.0.4.20";  // speaks as mig-a
+  s.instance_group = "cache";
+  std::string err;
+  auto zonal = gce::gce_provider::create(s, err);
+  REQUIRE_MESSAGE(zonal, err);
+  emu.admin("POST", "/admin/stats/reset");
+  auto r = zonal->discover();
+  REQUIRE_MESSAGE(r.ok(), r.error);
+  CHECK(r.addresses == std::vector<std::string>{"127.0.4.21:7946"});  // self, other zone, deleting out
+  CHECK(emu.calls("compute.managed") == 1);
+  CHECK(emu.calls("compute.list") == 1);
+  CHECK(r.call_log == std::vector<gce::api_call>{{"instanceGroupManagers.listManagedInstances", 200},
+                                                 {"instances.list", 200}});
+
+  s.region = "us-central1";
+  auto regional = gce::gce_provider::create(s, err);
+  REQUIRE_MESSAGE(regional, err);
+  r = regional->discover();
+  REQUIRE_MESSAGE(r.ok(), r.error);
+  CHECK(r.addresses == std::vector<std::string>{"127.0.4.21:7946", "127.0.4.22:7946"});
+
+  // Scale-in: mig-b starts being deleted and leaves the candidates at the next poll.
+  REQUIRE(emu.admin("POST", "/admin/instances",
+                    R"({"name":"mig-b","zone":"us-central1-a","networkIP":"127.0.4.21","group":"cache",
+                        "current_action":"DELETING"})") == 200);
+  r = regional->discover();
+  CHECK(r.addresses == std::vector<std::string>{"127.0.4.22:7946"});
+}
