@@ -48,6 +48,10 @@ lookup find_key(const state& st, const emu_instance& vm, const std::string& key,
     l.type = "application/json";
   } else if (key == "instance/service-accounts/default/token") {
     l.token = true;
+  } else if (key == "instance/service-accounts/default/scopes") {
+    std::string lines;
+    for (const auto& sc : vm.scopes) lines += sc + "\n";
+    l.value = lines;
   } else if (key == "instance/service-accounts/default/email") {
     l.value = "emulated@" + st.project() + ".iam.gserviceaccount.com";
   } else if (key == "instance/service-accounts") {

@@ -100,6 +100,15 @@ bool state::add_instance(const json& j, std::string& error) {
     }
   }
   if (auto it = j.find("preempted"); it != j.end() && it->is_boolean()) in.preempted = it->get<bool>();
+  if (auto it = j.find("scopes"); it != j.end()) {
+    if (!it->is_array()) {
+      error = "scopes must be an array of strings";
+      return false;
+    }
+    in.scopes.clear();
+    for (const auto& x : *it)
+      if (x.is_string()) in.scopes.push_back(x.get<std::string>());
+  }
   zones_.insert(in.zone);
   instances_[in.name] = std::move(in);
   return true;

@@ -35,6 +35,8 @@ struct emu_instance {
   std::string maintenance_event = "NONE";
   std::string group;                   ///< managed instance group it belongs to ("" = none)
   std::string current_action = "NONE";///< the group's current action on it (ManagedInstance)
+  /// Access scopes of its service account (instance/service-accounts/default/scopes).
+  std::vector<std::string> scopes = {"https://www.googleapis.com/auth/cloud-platform"};
 };
 
 /// How many more requests one injected fault affects, and on which API.

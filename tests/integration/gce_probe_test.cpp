@@ -1,6 +1,7 @@
 // `cachecluster check-config --probe` against gce-emulator on 127.0.13.1, as a VM at
 // 127.0.13.10 (the emulator's metadata server knows VMs by source address): a VM that may
-// list instances sees its peers; a token without a Compute scope and a service account
+// list instances sees its peers; scopes without Compute access are caught at the metadata
+// server; a token without a Compute scope and a service account
 // without compute.instances.list each get a 403 that the probe turns into the fix; a
 // metadata server that does not answer is reported as "not on GCE".
 
@@ -27,12 +28,14 @@ struct probe_emulator {
   std::uint16_t port = 0;
   std::unique_ptr<process> proc;
 
-  probe_emulator() {
+  /// `scopes`: our VM's service-account scopes (the emulator's default: cloud-platform).
+  explicit probe_emulator(const json& scopes = nullptr) {
     json vms = json::array();
     for (int i : {10, 11, 12})
       vms.push_back({{"name", "vm-" + std::to_string(i)}, {"zone", "us-central1-a"},
                      {"networkIP", "127.0.13." + std::to_string(i)}, {"tags", {"cache-node"}},
                      {"status", "RUNNING"}});
+    if (!scopes.is_null()) vms[0]["scopes"] = scopes;
     json doc = {{"project", "cache-project"}, {"zones", {"us-central1-a"}}, {"instances", vms}};
     test_support::write_file(dir / "instances.json", doc.dump());
     for (std::uint16_t p = 18900; p < 19100 && port == 0; ++p)
@@ -86,9 +89,24 @@ TEST_CASE("probe: a VM with the scope and the role reaches the metadata server a
   CHECK(has(r.out, "probe: discovery gce"));
   CHECK(has(r.out, "instance vm-10 in us-central1-a (project cache-project), ip 127.0.13.10"));
   CHECK(has(r.out, "probe: service account emulated@cache-project.iam.gserviceaccount.com"));
+  CHECK(has(r.out, "probe: scopes: https://www.googleapis.com/auth/cloud-platform\n"));
   CHECK(has(r.out, "probe: access token: ok"));
   CHECK(has(r.out, "probe: Compute API: 2 candidate peer(s)"));
   CHECK(has(r.out, "probe: OK"));
+}
+
+TEST_CASE("probe: a VM whose scopes lack Compute access is told so before any API call") {
+  probe_emulator emu(json{"https://www.googleapis.com/auth/devstorage.read_only",
+                          "https://www.googleapis.com/auth/logging.write"});
+  auto r = emu.probe(emu.host());
+  INFO(r.out, r.err);
+  CHECK(r.exit == 1);
+  CHECK(has(r.out, "probe: scopes: https://www.googleapis.com/auth/devstorage.read_only, "
+                   "https://www.googleapis.com/auth/logging.write: FAILED: none gives Compute "
+                   "read access"));
+  CHECK(has(r.out, "fix: create the instance template with --scopes=compute-ro"));
+  CHECK_FALSE(has(r.out, "Compute API"));
+  CHECK(has(r.out, "probe: FAILED"));
 }
 
 TEST_CASE("probe: a 403 for a missing scope names the compute-ro scope") {
