@@ -4,7 +4,17 @@
 // retransmit_limit times. Order: fewest transmissions first; within a tier the
 // largest message that still fits, ties to the newest. A keyed update replaces
 // any queued update with the same key (one pending alive/suspect/dead per member).
+//
+// Two classes share each packet (lesson of memberlist#299: at ~1,000 members
+// node-state messages fill every packet and user broadcasts never fit):
+// membership changes go first, but while user messages (Serf events, intents,
+// queries) wait, membership may fill only the room left after the user share:
+// a quarter of the room, or the next user message if larger. Room the user
+// messages leave unused goes back to membership. Each class is bounded; past
+// its bound the most-sent message of that class is dropped and counted (as
+// memberlist's Prune drops the oldest).
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -20,24 +30,47 @@ namespace swim {
 /// memberlist retransmitLimit: mult * ceil(log10(n + 1)).
 int retransmit_limit(int retransmit_mult, std::size_t n);
 
+/// What a queued broadcast is about; each class has its own bound and share of a packet.
+enum class broadcast_class : std::uint8_t {
+  membership,  ///< alive, suspect, dead: first in every packet
+  user,        ///< user messages (Serf events, intents, queries): a guaranteed share
+};
+inline constexpr std::size_t broadcast_class_count = 2;
+
 /// The gossip queue of one node.
 class broadcast_queue {
  public:
-  /// Queue a complete encoded message. A non-empty `key` invalidates a queued message with
-  /// the same key. Returns an id for `pending`.
-  std::uint64_t push(std::string key, bytes message);
+  /// Most messages queued per class; past it the most-sent one of the class is dropped.
+  static constexpr std::size_t default_max_per_class = 4096;
+  /// The user share of a packet's room while user messages wait: 1/user_share_divisor.
+  static constexpr std::size_t user_share_divisor = 4;
+
+  explicit broadcast_queue(std::size_t max_per_class = default_max_per_class)
+      : max_per_class_(max_per_class == 0 ? 1 : max_per_class) {}
+
+  /// Queue a complete encoded membership message (see the overload with a class).
+  std::uint64_t push(std::string key, bytes message) {
+    return push(broadcast_class::membership, std::move(key), std::move(message));
+  }
+  /// Queue a complete encoded message of class `cls`. A non-empty `key` invalidates a queued
+  /// message with the same key (in any class). Returns an id for `pending`.
+  std::uint64_t push(broadcast_class cls, std::string key, bytes message);
 
   /// Messages for one packet: each costs `overhead` + its size, all within `limit` bytes,
-  /// at most `max_count`. Each taken message counts one transmission and is dropped once it
-  /// reaches `transmit_limit`.
+  /// at most `max_count`; membership messages first, user messages within their share. Each
+  /// taken message counts one transmission and is dropped once it reaches `transmit_limit`.
   std::vector<bytes> take(std::size_t overhead, std::size_t limit, int transmit_limit,
                           std::size_t max_count = 255);
 
   /// True while the message `id` is still queued.
   bool pending(std::uint64_t id) const { return by_id_.count(id) != 0; }
   /// Number of queued messages.
-  std::size_t size() const { return items_.size(); }
-  /// Drop everything.
+  std::size_t size() const { return by_id_.size(); }
+  /// Number of queued messages of class `cls`.
+  std::size_t size(broadcast_class cls) const { return lane_of(cls).items.size(); }
+  /// Messages of class `cls` dropped because the class was full (never reset).
+  std::uint64_t dropped(broadcast_class cls) const { return lane_of(cls).dropped; }
+  /// Drop everything (the drop counters stay).
   void clear();
 
  private:
@@ -55,14 +88,27 @@ class broadcast_queue {
     }
   };
   using set_t = std::set<item, order>;
+  struct lane {
+    set_t items;
+    std::map<std::size_t, std::size_t> sizes;  // message size -> how many: the smallest bounds take()
+    std::uint64_t dropped = 0;
+  };
+  struct where {
+    broadcast_class cls;
+    set_t::iterator it;
+  };
 
-  void erase(set_t::iterator it);
+  lane& lane_of(broadcast_class cls) { return lanes_[static_cast<std::size_t>(cls)]; }
+  const lane& lane_of(broadcast_class cls) const { return lanes_[static_cast<std::size_t>(cls)]; }
+  /// Greedy pass over one class in its order: take what fits in `limit` - `used`.
+  void pick(broadcast_class cls, std::size_t overhead, std::size_t limit, std::size_t& used,
+            std::size_t max_count, std::vector<where>& taken);
+  void erase(broadcast_class cls, set_t::iterator it);
+  static void count_size(lane& l, std::size_t size, int delta);
 
-  void count_size(std::size_t size, int delta);
-
-  set_t items_;
-  std::map<std::size_t, std::size_t> sizes_;  // message size -> how many: the smallest bounds take()
-  std::unordered_map<std::uint64_t, set_t::iterator> by_id_;
+  std::size_t max_per_class_;
+  std::array<lane, broadcast_class_count> lanes_;
+  std::unordered_map<std::uint64_t, where> by_id_;
   std::unordered_map<std::string, std::uint64_t> by_key_;
   std::uint64_t next_id_ = 1;
 };

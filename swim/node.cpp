@@ -487,7 +487,9 @@ struct node::impl {
 
   void broadcast(const std::string& key, bytes msg) {
     st.broadcasts_queued++;
-    queue.push(key, std::move(msg));
+    // User messages (Serf events and intents) have their own share of each packet.
+    const bool user = !msg.empty() && msg[0] == static_cast<std::uint8_t>(message_type::user);
+    queue.push(user ? broadcast_class::user : broadcast_class::membership, key, std::move(msg));
   }
 
   address addr_from(const bytes& ip, std::uint16_t port) const {
@@ -1773,5 +1775,7 @@ std::size_t node::num_known() const { return p_->nodes.size(); }
 int node::health_score() const { return p_->health.score(); }
 const node_stats& node::stats() const { return p_->st; }
 std::size_t node::queued_broadcasts() const { return p_->queue.size(); }
+std::size_t node::queued_broadcasts(broadcast_class cls) const { return p_->queue.size(cls); }
+std::uint64_t node::dropped_broadcasts(broadcast_class cls) const { return p_->queue.dropped(cls); }
 
 }  // namespace swim

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "swim/address.hpp"
+#include "swim/broadcast_queue.hpp"
 #include "swim/bytes.hpp"
 #include "swim/config.hpp"
 #include "swim/delegate.hpp"
@@ -185,6 +186,10 @@ class node {
   const node_stats& stats() const;
   /// Pending broadcasts in the gossip queue.
   std::size_t queued_broadcasts() const;
+  /// Pending broadcasts of one class (membership changes, or user messages such as Serf's).
+  std::size_t queued_broadcasts(broadcast_class cls) const;
+  /// Broadcasts of one class dropped because the gossip queue held its bound of that class.
+  std::uint64_t dropped_broadcasts(broadcast_class cls) const;
 
  private:
   struct impl;

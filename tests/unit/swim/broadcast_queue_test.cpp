@@ -2,6 +2,10 @@
 
 #include "swim/broadcast_queue.hpp"
 
+#include <algorithm>
+#include <set>
+#include <string>
+
 using namespace swim;
 
 namespace {
@@ -64,4 +68,110 @@ TEST_CASE("broadcast_queue: respects the byte budget and the part count") {
   auto out2 = q.take(2, 10000, 4, 5);
   CHECK(out2.size() == 5);
   CHECK(q.take(2, 1, 4).empty());  // budget below the overhead
+}
+
+namespace {
+// The room a 1400-byte datagram leaves for piggybacked parts (compound header included).
+constexpr std::size_t packet_room = 1398;
+std::size_t count_fill(const std::vector<bytes>& v, std::uint8_t fill) {
+  return static_cast<std::size_t>(
+      std::count_if(v.begin(), v.end(), [&](const bytes& b) { return !b.empty() && b[0] == fill; }));
+}
+}  // namespace
+
+TEST_CASE("broadcast_queue: 1000 queued membership changes never starve user messages") {
+  broadcast_queue q;
+  for (int i = 0; i < 1000; ++i) q.push("node-" + std::to_string(i), msg(60, 1));
+  q.push(broadcast_class::user, {}, msg(100, 2));
+  q.push(broadcast_class::user, {}, msg(100, 3));
+  q.push(broadcast_class::user, {}, msg(600, 4));  // larger than a quarter of the room
+  CHECK(q.size(broadcast_class::membership) == 1000);
+  CHECK(q.size(broadcast_class::user) == 3);
+  // Without a share, 1000 membership messages at 0 transmissions fill every packet for
+  // dozens of packets. With it, every user message is out within the first two packets.
+  std::size_t membership_sent = 0, user_sent = 0;
+  std::set<std::uint8_t> users_seen;
+  for (int packet = 0; packet < 2; ++packet) {
+    auto out = q.take(2, packet_room, 4);
+    std::size_t used = 0;
+    for (const auto& b : out) {
+      used += 2 + b.size();
+      if (b[0] != 1) users_seen.insert(b[0]);
+    }
+    CHECK(used <= packet_room);
+    CHECK(count_fill(out, 1) >= 12);  // more than half the room still went to membership
+    membership_sent += count_fill(out, 1);
+    user_sent += out.size() - count_fill(out, 1);
+    REQUIRE_FALSE(out.empty());
+    CHECK(out.front()[0] == 1);  // membership still first on the wire, and in most of the room
+  }
+  CHECK(users_seen == std::set<std::uint8_t>{2, 3, 4});
+  CHECK(q.size(broadcast_class::membership) == 1000);  // nothing reached its transmit limit yet
+  CHECK(membership_sent + user_sent > 30);
+}
+
+TEST_CASE("broadcast_queue: membership goes first and keeps the room user messages leave") {
+  broadcast_queue q;
+  q.push(broadcast_class::user, {}, msg(30, 2));
+  q.push("a", msg(40, 1));
+  q.push("b", msg(40, 1));
+  SUBCASE("both fit: everything goes, membership before user") {
+    auto out = q.take(2, 1000, 4);
+    REQUIRE(out.size() == 3);
+    CHECK(out[0][0] == 1);
+    CHECK(out[1][0] == 1);
+    CHECK(out[2][0] == 2);
+  }
+  SUBCASE("room for two: one of each, the user message in its share") {
+    // Room 90: the share is max(90/4, 32) = 32, so membership first gets 58 (one message),
+    // the user message takes 32, and the 16 left cannot hold the second membership one.
+    auto out = q.take(2, 90, 4);
+    REQUIRE(out.size() == 2);
+    CHECK(out[0][0] == 1);
+    CHECK(out[1][0] == 2);
+  }
+  SUBCASE("the user share is never wasted: a small user message leaves room to membership") {
+    broadcast_queue q2;
+    q2.push(broadcast_class::user, {}, msg(10, 2));
+    for (int i = 0; i < 30; ++i) q2.push("m" + std::to_string(i), msg(40, 1));
+    auto out = q2.take(2, 420, 4);
+    // 420 = 12 (user) + 9 x 42 (membership) + 30 unused: the share (105) went back.
+    CHECK(count_fill(out, 2) == 1);
+    CHECK(count_fill(out, 1) == 9);
+  }
+}
+
+TEST_CASE("broadcast_queue: without user messages membership has the whole packet") {
+  broadcast_queue q;
+  for (int i = 0; i < 100; ++i) q.push("m" + std::to_string(i), msg(40, 1));
+  CHECK(q.take(2, 420, 4).size() == 10);
+}
+
+TEST_CASE("broadcast_queue: each class is bounded; the most-sent message goes and is counted") {
+  broadcast_queue q(4);
+  const auto first = q.push(broadcast_class::user, {}, msg(10, 1));
+  q.take(2, 100, 10);  // `first` now has one transmission: the most sent
+  for (std::uint8_t i = 2; i <= 4; ++i) q.push(broadcast_class::user, {}, msg(10, i));
+  CHECK(q.size(broadcast_class::user) == 4);
+  CHECK(q.dropped(broadcast_class::user) == 0);
+  const auto fifth = q.push(broadcast_class::user, {}, msg(10, 5));
+  CHECK(q.size(broadcast_class::user) == 4);
+  CHECK(q.dropped(broadcast_class::user) == 1);
+  CHECK_FALSE(q.pending(first));
+  CHECK(q.pending(fifth));
+  // The new message is never the one dropped, even when it is the smallest.
+  const auto tiny = q.push(broadcast_class::user, {}, msg(1, 6));
+  CHECK(q.pending(tiny));
+  CHECK(q.dropped(broadcast_class::user) == 2);
+  // The other class is untouched and has its own bound.
+  for (int i = 0; i < 6; ++i) q.push("m" + std::to_string(i), msg(10, 9));
+  CHECK(q.size(broadcast_class::membership) == 4);
+  CHECK(q.dropped(broadcast_class::membership) == 2);
+  CHECK(q.size() == 8);
+  // Coalescing per member keeps a member's updates to one, so updates about 4 members never drop.
+  broadcast_queue q2(4);
+  for (int round = 0; round < 10; ++round)
+    for (int m = 0; m < 4; ++m) q2.push("m" + std::to_string(m), msg(10, static_cast<std::uint8_t>(round)));
+  CHECK(q2.size() == 4);
+  CHECK(q2.dropped(broadcast_class::membership) == 0);
 }
