@@ -107,6 +107,37 @@ discovery_mode effective_discovery(const config& cfg) {
   return discovery_mode::static_;
 }
 
+std::string describe_discovery(const config& cfg) {
+  auto or_default = [](const std::string& v, const char* d) { return v.empty() ? std::string(d) : v; };
+  switch (effective_discovery(cfg)) {
+    case discovery_mode::gce: {
+      std::string zones;
+      for (const auto& z : cfg.gce.zones) zones += (zones.empty() ? "" : ",") + z;
+      if (zones.empty() && !cfg.gce.region.empty()) zones = "region " + cfg.gce.region;
+      if (zones.empty()) zones = or_default(cfg.match.zone, "(this instance's zone)");
+      std::string out = "gce: project " + or_default(cfg.match.project, "(this instance's)") +
+                        ", zones " + zones + ", tags=" + std::to_string(cfg.match.tags.size()) +
+                        " meta=" + std::to_string(cfg.match.meta.size()) +
+                        " labels=" + std::to_string(cfg.gce.labels.size());
+      if (!cfg.gce.instance_group.empty()) out += ", instance group " + cfg.gce.instance_group;
+      return out;
+    }
+    case discovery_mode::kubernetes:
+      return "kubernetes: pods " + cfg.kubernetes.label_selector + " in namespace " +
+             or_default(cfg.kubernetes.namespace_name, "(this pod's)") + " at " +
+             or_default(cfg.kubernetes.api_server, "(in-cluster)") +
+             (cfg.kubernetes.require_ready ? ", Ready only" : "");
+    case discovery_mode::dns:
+      return "dns: " + cfg.dns.name + " every " + format_duration(cfg.dns.interval);
+    case discovery_mode::static_:
+    case discovery_mode::automatic:
+      break;
+  }
+  return cfg.cluster.join.empty() ? "static: none (alone until someone joins)"
+                                  : "static: the join list, names resolved every " +
+                                        format_duration(cfg.dns.interval);
+}
+
 std::shared_ptr<discovery::provider> make_provider(const config& cfg, const std::string& bind_ip) {
   switch (effective_discovery(cfg)) {
     case discovery_mode::gce:

@@ -28,6 +28,11 @@ namespace agent {
 /// else static.
 discovery_mode effective_discovery(const config& cfg);
 
+/// One line for `check-config`: the source effective_discovery picks and what it lists
+/// ("gce: project (this instance's), zones us-central1-a, tags=1 meta=0 labels=0",
+/// "kubernetes: pods app=cache in namespace (this pod's)", "dns: NAME every 10s", ...).
+std::string describe_discovery(const config& cfg);
+
 /// The provider for `cfg`, built at start-up (GCE reads this VM's identity from the
 /// metadata server, Kubernetes this pod), with HTTP requests sent from `bind_ip`.
 /// nullptr when nothing needs discovering (static with IP seeds only). Blocking; throws

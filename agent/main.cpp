@@ -17,6 +17,7 @@
 #include "agent/config_overrides.hpp"
 #include "agent/daemon.hpp"
 #include "agent/discovery_probe.hpp"
+#include "agent/discovery_runner.hpp"
 #include "agent/keyring_file.hpp"
 #include "agent/owner_cmd.hpp"
 #include "agent/render_cmd.hpp"
@@ -25,14 +26,11 @@ namespace {
 
 /// Print a short, human-readable summary of a validated config.
 void print_summary(const std::string& path, const agent::config& cfg, std::size_t warnings) {
-  auto or_default = [](const std::string& s, const char* fallback) {
-    return s.empty() ? std::string(fallback) : s;
-  };
   const auto& cl = cfg.cluster;
   std::cout << path << ": OK" << (warnings ? " (" + std::to_string(warnings) + " warnings)" : "")
             << "\n";
   std::cout << "  node       " << cfg.node.name
-            << (cfg.node.name_from_host ? " (host name; with GCE discovery, the instance name)" : "")
+            << (cfg.node.name_from_host ? " (host name; with GCE discovery the instance name, on Kubernetes the pod name)" : "")
             << "\n";
   std::cout << "  gossip     bind " << agent::host_port{cl.bind, cl.port}.to_string()
             << ", advertise " << (cl.advertise ? cl.advertise->to_string() : "(this instance's IP)")
@@ -46,7 +44,7 @@ void print_summary(const std::string& path, const agent::config& cfg, std::size_
   std::cout << ", udp_buffer_size " << cl.udp_buffer_size << ", leave_timeout "
             << agent::format_duration(cl.leave_timeout) << "\n";
   std::cout << "  join       ";
-  if (cl.join.empty()) std::cout << "(none: peers come from GCE discovery)";
+  if (cl.join.empty()) std::cout << "(none)";
   for (std::size_t i = 0; i < cl.join.size(); ++i) {
     std::cout << (i ? ", " : "") << cl.join[i].to_string();
   }
@@ -59,13 +57,7 @@ void print_summary(const std::string& path, const agent::config& cfg, std::size_
               << agent::format_duration(cfg.cache.check_timeout) << "), down after "
               << cfg.cache.check_failures << " failure(s), up after " << cfg.cache.check_successes
               << " success(es)\n";
-  std::string zones;
-  for (const auto& z : cfg.gce.zones) zones += (zones.empty() ? "" : ",") + z;
-  if (zones.empty() && !cfg.gce.region.empty()) zones = "region " + cfg.gce.region;
-  if (zones.empty()) zones = or_default(cfg.match.zone, "(this instance's zone)");
-  std::cout << "  discovery  project " << or_default(cfg.match.project, "(this instance's)")
-            << ", zones " << zones << ", tags=" << cfg.match.tags.size()
-            << " meta=" << cfg.match.meta.size() << " labels=" << cfg.gce.labels.size() << "\n";
+  std::cout << "  discovery  " << agent::describe_discovery(cfg) << "\n";
   std::cout << "  publish    " << cfg.publish.socket << "\n";
   std::cout << "  http       " << cfg.http.listen.to_string() << "\n";
   std::cout << "  encrypt    ";
