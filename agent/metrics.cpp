@@ -315,6 +315,16 @@ std::string render_metrics(const status& s) {
             n.broadcasts_queued);
   m.gauge("cachecluster_broadcast_queue_depth", "Broadcasts waiting in the gossip queue.",
           static_cast<std::uint64_t>(s.queued_broadcasts));
+  m.family("cachecluster_broadcast_queue_class_depth", "gauge",
+           "Broadcasts waiting in the gossip queue, by class (membership changes, user messages).");
+  m.sample("cachecluster_broadcast_queue_class_depth", {{"class", "membership"}},
+           static_cast<std::uint64_t>(s.queued_membership));
+  m.sample("cachecluster_broadcast_queue_class_depth", {{"class", "user"}},
+           static_cast<std::uint64_t>(s.queued_user));
+  m.family("cachecluster_broadcasts_dropped_total", "counter",
+           "Broadcasts dropped because the gossip queue held its bound of that class.");
+  m.sample("cachecluster_broadcasts_dropped_total", {{"class", "membership"}}, s.dropped_membership);
+  m.sample("cachecluster_broadcasts_dropped_total", {{"class", "user"}}, s.dropped_user);
   m.by_reason("cachecluster_dropped_packets_total", "UDP packets dropped as malformed, by reason.",
               n.drops);
 

@@ -11,6 +11,10 @@ void fill_status(status& s, const swim::asio::driver& driver, const publisher& p
   s.snapshot_version = pub.version();
   s.health_score = n.health_score();
   s.queued_broadcasts = n.queued_broadcasts();
+  s.queued_membership = n.queued_broadcasts(swim::broadcast_class::membership);
+  s.queued_user = n.queued_broadcasts(swim::broadcast_class::user);
+  s.dropped_membership = n.dropped_broadcasts(swim::broadcast_class::membership);
+  s.dropped_user = n.dropped_broadcasts(swim::broadcast_class::user);
   s.members = n.members();
   const auto& damping = pub.damping();
   for (const auto& m : s.members)

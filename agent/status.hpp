@@ -32,6 +32,8 @@ struct status {
   std::uint64_t snapshot_version = 0;  ///< version of the last published snapshot
   int health_score = 0;                ///< Lifeguard awareness, 0 = healthy
   std::size_t queued_broadcasts = 0;
+  std::size_t queued_membership = 0, queued_user = 0;    ///< the gossip queue by class
+  std::uint64_t dropped_membership = 0, dropped_user = 0;  ///< dropped at its bound, by class
   std::vector<swim::member> members;   ///< every known member, any state, self included
   /// Flap damping of `members` by name (agent/flap_damping.hpp); absent: never flapped.
   std::map<std::string, flap_record> flaps;

@@ -51,6 +51,10 @@ agent::status sample_status() {
   s.snapshot_version = 42;
   s.health_score = 2;
   s.queued_broadcasts = 3;
+  s.queued_membership = 2;
+  s.queued_user = 1;
+  s.dropped_membership = 5;
+  s.dropped_user = 6;
   s.members = {
       make_member("cache-3", swim::address::v4(10, 0, 0, 3, 7946), swim::member_state::suspect, 4),
       make_member("cache-1", swim::address::v4(10, 0, 0, 1, 7946), swim::member_state::alive, 1,
@@ -455,6 +459,8 @@ TEST_CASE("http_handler: /metrics parses as the text format, HELP and TYPE for e
       {"cachecluster_streams_sent_total", "counter"},
       {"cachecluster_broadcasts_queued_total", "counter"},
       {"cachecluster_broadcast_queue_depth", "gauge"},
+      {"cachecluster_broadcast_queue_class_depth", "gauge"},
+      {"cachecluster_broadcasts_dropped_total", "counter"},
       {"cachecluster_dropped_packets_total", "counter"},
       {"cachecluster_inbound_streams_total", "counter"},
       {"cachecluster_inbound_streams_rejected_total", "counter"},
@@ -588,6 +594,10 @@ TEST_CASE("http_handler: members by state count every state, self included") {
   auto s = sample_status();
   auto e = parse_exposition(render_metrics(s));
   CHECK(e.value("cachecluster_members", {{"state", "alive"}}) == 3.0);
+  CHECK(e.value("cachecluster_broadcast_queue_class_depth", {{"class", "membership"}}) == 2.0);
+  CHECK(e.value("cachecluster_broadcast_queue_class_depth", {{"class", "user"}}) == 1.0);
+  CHECK(e.value("cachecluster_broadcasts_dropped_total", {{"class", "membership"}}) == 5.0);
+  CHECK(e.value("cachecluster_broadcasts_dropped_total", {{"class", "user"}}) == 6.0);
   CHECK(e.value("cachecluster_members", {{"state", "suspect"}}) == 1.0);
   CHECK(e.value("cachecluster_members", {{"state", "dead"}}) == 1.0);
   CHECK(e.value("cachecluster_members", {{"state", "left"}}) == 1.0);
