@@ -8,9 +8,10 @@
 
 namespace agent {
 
-/// The cachecluster_discovery_* families in the Prometheus text format; "" when no
-/// discovery runs.
-std::string render_discovery_metrics(const discovery_stats& d);
+class exposition;
+
+/// The cachecluster_discovery_* families, appended to /metrics; none when no discovery runs.
+void write_discovery_metrics(exposition& m, const discovery_stats& d);
 
 /// Why the agent is not ready, one line: the last discovery error, else what it waits for.
 std::string not_ready_reason(const discovery_stats& d);

@@ -1,25 +1,18 @@
-// /metrics in the Prometheus text exposition format 0.0.4: one family per metric
-// name, `# HELP` then `# TYPE` then its samples, contiguous. Counters end in
-// `_total`. Label values are escaped (\\, \", \n) because tag values and node
-// names come from configuration and from the network.
+// /metrics: the agent's status as Prometheus families (agent/exposition.hpp writes the
+// format). Counters end in `_total`.
 
 #include "agent/metrics.hpp"
 
-#include "agent/discovery_metrics.hpp"
-
 #include <algorithm>
 #include <array>
-#include <charconv>
-#include <cmath>
 #include <cstddef>
 #include <cstdint>
-#include <initializer_list>
 #include <string>
 #include <string_view>
-#include <type_traits>
-#include <utility>
 #include <vector>
 
+#include "agent/discovery_metrics.hpp"
+#include "agent/exposition.hpp"
 #include "peerlib/protocol.hpp"
 #include "swim/member.hpp"
 #include "swim/tags.hpp"
@@ -28,133 +21,16 @@
 namespace agent {
 namespace {
 
-
-/// A label name and its (unescaped) value.
-using label = std::pair<std::string_view, std::string_view>;
-
-// Label values: backslash, double quote and line feed are the only escapes the
-// format defines; anything else (including other control bytes) passes as is.
-void append_label_value(std::string& out, std::string_view v) {
-  for (char c : v) {
-    switch (c) {
-      case '\\':
-        out += "\\\\";
-        break;
-      case '"':
-        out += "\\\"";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      default:
-        out += c;
-    }
-  }
-}
-
-// HELP text escapes only backslash and line feed.
-void append_help(std::string& out, std::string_view v) {
-  for (char c : v) {
-    switch (c) {
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      default:
-        out += c;
-    }
-  }
-}
-
-template <class T>
-requires std::is_integral_v<T>
-void append_value(std::string& out, T v) {
-  std::array<char, 24> buf{};
-  auto r = std::to_chars(buf.data(), buf.data() + buf.size(), v);
-  out.append(buf.data(), r.ptr);
-}
-
-void append_value(std::string& out, double v) {
-  if (std::isnan(v)) {
-    out += "NaN";
-  } else if (std::isinf(v)) {
-    out += v > 0 ? "+Inf" : "-Inf";
-  } else {
-    std::array<char, 32> buf{};
-    auto r = std::to_chars(buf.data(), buf.data() + buf.size(), v);  // shortest round-trip form
-    out.append(buf.data(), r.ptr);
-  }
-}
-
-/// Writes metric families in the text format, keeping each family contiguous.
-class exposition {
- public:
-  /// Start a family: `# HELP` and `# TYPE` lines.
-  void family(std::string_view name, std::string_view type, std::string_view help) {
-    out_ += "# HELP ";
-    out_ += name;
-    out_ += ' ';
-    append_help(out_, help);
-    out_ += "\n# TYPE ";
-    out_ += name;
-    out_ += ' ';
-    out_ += type;
-    out_ += '\n';
-  }
-
-  /// One sample of the current family.
-  template <class T>
-  void sample(std::string_view name, std::initializer_list<label> labels, T value) {
-    out_ += name;
-    if (labels.size() != 0) {
-      out_ += '{';
-      bool first = true;
-      for (const auto& [k, v] : labels) {
-        if (!first) out_ += ',';
-        first = false;
-        out_ += k;
-        out_ += "=\"";
-        append_label_value(out_, v);
-        out_ += '"';
-      }
-      out_ += '}';
-    }
-    out_ += ' ';
-    append_value(out_, value);
-    out_ += '\n';
-  }
-
-  /// A family with a single unlabelled sample.
-  void counter(std::string_view name, std::string_view help, std::uint64_t value) {
-    family(name, "counter", help);
-    sample(name, {}, value);
-  }
-
-  /// A gauge with a single unlabelled sample.
-  template <class T>
-  void gauge(std::string_view name, std::string_view help, T value) {
-    family(name, "gauge", help);
-    sample(name, {}, value);
-  }
-
-  /// One series per wire::error (except ok), labelled `reason`.
-  void by_reason(std::string_view name, std::string_view help,
-                 const std::array<std::uint64_t,
-                                  static_cast<std::size_t>(swim::wire::error::count_)>& counts) {
-    family(name, "counter", help);
-    for (std::size_t i = 1; i < counts.size(); ++i) {
-      sample(name, {{"reason", swim::wire::to_string(static_cast<swim::wire::error>(i))}},
+/// One series per wire::error (except ok), labelled `reason`.
+void by_reason(exposition& m, std::string_view name, std::string_view help,
+               const std::array<std::uint64_t,
+                                static_cast<std::size_t>(swim::wire::error::count_)>& counts) {
+  m.family(name, "counter", help);
+  for (std::size_t i = 1; i < counts.size(); ++i) {
+    m.sample(name, {{"reason", swim::wire::to_string(static_cast<swim::wire::error>(i))}},
              counts[i]);
-    }
   }
-
-  std::string take() { return std::move(out_); }
-
- private:
-  std::string out_;
-};
+}
 
 }  // namespace
 
@@ -325,7 +201,7 @@ std::string render_metrics(const status& s) {
            "Broadcasts dropped because the gossip queue held its bound of that class.");
   m.sample("cachecluster_broadcasts_dropped_total", {{"class", "membership"}}, s.dropped_membership);
   m.sample("cachecluster_broadcasts_dropped_total", {{"class", "user"}}, s.dropped_user);
-  m.by_reason("cachecluster_dropped_packets_total", "UDP packets dropped as malformed, by reason.",
+  by_reason(m, "cachecluster_dropped_packets_total", "UDP packets dropped as malformed, by reason.",
               n.drops);
 
   // ---- sockets ----
@@ -346,7 +222,7 @@ std::string render_metrics(const status& s) {
   m.counter("cachecluster_icmp_errors_ignored_total",
             "Other ICMP errors for our datagrams, including any not sent by the addressed host.",
             d.icmp_errors_other);
-  m.by_reason("cachecluster_dropped_stream_frames_total",
+  by_reason(m, "cachecluster_dropped_stream_frames_total",
               "Inbound TCP stream frames dropped as malformed, by reason.", d.stream_drops);
 
   // ---- publishing and control ----
@@ -404,8 +280,9 @@ std::string render_metrics(const status& s) {
   m.counter("cachecluster_serf_malformed_total",
             "Serf events, queries, responses and relays that did not decode.", q.malformed);
 
-  return m.take() + render_outputs_metrics(s.outputs)  // [render.NAME], [hooks]
-         + render_discovery_metrics(s.discovery);     // agent/discovery_metrics.hpp
+  write_outputs_metrics(m, s.outputs);      // [render.NAME], [hooks]: agent/outputs.cpp
+  write_discovery_metrics(m, s.discovery);  // agent/discovery_metrics.cpp
+  return m.take();
 }
 
 }  // namespace agent

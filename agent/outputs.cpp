@@ -1,6 +1,7 @@
 #include "agent/outputs.hpp"
 
 #include "agent/change_hook.hpp"
+#include "agent/exposition.hpp"
 #include "agent/renderer.hpp"
 
 namespace agent {
@@ -25,55 +26,40 @@ outputs_stats outputs::stats() const {
   return s;
 }
 
-namespace {
-
-void family(std::string& out, const char* name, const char* type, const char* help) {
-  out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
-}
-
-void sample(std::string& out, const char* name, const std::string& labels, std::uint64_t v) {
-  out += std::string(name) + (labels.empty() ? "" : "{" + labels + "}") + " " +
-         std::to_string(v) + "\n";
-}
-
-}  // namespace
-
-// Render names are [a-z0-9_-] (agent/config_outputs.cpp): no label escaping needed.
-std::string render_outputs_metrics(const outputs_stats& s) {
-  std::string out;
+void write_outputs_metrics(exposition& m, const outputs_stats& s) {
   if (!s.renders.empty()) {
-    family(out, "cachecluster_render_total", "counter",
-           "Renders of [render.NAME] files by result: written (the file changed), unchanged, "
-           "failed (template or write; the old file stays).");
+    m.family("cachecluster_render_total", "counter",
+             "Renders of [render.NAME] files by result: written (the file changed), unchanged, "
+             "failed (template or write; the old file stays).");
     for (const auto& r : s.renders) {
-      const std::string n = "name=\"" + r.name + "\"";
-      sample(out, "cachecluster_render_total", n + ",result=\"written\"", r.written);
-      sample(out, "cachecluster_render_total", n + ",result=\"unchanged\"", r.unchanged);
-      sample(out, "cachecluster_render_total", n + ",result=\"failed\"", r.failed);
+      m.sample("cachecluster_render_total", {{"name", r.name}, {"result", "written"}}, r.written);
+      m.sample("cachecluster_render_total", {{"name", r.name}, {"result", "unchanged"}},
+               r.unchanged);
+      m.sample("cachecluster_render_total", {{"name", r.name}, {"result", "failed"}}, r.failed);
     }
-    family(out, "cachecluster_render_commands_total", "counter",
-           "Commands run after a [render.NAME] file changed.");
+    m.family("cachecluster_render_commands_total", "counter",
+             "Commands run after a [render.NAME] file changed.");
     for (const auto& r : s.renders)
-      sample(out, "cachecluster_render_commands_total", "name=\"" + r.name + "\"", r.commands);
-    family(out, "cachecluster_render_command_failures_total", "counter",
-           "Render commands that exited non-zero, timed out or did not start.");
+      m.sample("cachecluster_render_commands_total", {{"name", r.name}}, r.commands);
+    m.family("cachecluster_render_command_failures_total", "counter",
+             "Render commands that exited non-zero, timed out or did not start.");
     for (const auto& r : s.renders)
-      sample(out, "cachecluster_render_command_failures_total", "name=\"" + r.name + "\"",
-             r.command_failures);
-    family(out, "cachecluster_render_restored_total", "counter",
-           "Previous files put back after their render command failed.");
+      m.sample("cachecluster_render_command_failures_total", {{"name", r.name}},
+               r.command_failures);
+    m.family("cachecluster_render_restored_total", "counter",
+             "Previous files put back after their render command failed.");
     for (const auto& r : s.renders)
-      sample(out, "cachecluster_render_restored_total", "name=\"" + r.name + "\"", r.restored);
+      m.sample("cachecluster_render_restored_total", {{"name", r.name}}, r.restored);
   }
-  family(out, "cachecluster_hook_runs_total", "counter",
-         "Runs of the [hooks] on_change command by result: ok, failed, timeout.");
-  sample(out, "cachecluster_hook_runs_total", "result=\"ok\"", s.hook.ok);
-  sample(out, "cachecluster_hook_runs_total", "result=\"failed\"", s.hook.failed);
-  sample(out, "cachecluster_hook_runs_total", "result=\"timeout\"", s.hook.timed_out);
-  family(out, "cachecluster_hook_coalesced_total", "counter",
-         "Snapshots the on_change command never ran with: a newer one replaced them while it ran.");
-  sample(out, "cachecluster_hook_coalesced_total", "", s.hook.coalesced);
-  return out;
+  m.family("cachecluster_hook_runs_total", "counter",
+           "Runs of the [hooks] on_change command by result: ok, failed, timeout.");
+  m.sample("cachecluster_hook_runs_total", {{"result", "ok"}}, s.hook.ok);
+  m.sample("cachecluster_hook_runs_total", {{"result", "failed"}}, s.hook.failed);
+  m.sample("cachecluster_hook_runs_total", {{"result", "timeout"}}, s.hook.timed_out);
+  m.counter("cachecluster_hook_coalesced_total",
+            "Snapshots the on_change command never ran with: a newer one replaced them while it "
+            "ran.",
+            s.hook.coalesced);
 }
 
 }  // namespace agent

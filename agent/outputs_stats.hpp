@@ -32,7 +32,9 @@ struct outputs_stats {
   hook_stats hook;
 };
 
-/// The families of `s` in the Prometheus text format, appended to /metrics.
-std::string render_outputs_metrics(const outputs_stats& s);
+class exposition;
+
+/// The families of `s`, appended to /metrics (agent/outputs.cpp).
+void write_outputs_metrics(exposition& m, const outputs_stats& s);
 
 }  // namespace agent

@@ -2,7 +2,19 @@
 
 #include <doctest/doctest.h>
 
+#include "agent/exposition.hpp"
+
 using namespace agent;
+
+namespace {
+
+std::string render_discovery_metrics(const discovery_stats& d) {
+  exposition m;
+  write_discovery_metrics(m, d);
+  return m.take();
+}
+
+}  // namespace
 
 TEST_CASE("discovery_metrics: nothing without discovery") {
   CHECK(render_discovery_metrics(discovery_stats{}).empty());
@@ -29,7 +41,7 @@ TEST_CASE("discovery_metrics: polls by result, API calls by method and code, las
            "cachecluster_discovery_api_calls_total{method=\"instances.list\",code=\"200\"} 7\n",
            "cachecluster_discovery_api_calls_total{method=\"instances.list\",code=\"403\"} 3\n",
            "cachecluster_discovery_api_calls_total{method=\"instanceGroupManagers.listManagedInstances\",code=\"0\"} 1\n",
-           "cachecluster_discovery_last_success_timestamp_seconds 1700000000.250\n",
+           "cachecluster_discovery_last_success_timestamp_seconds 1700000000.25\n",
            "cachecluster_discovery_candidates 4\n",
        }) {
     CAPTURE(line);
@@ -38,7 +50,7 @@ TEST_CASE("discovery_metrics: polls by result, API calls by method and code, las
   // No new candidate seen yet: the gauge is absent rather than a made-up value.
   CHECK(m.find("seconds_since_new_candidate") == std::string::npos);
   d.seconds_since_new_candidate = 12.5;
-  CHECK(render_discovery_metrics(d).find("cachecluster_discovery_seconds_since_new_candidate 12.500\n") !=
+  CHECK(render_discovery_metrics(d).find("cachecluster_discovery_seconds_since_new_candidate 12.5\n") !=
         std::string::npos);
   // Every family has HELP and TYPE.
   std::size_t help = 0, type = 0;
