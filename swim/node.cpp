@@ -408,8 +408,16 @@ struct node::impl {
     return it == node_map.end() ? nullptr : it->second;
   }
 
-  /// The next member after us by name, wrapping around, that is alive or suspect.
+  /// The next member after us by name, wrapping around, that is alive or suspect. The answer
+  /// is cached: it stays right while the member stays live and nobody becomes live (alive or
+  /// suspect from dead, left or unknown), which clears the cache, so the O(N) walk runs only
+  /// after a join instead of every other probe (steady-state CPU per member flat in N).
+  std::string successor_cache;
+  bool successor_cached = false;
   entry* ring_successor() {
+    if (successor_cached) {
+      if (entry* s = lookup(successor_cache); s != nullptr && !is_dead_or_left(s->m.state)) return s;
+    }
     entry* next = nullptr;   // smallest name above ours
     entry* first = nullptr;  // smallest name overall (wrap-around)
     for (auto& e : nodes) {
@@ -417,7 +425,10 @@ struct node::impl {
       if (e->m.name > cfg.name && (next == nullptr || e->m.name < next->m.name)) next = e.get();
       if (first == nullptr || e->m.name < first->m.name) first = e.get();
     }
-    return next != nullptr ? next : first;
+    entry* found = next != nullptr ? next : first;
+    successor_cached = found != nullptr;
+    if (found != nullptr) successor_cache = found->m.name;
+    return found;
   }
 
   /// The member at `a` that is alive or suspect (a dead one may share a re-used address).
@@ -933,6 +944,7 @@ struct node::impl {
     e->m.meta = a.meta;
     e->m.addr = *addr;
     if (e->m.state != member_state::alive) {
+      if (e->m.state != member_state::suspect) successor_cached = false;  // a new live member
       e->m.state = member_state::alive;
       e->m.state_change = now;
     }
@@ -1083,6 +1095,7 @@ struct node::impl {
     }
     broadcast(s.node, wire::encode(s));
     e->m.incarnation = s.incarnation;
+    if (is_dead_or_left(e->m.state)) successor_cached = false;  // live again (ring_successor)
     e->m.state = member_state::suspect;
     e->m.state_change = now;
     e->suspected_by_us = s.from == cfg.name;
