@@ -6,6 +6,9 @@
 //   swim-sim-bench --full               N = 10, 100, 1000, 2000
 //   swim-sim-bench --n 5,50,200 --profiles lan --trials 5
 //   swim-sim-bench --speed 1000         wall time of 1000 members x 60 virtual s
+//   swim-sim-bench --sizes 1000,2000    the scale table: lan, 1 trial, 10 % loss only,
+//                                       steady state measured once the gossip queues drained
+//   swim-sim-bench --sizes 1000,2000,5000,10000 --large   N above 2000 needs --large
 //   SIM_SEED=7 swim-sim-bench ...       another seed
 
 #include <sys/resource.h>
@@ -46,6 +49,8 @@ struct args {
   double speed_s = 60;
   double speed_settle_s = 0;
   std::uint64_t seed = 1;
+  bool scale = false;  ///< --sizes: skip join1 and the 20 % window; drain queues before idling
+  bool large = false;  ///< allow N above 2000 (hours of wall time, many GiB)
 };
 
 [[noreturn]] void usage(int code) {
@@ -53,6 +58,7 @@ struct args {
                "usage: swim-sim-bench [--full] [--n 10,100,...] [--profiles lan,250ms]\n"
                "                      [--trials K] [--idle-seconds S] [--loss-seconds S]\n"
                "                      [--speed N [--speed-seconds S] [--speed-settle S]]\n"
+               "                      [--sizes 1000,2000[,5000,10000 --large]]\n"
                "SIM_SEED overrides the seed (default 1).\n");
   std::exit(code);
 }
@@ -81,6 +87,14 @@ args parse(int argc, char** argv) {
     } else if (k == "--n") {
       a.ns.clear();
       for (const auto& s : split(val())) a.ns.push_back(std::stoul(s));
+    } else if (k == "--sizes") {
+      a.ns.clear();
+      for (const auto& s : split(val())) a.ns.push_back(std::stoul(s));
+      a.scale = true;
+      a.profiles = {"lan"};
+      a.trials = 1;
+    } else if (k == "--large") {
+      a.large = true;
     } else if (k == "--profiles") {
       a.profiles = split(val());
     } else if (k == "--trials") {
@@ -101,6 +115,11 @@ args parse(int argc, char** argv) {
       usage(2);
     }
   }
+  for (std::size_t n : a.ns)
+    if (n > 2000 && !a.large) {
+      std::fprintf(stderr, "N=%zu: above 2000 members a row takes hours and many GiB; add --large\n", n);
+      std::exit(2);
+    }
   for (const auto& p : a.profiles)
     if (!swim::sim::sim_profile(p)) {
       std::fprintf(stderr, "unknown profile '%s' (lan, wan, local, 250ms, <N>ms)\n", p.c_str());
@@ -158,6 +177,9 @@ struct row {
   double pkts_per_s = 0, bytes_per_s = 0, udp_bytes_per_s = 0, stream_bytes_per_s = 0;
   std::string loss10, loss20;
   double wall_s = 0, peak_mib = 0, live_mib = 0;
+  double drain_s = -1;        ///< virtual s after bootstrap until every gossip queue was empty
+  double cpu_ms_per_s = 0;    ///< CPU ms per member per virtual second over the idle window
+  double bootstrap_wall_s = 0;
 };
 
 /// Every running member counts `want` live members.
@@ -212,10 +234,24 @@ row run_row(const args& a, const std::string& profile, std::size_t n) {
   else
     ++r.bootstrap.timeouts;
   c.run_for(5 * t.probe_interval);
+  r.bootstrap_wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+  if (a.scale) {
+    // The bootstrap queues N alives on each of N members; steady state begins when they are sent.
+    const time_point d0 = c.now();
+    auto drained = [&] {
+      for (std::size_t i = 0; i < c.size(); ++i)
+        if (c.is_running(i) && c.at(i).queued_broadcasts() != 0) return false;
+      return true;
+    };
+    if (c.run_until(drained, 1800s, 1s)) r.drain_s = secs(c.now() - d0);
+  }
 
   // Idle traffic per member: UDP payload + 28 B IPv4/UDP header, plus stream bytes.
   c.net().reset_stats();
+  const std::clock_t cpu0 = std::clock();
   c.run_for(from_secs(a.idle_s));
+  r.cpu_ms_per_s = 1000.0 * static_cast<double>(std::clock() - cpu0) / CLOCKS_PER_SEC /
+                   static_cast<double>(c.running_count()) / a.idle_s;
   {
     const auto tot = c.net().total();
     const double members = static_cast<double>(c.running_count());
@@ -231,7 +267,10 @@ row run_row(const args& a, const std::string& profile, std::size_t n) {
   for (int trial = 0; trial < a.trials; ++trial) {
     // One new member joins an idle cluster; time until every member sees it.
     const std::size_t j = c.start(1);
-    {
+    if (a.scale) {
+      c.join(j, 0);
+      c.run_until([&] { return c.all_see(j, member_state::alive); }, 120s, poll);
+    } else {
       c.join(j, 0);
       const time_point t0 = c.now();
       if (c.run_until([&] { return c.all_see(j, member_state::alive); }, 120s, poll))
@@ -271,7 +310,7 @@ row run_row(const args& a, const std::string& profile, std::size_t n) {
 
   r.live_mib = current_rss_mib();
   r.loss10 = false_deaths(c, 0.10, from_secs(a.loss_s));
-  r.loss20 = false_deaths(c, 0.20, from_secs(a.loss_s));
+  if (!a.scale) r.loss20 = false_deaths(c, 0.20, from_secs(a.loss_s));
   r.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
   r.peak_mib = peak_rss_mib();
   return r;
@@ -293,6 +332,29 @@ void print_row(const row& r) {
               r.crash_first.str().c_str(), r.crash_all.str().c_str(), r.leave_all.str().c_str(), r.pkts_per_s,
               r.bytes_per_s, r.loss10.c_str(), r.loss20.c_str(), r.wall_s, r.peak_mib,
               r.live_mib * 1024.0 / static_cast<double>(r.n));
+  std::fflush(stdout);
+}
+
+/// The scale table (--sizes): the columns of docs/simulator.md "Scale".
+void print_scale_header(const args& a) {
+  std::printf("swim-sim-bench --sizes: lan, seed %llu, 1 trial, idle window %.0f s after the queues drained, "
+              "loss window %.0f s\n",
+              static_cast<unsigned long long>(a.seed), a.idle_s, a.loss_s);
+  std::printf("%6s | %-9s %-8s %-9s %-9s | %6s %7s %8s | %-8s | %7s %8s %8s %8s\n", "N", "bootstrap",
+              "drain", "crash:all", "leave:all", "pkt/s", "B/s", "CPU ms/s", "dead@10%", "boot ws",
+              "wall s", "peak MiB", "KiB/memb");
+}
+
+void print_scale_row(const row& r) {
+  char drain[32];
+  if (r.drain_s >= 0)
+    std::snprintf(drain, sizeof drain, "%.0f", r.drain_s);
+  else
+    std::snprintf(drain, sizeof drain, ">1800");
+  std::printf("%6zu | %-9s %-8s %-9s %-9s | %6.2f %7.1f %8.3f | %-8s | %7.0f %8.0f %8.0f %8.1f\n", r.n,
+              r.bootstrap.str().c_str(), drain, r.crash_all.str().c_str(), r.leave_all.str().c_str(),
+              r.pkts_per_s, r.bytes_per_s, r.cpu_ms_per_s, r.loss10.c_str(), r.bootstrap_wall_s, r.wall_s,
+              r.peak_mib, r.live_mib * 1024.0 / static_cast<double>(r.n));
   std::fflush(stdout);
 }
 
@@ -376,6 +438,11 @@ int speed(const args& a) {
 int main(int argc, char** argv) {
   const args a = parse(argc, argv);
   if (a.speed_n) return speed(a);
+  if (a.scale) {
+    print_scale_header(a);
+    for (std::size_t n : a.ns) print_scale_row(run_row(a, "lan", n));
+    return 0;
+  }
   print_header(a);
   std::vector<row> rows;
   for (const auto& p : a.profiles)
