@@ -176,32 +176,6 @@ void mixed_cluster(const std::string& profile, int base) {
     CHECK(ok);
   }
 
-  // force-leave, both ways (lan only: its 30 s before the dead are forgotten leave room for
-  // Serf's slower detection). Ours at c1 turns c2 left at serf too; serf's at s1 turns s2 left
-  // at c1.
-  if (profile == "lan") {
-    auto holds = [&](const std::string& name, const std::string& state) {
-      auto st = c1->states();
-      return st && st->count(name) && st->at(name) == state;
-    };
-    REQUIRE(holds("c2", "dead"));
-    auto fl = c1->cli({"force-leave", "c2"});
-    INFO(fl.out << fl.err);
-    CHECK(fl.exit == 0);
-    bool left = test_support::wait_until([&] { return s1.sees("c2", "left"); }, serf_timeout);
-    INFO(s1.describe());
-    CHECK(left);
-    CHECK(holds("c2", "left"));
-    if (holds("s2", "dead")) {
-      auto r = test_support::run_cli({serf, "force-leave", "-rpc-addr=" + s1.rpc(), "s2"});
-      INFO(r.out << r.err);
-      CHECK(r.exit == 0);
-      bool ours = test_support::wait_until([&] { return holds("s2", "left"); }, timeout);
-      INFO(describe(*c1));
-      CHECK(ours);
-    }
-  }
-
   // SIGTERM of c1: it leaves gracefully, exits 0, and serf shows it left.
   REQUIRE(c1->proc().signal(SIGTERM));
   auto st = c1->proc().wait_exit(timeout);
