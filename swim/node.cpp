@@ -351,18 +351,32 @@ struct node::impl {
   /// Acknowledged leave: send the leave (Serf intent and dead{self}) straight to a few live
   /// peers, each with a ping whose ack acknowledges it; the ones that do not answer within a
   /// probe interval are asked again or replaced (ack_expired). A late ack still counts.
-  void send_leave_round(time_point now) {
-    const std::size_t in_flight = static_cast<std::size_t>(
+  std::size_t leave_asks_in_flight() const {
+    return static_cast<std::size_t>(
         std::count_if(leave_pings.begin(), leave_pings.end(),
                       [&](const auto& kv) { return acks.count(kv.first) != 0; }));
+  }
+
+  void send_leave_round(time_point now) {
+    const std::size_t in_flight = leave_asks_in_flight();
     if (in_flight >= leave_acks_needed + 1) return;  // enough in flight
-    auto peers = k_random_nodes(leave_acks_needed + 1 - in_flight, [&](const entry& e) {
-      return e.m.name == cfg.name || e.m.state != member_state::alive ||
-             leave_acked.count(e.m.name) != 0 ||
-             std::any_of(leave_pings.begin(), leave_pings.end(), [&](const auto& kv) {
-               return kv.second == e.m.name && acks.count(kv.first) != 0;
-             });
-    });
+    // Every candidate, then a random few: random picks alone (kRandomNodes) can miss the only
+    // peer of a two-member cluster, and a round that asks nobody arms no retry. Alive peers
+    // first; suspect ones (live, and maybe only slow) when no alive peer is left to ask.
+    std::vector<entry*> alive_peers, suspect_peers;
+    for (const auto& e : nodes) {
+      if (e->m.name == cfg.name || leave_acked.count(e->m.name) != 0) continue;
+      if (std::any_of(leave_pings.begin(), leave_pings.end(), [&](const auto& kv) {
+            return kv.second == e->m.name && acks.count(kv.first) != 0;
+          }))
+        continue;
+      if (e->m.state == member_state::alive) alive_peers.push_back(e.get());
+      if (e->m.state == member_state::suspect) suspect_peers.push_back(e.get());
+    }
+    std::vector<entry*>& peers = alive_peers.empty() ? suspect_peers : alive_peers;
+    for (std::size_t i = peers.size(); i > 1; --i) std::swap(peers[i - 1], peers[random_offset(i)]);
+    if (peers.size() > leave_acks_needed + 1 - in_flight)
+      peers.resize(leave_acks_needed + 1 - in_flight);
     for (entry* peer : peers) {
       ping p = make_ping(peer->m.name, next_seq());
       const time_point deadline = now + cfg.t.probe_interval;
@@ -1679,6 +1693,9 @@ void node::tick(time_point now) {
     // A fixed grid like time.Ticker; missed ticks are dropped, not queued.
     while (s.next_probe_at <= now) s.next_probe_at += s.cfg.t.probe_interval;
     s.probe_tick(now);
+    // A leave that has nobody to ask right now (every peer acknowledged, asked, or not yet
+    // live) tries again each probe interval until it completes or times out.
+    if (s.leaving && !s.leave_reported && s.leave_asks_in_flight() == 0) s.send_leave_round(now);
   }
   if (s.next_gossip_at <= now) {
     while (s.next_gossip_at <= now) s.next_gossip_at += s.cfg.t.gossip_interval;
