@@ -202,7 +202,7 @@ std::string render_metrics(const status& s) {
   m.sample("cachecluster_broadcasts_dropped_total", {{"class", "membership"}}, s.dropped_membership);
   m.sample("cachecluster_broadcasts_dropped_total", {{"class", "user"}}, s.dropped_user);
   by_reason(m, "cachecluster_dropped_packets_total", "UDP packets dropped as malformed, by reason.",
-              n.drops);
+            n.drops);
 
   // ---- sockets ----
   m.counter("cachecluster_inbound_streams_total", "Inbound TCP connections accepted.",
@@ -223,7 +223,7 @@ std::string render_metrics(const status& s) {
             "Other ICMP errors for our datagrams, including any not sent by the addressed host.",
             d.icmp_errors_other);
   by_reason(m, "cachecluster_dropped_stream_frames_total",
-              "Inbound TCP stream frames dropped as malformed, by reason.", d.stream_drops);
+            "Inbound TCP stream frames dropped as malformed, by reason.", d.stream_drops);
 
   // ---- publishing and control ----
   m.gauge("cachecluster_subscribers", "Peer-list subscribers connected now.", a.subscribers);

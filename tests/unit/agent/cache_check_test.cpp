@@ -10,6 +10,7 @@
 
 #include "agent/config.hpp"
 #include "agent/metrics.hpp"
+#include "config_text.hpp"
 #include "agent/status.hpp"
 #include "swim/tags.hpp"
 
@@ -194,17 +195,10 @@ TEST_CASE("metrics: the cache check's families only with a check; members whose 
 
 namespace {
 
-cache_config cache_of(const std::string& text) {
-  return parse_config("[node]\nname = n1\n" + text, "test.ini").cfg.cache;
-}
+cache_config cache_of(const std::string& text) { return config_text::load(text).cfg.cache; }
 
 std::string config_error_of(const std::string& text) {
-  try {
-    parse_config("[node]\nname = n1\n" + text, "test.ini");
-  } catch (const config_error& e) {
-    return e.what();
-  }
-  return "(accepted)";
+  return config_text::error_or_accepted(text);
 }
 
 }  // namespace

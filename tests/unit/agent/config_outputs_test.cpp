@@ -4,6 +4,7 @@
 #include <string>
 
 #include "agent/config.hpp"
+#include "config_text.hpp"
 #include "support/process.hpp"
 
 using namespace std::chrono_literals;
@@ -17,25 +18,11 @@ struct files {
   files() { test_support::write_file(tmpl, "{{#peers}}{{name}}\n{{/peers}}"); }
 };
 
-agent::loaded_config load(const std::string& text) {
-  return agent::parse_config("[node]\nname = n1\n" + text, "test.ini");
-}
-
-std::string error_of(const std::string& text) {
-  try {
-    load(text);
-  } catch (const agent::config_error& e) {
-    return e.what();
-  }
-  FAIL("no error for: " << text);
-  return {};
-}
-
-bool contains(const std::string& s, const std::string& part) {
-  return s.find(part) != std::string::npos;
-}
-
 }  // namespace
+
+using config_text::contains;
+using config_text::error_of;
+using config_text::load;
 
 TEST_CASE("config: [render.NAME] sections with every key") {
   files f;

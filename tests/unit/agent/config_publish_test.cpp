@@ -4,28 +4,21 @@
 #include <string>
 
 #include "agent/config.hpp"
+#include "config_text.hpp"
 
 using namespace std::chrono_literals;
 
 namespace {
 
 agent::publish_config load(const std::string& text) {
-  return agent::parse_config("[node]\nname = n1\n[publish]\n" + text, "test.ini").cfg.publish;
+  return config_text::load("[publish]\n" + text).cfg.publish;
 }
 
 std::string error_of(const std::string& text) {
-  try {
-    load(text);
-  } catch (const agent::config_error& e) {
-    return e.what();
-  }
-  FAIL("no error for: " << text);
-  return {};
+  return config_text::error_of("[publish]\n" + text);
 }
 
-bool contains(const std::string& s, const std::string& part) {
-  return s.find(part) != std::string::npos;
-}
+using config_text::contains;
 
 }  // namespace
 
