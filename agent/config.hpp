@@ -118,6 +118,9 @@ struct gce_config {
   int api_calls_per_minute = 10;               ///< Compute API budget of the whole cluster
   /// Floor of each agent's steady poll period (tests and emulators lower it).
   std::chrono::milliseconds min_poll_interval{std::chrono::seconds(60)};
+  /// How long start-up retries the metadata server (identity, token) before giving up;
+  /// 0 = one attempt (agent/startup_retry.hpp).
+  std::chrono::milliseconds startup_timeout{std::chrono::minutes(5)};
   std::vector<std::string> zones;              ///< zones to list; empty = see match_config::zone
   std::string region;                          ///< list every zone of this region
   std::map<std::string, std::string> labels;   ///< labels a peer must carry, exactly

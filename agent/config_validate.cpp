@@ -314,6 +314,8 @@ config validate_config(const ini_file& ini, std::string_view name,
   r.integer<int>("gce", "api_calls_per_minute", 1, 6000, g.api_calls_per_minute);
   r.duration("gce", "min_poll_interval", std::chrono::seconds(1), std::chrono::hours(1),
              g.min_poll_interval);
+  r.duration("gce", "startup_timeout", std::chrono::seconds(0), std::chrono::hours(1),
+             g.startup_timeout);
   if (auto v = r.get("gce", "zones")) {
     for (const auto& zone : split_list(*v)) {
       if (!is_gce_name(zone)) {

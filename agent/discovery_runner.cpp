@@ -12,6 +12,7 @@
 #include <spdlog/spdlog.h>
 #include <thread>
 
+#include "agent/startup_retry.hpp"
 #include "discovery/dns_provider.hpp"
 #include "discovery/gce_source.hpp"
 #include "discovery/kubernetes_provider.hpp"
@@ -52,11 +53,18 @@ std::shared_ptr<discovery::provider> make_gce(const config& cfg, const std::stri
   s.port = cfg.cluster.port;
   s.api_endpoint = cfg.gce.api_endpoint;
   s.local_address = no_wildcard(bind_ip);
-  std::string err;
-  auto p = gce::gce_provider::create(std::move(s), err);
-  if (!p)
-    throw config_error("GCE discovery: " + err +
-                       " (off GCE, set [cluster] join, or [cluster] discovery = static)");
+  // A metadata server that is slow or briefly gone (a whole group booting) is waited for.
+  std::unique_ptr<gce::gce_provider> p;
+  auto failed = retry_startup("GCE metadata server", cfg.gce.startup_timeout, [&] {
+    startup_attempt a;
+    p = gce::gce_provider::create(s, a.error, &a.transient);
+    a.ok = p != nullptr;
+    return a;
+  });
+  if (failed)
+    throw config_error("GCE discovery: " + *failed +
+                       " (off GCE, set [cluster] join, or [cluster] discovery = static; "
+                       "[gce] startup_timeout bounds the wait)");
   const gce::identity& me = p->self();
   spdlog::info("GCE: instance {} in {} (project {}), ip {}", me.name, me.zone, me.project, me.ip);
   return std::make_shared<discovery::gce_source>(std::move(p));

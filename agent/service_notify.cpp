@@ -50,6 +50,21 @@ struct service_notify::impl {
   std::chrono::microseconds watchdog{0};
 };
 
+void notify_start_extend(std::chrono::milliseconds extend, const std::string& status) {
+#ifdef CACHECLUSTER_HAVE_SYSTEMD
+  const char* socket = std::getenv("NOTIFY_SOCKET");
+  if (socket == nullptr || *socket == '\0') return;
+  const auto usec = std::chrono::duration_cast<std::chrono::microseconds>(extend).count();
+  const std::string state =
+      "STATUS=" + status + "\nEXTEND_TIMEOUT_USEC=" + std::to_string(usec);
+  if (int rc = sd_notify(0, state.c_str()); rc < 0)
+    spdlog::debug("sd_notify(EXTEND_TIMEOUT_USEC): error {}", -rc);
+#else
+  (void)extend;
+  (void)status;
+#endif
+}
+
 service_notify::service_notify(boost::asio::io_context& io) : impl_(std::make_unique<impl>(io)) {}
 service_notify::~service_notify() = default;
 

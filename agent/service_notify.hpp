@@ -8,6 +8,7 @@
 // (libsystemd-dev) when it is found; without it the calls are no-ops and the unit should
 // use Type=exec.
 
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -16,6 +17,10 @@ class io_context;
 }
 
 namespace agent {
+
+/// Before READY: STATUS= and EXTEND_TIMEOUT_USEC=, so a start-up that is still waiting
+/// (agent/startup_retry.hpp) is not ended by TimeoutStartSec. Does nothing outside systemd.
+void notify_start_extend(std::chrono::milliseconds extend, const std::string& status);
 
 /// Tells the service manager how the agent is doing. Lives on the io_context thread.
 class service_notify {

@@ -43,19 +43,21 @@ gce_provider::gce_provider(gce_settings settings, std::unique_ptr<http_client> m
         return o;
       }()) {}
 
-std::unique_ptr<gce_provider> gce_provider::create(gce_settings settings, std::string& error) {
+std::unique_ptr<gce_provider> gce_provider::create(gce_settings settings, std::string& error,
+                                                   bool* transient) {
   curl_options o;
   o.local_address = settings.local_address;
   auto api = std::make_unique<curl_http_client>(o);  // honours HTTPS_PROXY / NO_PROXY
   o.no_proxy = true;                                   // the metadata server: never proxied
   auto md = std::make_unique<curl_http_client>(o);
-  return create(std::move(settings), std::move(md), std::move(api), error);
+  return create(std::move(settings), std::move(md), std::move(api), error, transient);
 }
 
 std::unique_ptr<gce_provider> gce_provider::create(gce_settings settings,
                                                    std::unique_ptr<http_client> metadata_http,
                                                    std::unique_ptr<http_client> compute_http,
-                                                   std::string& error) {
+                                                   std::string& error, bool* transient) {
+  if (transient != nullptr) *transient = false;
   if (!metadata_http || !compute_http) {
     error = "gce: no HTTP transport";
     return nullptr;
@@ -68,6 +70,7 @@ std::unique_ptr<gce_provider> gce_provider::create(gce_settings settings,
   if (!self) {
     error = "gce: cannot read this instance's identity from the metadata server at " +
             p->metadata_.base_url() + ": " + why;
+    if (transient != nullptr) *transient = p->metadata_.last_failure_transient();
     return nullptr;
   }
   p->self_ = std::move(*self);
@@ -89,6 +92,7 @@ std::unique_ptr<gce_provider> gce_provider::create(gce_settings settings,
   if (!md->bearer_token()) {
     error = "gce: no service-account token from the metadata server at " +
             p->metadata_.base_url() + " (does the VM have a service account?)";
+    if (transient != nullptr) *transient = p->metadata_.last_failure_transient();
     return nullptr;
   }
   return p;

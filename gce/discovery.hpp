@@ -99,14 +99,18 @@ struct gce_settings {
 class gce_provider final : public provider {
  public:
   /// Start-up: build libcurl clients, read this VM's identity from the
-  /// metadata server, fill defaults. Blocking. nullptr and `error` on failure.
-  static std::unique_ptr<gce_provider> create(gce_settings settings, std::string& error);
+  /// metadata server, fill defaults. Blocking. nullptr and `error` on failure; then
+  /// `*transient` (when given) says whether trying again may succeed (the metadata
+  /// server did not answer, timed out, or sent 5xx/429) or not (404, not a metadata
+  /// server, a malformed reply).
+  static std::unique_ptr<gce_provider> create(gce_settings settings, std::string& error,
+                                              bool* transient = nullptr);
 
   /// Same, over given transports (tests): `metadata_http` and `compute_http` are owned.
   static std::unique_ptr<gce_provider> create(gce_settings settings,
                                               std::unique_ptr<http_client> metadata_http,
                                               std::unique_ptr<http_client> compute_http,
-                                              std::string& error);
+                                              std::string& error, bool* transient = nullptr);
 
   /// One listing: zones or region as configured, server-side filter for
   /// status and labels, client-side match for tags and metadata. With an

@@ -66,12 +66,14 @@ metadata_result metadata_client::request(const std::string& url, milliseconds ti
     out.status = r.status;
     if (r.status == 0) {
       out.error = "metadata server: " + r.error;
+      last_failure_transient_ = true;
       continue;
     }
     if (expect_flavor && r.header("metadata-flavor") != "Google") {
       // Not the metadata server; retrying will not change who answers.
       out.error = "metadata server: reply without Metadata-Flavor: Google (HTTP " +
                   std::to_string(r.status) + ")";
+      last_failure_transient_ = false;
       return out;
     }
     if (r.status == 200) {
@@ -81,7 +83,8 @@ metadata_result metadata_client::request(const std::string& url, milliseconds ti
     }
     out.error = "metadata server: HTTP " + std::to_string(r.status);
     // 500/503 are transient (maintenance gaps); 429 is per-endpoint rate limiting.
-    if (r.status < 500 && r.status != 429) return out;
+    last_failure_transient_ = r.status >= 500 || r.status == 429;
+    if (!last_failure_transient_) return out;
   }
   return out;
 }
@@ -110,6 +113,7 @@ std::optional<identity> metadata_client::fetch_identity(std::string_view nic, st
   const auto index = nic_index(nic);
   if (!index) {
     error = "network interface \"" + std::string(nic) + "\" is not nic0..nic7";
+    last_failure_transient_ = false;
     return std::nullopt;
   }
   if (!text("instance/network-interfaces/" + std::to_string(*index) + "/ip", id.ip))
@@ -120,6 +124,7 @@ std::optional<identity> metadata_client::fetch_identity(std::string_view nic, st
     auto t = parse_tags(tags.value->value);
     if (!t) {
       error = "instance/tags: not a JSON list";
+      last_failure_transient_ = false;
       return std::nullopt;
     }
     id.tags = std::move(*t);
@@ -132,6 +137,7 @@ std::optional<identity> metadata_client::fetch_identity(std::string_view nic, st
     auto a = parse_attributes(attrs.value->value);
     if (!a) {
       error = "instance/attributes: not a JSON object";
+      last_failure_transient_ = false;
       return std::nullopt;
     }
     id.attributes = std::move(*a);
@@ -153,6 +159,7 @@ std::optional<access_token> metadata_client::fetch_token(std::string& error) {
   auto t = parse_token(r.value->value);
   if (!t) {
     error = "token: malformed reply";
+    last_failure_transient_ = false;
     return std::nullopt;
   }
   return access_token{t->access_token, t->token_type, options_.now() + t->expires_in};

@@ -119,6 +119,11 @@ class metadata_client {
   /// "MIGRATE_ON_HOST_MAINTENANCE" or "TERMINATE_ON_HOST_MAINTENANCE".
   metadata_result wait_for_maintenance(std::string_view last_etag, int timeout_sec);
 
+  /// Whether the last failed request failed in a way that may pass (no answer, a timeout,
+  /// 5xx or 429) rather than one that will not (404, a reply that is not the metadata
+  /// server's). Start-up retries the former (agent/startup_retry.hpp).
+  bool last_failure_transient() const { return last_failure_transient_; }
+
  private:
   metadata_result request(const std::string& url, std::chrono::milliseconds timeout,
                           bool expect_flavor, int attempts);
@@ -128,6 +133,7 @@ class metadata_client {
   std::string base_;
   std::optional<access_token> token_;
   std::chrono::steady_clock::time_point refresh_at_{};
+  bool last_failure_transient_ = false;
 };
 
 /// Block until this VM is preempted (returns true) or `stop()` is true

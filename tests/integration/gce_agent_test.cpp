@@ -327,6 +327,57 @@ TEST_CASE("gce agents: a preempted VM's agent leaves at once and exits 0") {
   }
 }
 
+TEST_CASE("gce agents: a metadata server that fails the first requests is retried at start-up") {
+  json vms = json::array();
+  for (int i = 1; i <= 2; ++i)
+    vms.push_back(vm("cache-" + std::to_string(i), vm_ip(69 + i), "us-central1-a"));
+  emulator emu(vms);
+  temp_dir dir("gce-a7");
+  auto config = dir / "gce.ini";
+  test_support::write_file(config, gce_config(emu));
+  // Nine 503s: cache-1's first three identity requests each fail all three of the metadata
+  // client's own tries; start-up waits and starts over, and the fourth round gets through.
+  REQUIRE(emu.admin("POST", "/admin/faults",
+                    R"({"status": 503, "count": 9, "target": "metadata"})") == 200);
+  agents as;
+  as.push_back(start_agent(dir, "cache-1", vm_ip(70), config));
+  require_up(*as[0]);
+  {
+    INFO(describe_brief(*as[0]));
+    CHECK(as[0]->log().find("GCE metadata server: ") != std::string::npos);
+    CHECK(as[0]->log().find("HTTP 503; retry 3 in ") != std::string::npos);
+    CHECK(as[0]->log().find("ready after 4 attempts") != std::string::npos);
+  }
+  as.push_back(start_agent(dir, "cache-2", vm_ip(71), config));
+  require_up(*as[1]);
+  require_exactly_alive(as, {"cache-1", "cache-2"});
+  CHECK(as[0]->http("/ready").status == 200);
+}
+
+TEST_CASE("gce agents: a metadata server that never answers ends start-up after startup_timeout") {
+  emulator emu(json::array({vm("cache-1", vm_ip(75), "us-central1-a")}));
+  temp_dir dir("gce-a8");
+  auto config = dir / "gce.ini";
+  test_support::write_file(config, gce_config(emu, "startup_timeout = 2s\n"));
+  // A port nobody listens on: every request is refused.
+  std::uint16_t dead = 0;
+  for (std::uint16_t p = 18950; p < 19050 && dead == 0; ++p)
+    if (test_support::port_free(emulator_ip, p)) dead = p;
+  REQUIRE(dead != 0);
+  ::setenv("GCE_METADATA_HOST", (std::string(emulator_ip) + ":" + std::to_string(dead)).c_str(), 1);
+  auto a = start_agent(dir, "cache-1", vm_ip(75), config);
+  auto st = a->proc().wait_exit(timeout);
+  INFO(describe_brief(*a));
+  REQUIRE(st.has_value());
+  CHECK(exit_code(st) != 0);
+  const std::string log = a->log();
+  CHECK(log.find("GCE metadata server: ") != std::string::npos);
+  CHECK(log.find("; retry 1 in ") != std::string::npos);
+  CHECK(log.find("gave up after ") != std::string::npos);
+  CHECK(log.find("[gce] startup_timeout bounds the wait") != std::string::npos);
+  CHECK(log.find("started: gossip") == std::string::npos);  // never got as far as binding
+}
+
 TEST_CASE("gce agents: without [node] name each agent takes its instance name, not the host's") {
   // Four agents on one host, as four VMs (127.0.6.50-53), none given --node: each is called by
   // the instance name its metadata server reports, so they do not all claim the host name.

@@ -91,3 +91,13 @@ TEST_CASE("config: auto picks static with seeds, then kubernetes, dns, gce, else
   CHECK(mode("[cluster]\ndiscovery = dns\njoin = 10.0.0.1\n[dns]\nname = x.local\n") ==
         discovery_mode::dns);
 }
+
+TEST_CASE("config: [gce] startup_timeout bounds the start-up wait for the metadata server") {
+  CHECK(load("").cfg.gce.startup_timeout == 5min);
+  CHECK(load("[gce]\nstartup_timeout = 90s\n").cfg.gce.startup_timeout == 90s);
+  CHECK(load("[gce]\nstartup_timeout = 0s\n").cfg.gce.startup_timeout == 0s);  // one attempt
+  CHECK(load("[gce]\nstartup_timeout = 60m\n").cfg.gce.startup_timeout == 60min);
+  CHECK(contains(error_of("[gce]\nstartup_timeout = 61m\n"),
+                 "[gce] startup_timeout = \"61m\": must be between 0ms and 60m"));
+  CHECK(contains(error_of("[gce]\nstartup_timeout = soon\n"), "[gce] startup_timeout"));
+}

@@ -68,6 +68,28 @@ TEST_CASE("metadata: 503 is retried, 404 is not") {
   CHECK(http.calls.size() == 3);
 }
 
+TEST_CASE("metadata: a failure says whether retrying may help") {
+  fake_http http;
+  for (int i = 0; i < 3; ++i) http.timeout();
+  for (int i = 0; i < 3; ++i) http.status(503, "", flavor);
+  http.status(429, "", flavor);
+  http.status(429, "", flavor);
+  http.status(429, "", flavor);
+  http.status(404, "", flavor);
+  http.ok("not the metadata server");
+  metadata_client c(http, opts());
+  CHECK_FALSE(c.get("instance/name").value);
+  CHECK(c.last_failure_transient());  // no answer (a timeout)
+  CHECK_FALSE(c.get("instance/name").value);
+  CHECK(c.last_failure_transient());  // 503 three times
+  CHECK_FALSE(c.get("instance/name").value);
+  CHECK(c.last_failure_transient());  // 429
+  CHECK_FALSE(c.get("instance/name").value);
+  CHECK_FALSE(c.last_failure_transient());  // 404
+  CHECK_FALSE(c.get("instance/name").value);
+  CHECK_FALSE(c.last_failure_transient());  // no Metadata-Flavor: someone else answers
+}
+
 TEST_CASE("metadata: identity from the documented endpoints") {
   fake_http http;
   http.ok("acme-prod", flavor);
