@@ -52,6 +52,10 @@ const char* scope_fix =
 
 /// The metadata server steps; false at the first failure.
 bool probe_metadata(const config& cfg, std::ostream& out, gce_facts& facts) {
+  if (std::string missing = gce::curl_http_client::load_error(); !missing.empty()) {
+    out << "probe: HTTP client: FAILED: " << missing << "\n";
+    return false;
+  }
   gce::curl_options co;
   if (cfg.cluster.bind != "0.0.0.0" && cfg.cluster.bind != "::") co.local_address = cfg.cluster.bind;
   gce::curl_http_client http(co);

@@ -42,6 +42,10 @@ kubernetes_provider::kubernetes_provider(kubernetes_settings s, std::unique_ptr<
 
 std::unique_ptr<kubernetes_provider> kubernetes_provider::create(kubernetes_settings s,
                                                                  std::string& error) {
+  if (std::string missing = gce::curl_http_client::load_error(); !missing.empty()) {
+    error = missing;
+    return nullptr;
+  }
   gce::curl_options o;
   o.local_address = s.local_address;
   o.ca_file = s.ca_file.empty() ? std::string(service_account_dir) + "/ca.crt" : s.ca_file;

@@ -1,22 +1,20 @@
-// libcurl easy interface, one handle per client. Every curl call's result is
-// checked and turned into http_result::error; nothing here throws (allocation
-// failure aside, which ends the process anyway).
+// libcurl easy interface, one handle per client, through the function table of the
+// library loaded at run time. Every curl call's result is checked and turned into
+// http_result::error; nothing here throws (allocation failure aside, which ends the
+// process anyway).
 
 #include "gce/curl_http_client.hpp"
 
-#include <curl/curl.h>
+#include "gce/curl_library.hpp"
 
 #include <algorithm>
 #include <cstdlib>
 #include <functional>
-#include <mutex>
 
 #include "util/strings.hpp"
 
 namespace gce {
 namespace {
-
-std::once_flag curl_init_once;
 
 struct transfer {
   std::string body;
@@ -74,13 +72,17 @@ int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
 }  // namespace
 
 curl_http_client::curl_http_client(curl_options options) : options_(std::move(options)) {
-  std::call_once(curl_init_once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-  handle_ = curl_easy_init();
+  const curl_load_result& lib = curl_library();
+  if (!lib.api) return;
+  api_ = &*lib.api;
+  handle_ = api_->easy_init();
 }
 
 curl_http_client::~curl_http_client() {
-  if (handle_ != nullptr) curl_easy_cleanup(static_cast<CURL*>(handle_));
+  if (handle_ != nullptr) api_->easy_cleanup(static_cast<CURL*>(handle_));
 }
+
+std::string curl_http_client::load_error() { return curl_library().error; }
 
 http_result curl_http_client::get(const std::string& url, const http_headers& headers,
                                   std::chrono::milliseconds timeout) {
@@ -103,6 +105,11 @@ http_result curl_http_client::perform(const std::string& url, const http_headers
                                       std::chrono::milliseconds timeout,
                                       const std::function<bool(std::string_view)>* on_data) {
   http_result out;
+  if (api_ == nullptr) {
+    out.error = load_error();
+    return out;
+  }
+  const curl_api& c = *api_;
   auto* curl = static_cast<CURL*>(handle_);
   if (curl == nullptr) {
     out.error = "curl_easy_init failed";
@@ -112,7 +119,7 @@ http_result curl_http_client::perform(const std::string& url, const http_headers
     out.error = "cancelled";
     return out;
   }
-  curl_easy_reset(curl);
+  c.easy_reset(curl);
   transfer t;
   t.max_body = options_.max_body_bytes;
   t.cancelled = &cancelled_;
@@ -121,41 +128,42 @@ http_result curl_http_client::perform(const std::string& url, const http_headers
   curl_slist* list = nullptr;
   for (const auto& [name, value] : headers) {
     const std::string line = name + ": " + value;
-    curl_slist* next = curl_slist_append(list, line.c_str());
+    curl_slist* next = c.slist_append(list, line.c_str());
     if (next != nullptr) list = next;
   }
   // Refuse other schemes so a bad endpoint cannot turn into a file:// read.
-  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  c.easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+  c.easy_setopt(curl, CURLOPT_URL, url.c_str());
   if (post_body != nullptr) {
-    curl_easy_setopt(curl, CURLOPT_POST, 1L);
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, post_body->c_str());
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(post_body->size()));
+    c.easy_setopt(curl, CURLOPT_POST, 1L);
+    c.easy_setopt(curl, CURLOPT_POSTFIELDS, post_body->c_str());
+    c.easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(post_body->size()));
   } else {
-    curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
+    c.easy_setopt(curl, CURLOPT_HTTPGET, 1L);
   }
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);  // worker threads: no SIGALRM
-  curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(std::max<std::int64_t>(1, timeout.count())));
-  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
-                   static_cast<long>(std::min(options_.connect_timeout, timeout).count()));
+  c.easy_setopt(curl, CURLOPT_HTTPHEADER, list);
+  c.easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);  // worker threads: no SIGALRM
+  c.easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+  c.easy_setopt(curl, CURLOPT_TIMEOUT_MS,
+                static_cast<long>(std::max<std::int64_t>(1, timeout.count())));
+  c.easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
+                static_cast<long>(std::min(options_.connect_timeout, timeout).count()));
   // The metadata server is plain HTTP on a link-local address: its clients never go
   // through a proxy picked up from the environment. API clients do (libcurl's default).
-  if (options_.no_proxy) curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
-  if (!options_.ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, options_.ca_file.c_str());
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &t);
-  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
-  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &t);
-  curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
-  curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
-  curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &t);
+  if (options_.no_proxy) c.easy_setopt(curl, CURLOPT_NOPROXY, "*");
+  if (!options_.ca_file.empty()) c.easy_setopt(curl, CURLOPT_CAINFO, options_.ca_file.c_str());
+  c.easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
+  c.easy_setopt(curl, CURLOPT_WRITEDATA, &t);
+  c.easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
+  c.easy_setopt(curl, CURLOPT_HEADERDATA, &t);
+  c.easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+  c.easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
+  c.easy_setopt(curl, CURLOPT_XFERINFODATA, &t);
   if (!options_.local_address.empty())
-    curl_easy_setopt(curl, CURLOPT_INTERFACE, ("host!" + options_.local_address).c_str());
+    c.easy_setopt(curl, CURLOPT_INTERFACE, ("host!" + options_.local_address).c_str());
 
-  const CURLcode rc = curl_easy_perform(curl);
-  curl_slist_free_all(list);
+  const CURLcode rc = c.easy_perform(curl);
+  c.slist_free_all(list);
   if (rc != CURLE_OK && t.stream_stopped) {
     out.status = 200;  // the caller ended the stream: not a failure
     out.headers = std::move(t.headers);
@@ -165,11 +173,11 @@ http_result curl_http_client::perform(const std::string& url, const http_headers
     out.timed_out = rc == CURLE_OPERATION_TIMEDOUT;
     out.error = t.too_big ? "response body too large"
                 : cancelled_.load() ? "cancelled"
-                                    : curl_easy_strerror(rc);
+                                    : c.easy_strerror(rc);
     return out;
   }
   long status = 0;
-  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+  c.easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
   out.status = static_cast<int>(status);
   out.body = std::move(t.body);
   out.headers = std::move(t.headers);

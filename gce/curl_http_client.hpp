@@ -1,7 +1,8 @@
 #pragma once
 // http_client over one libcurl easy handle (reused, so connections are kept
 // alive between calls). Not thread-safe except for cancel(): give each worker
-// thread its own client.
+// thread its own client. libcurl is loaded at run time by the first client
+// (gce/curl_library.hpp); without it every request fails with load_error().
 
 #include <atomic>
 #include <chrono>
@@ -11,6 +12,8 @@
 #include "gce/http_client.hpp"
 
 namespace gce {
+
+struct curl_api;
 
 /// Transport options of curl_http_client.
 struct curl_options {
@@ -36,7 +39,8 @@ struct curl_options {
 /// libcurl-backed blocking client.
 class curl_http_client final : public http_client {
  public:
-  /// A client with its own easy handle. Calls curl_global_init once per process.
+  /// A client with its own easy handle. Loads libcurl and calls curl_global_init once per
+  /// process.
   explicit curl_http_client(curl_options options = {});
   ~curl_http_client() override;
   curl_http_client(const curl_http_client&) = delete;
@@ -57,13 +61,18 @@ class curl_http_client final : public http_client {
   /// callable from any thread. Used to stop a hanging metadata watch at shutdown.
   void cancel() { cancelled_.store(true); }
 
+  /// Empty when libcurl is loaded (loading it now if it was not), else why it cannot be,
+  /// naming the package to install. For start-up checks that should fail with that message.
+  static std::string load_error();
+
  private:
   http_result perform(const std::string& url, const http_headers& headers, const std::string* post_body,
                       std::chrono::milliseconds timeout,
                       const std::function<bool(std::string_view)>* on_data);
 
   curl_options options_;
-  void* handle_ = nullptr;  // CURL*, kept opaque so users need no curl headers
+  const curl_api* api_ = nullptr;  // null when libcurl could not be loaded
+  void* handle_ = nullptr;         // CURL*, kept opaque so users need no curl headers
   std::atomic<bool> cancelled_{false};
 };
 

@@ -45,6 +45,12 @@ gce_provider::gce_provider(gce_settings settings, std::unique_ptr<http_client> m
 
 std::unique_ptr<gce_provider> gce_provider::create(gce_settings settings, std::string& error,
                                                    bool* transient) {
+  // Without libcurl nothing below can work, and retrying will not install it.
+  if (std::string missing = curl_http_client::load_error(); !missing.empty()) {
+    error = "gce: " + missing;
+    if (transient != nullptr) *transient = false;
+    return nullptr;
+  }
   curl_options o;
   o.local_address = settings.local_address;
   auto api = std::make_unique<curl_http_client>(o);  // honours HTTPS_PROXY / NO_PROXY

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The Debian packages, built by scripts/package.sh, inspected and installed into a scratch
 # root (dpkg -x; no maintainer scripts run, nothing touches the system):
-#   - names, dependencies (dpkg-shlibdeps), conffiles, maintainer scripts, copyright (MIT);
+#   - names, dependencies (dpkg-shlibdeps, and libcurl4, which the agent loads at run time),
+#     conffiles, maintainer scripts, copyright (MIT);
 #   - the installed `cachecluster version` and `check-config` on the installed config;
 #   - the system user from the installed sysusers.d file (systemd-sysusers --root);
 #   - the unit: systemd-analyze verify without a warning, and its exposure score;
@@ -46,7 +47,7 @@ done
 f=$(dpkg-deb -f "$deb_cc")
 check_contains "cachecluster control" "$f" "Package: cachecluster"
 check_contains "cachecluster control" "$f" "Version: ${version}-1"
-for dep in libc6 libcurl4 libssl3 libsystemd0 libstdc++6; do
+for dep in libc6 "libcurl4 (>= 7.85.0)" libssl3 libsystemd0 libstdc++6; do
   check_contains "cachecluster Depends" "$(dpkg-deb -f "$deb_cc" Depends)" "$dep"
 done
 check_contains "libpeerlib-dev Depends" "$(dpkg-deb -f "$deb_dev" Depends)" \
@@ -91,6 +92,10 @@ check_contains copyright "$copyright" " Permission is hereby granted, free of ch
 cmp -s "$root/usr/share/doc/cachecluster/copyright" "$root/usr/share/doc/libpeerlib0/copyright" ||
   fail "the packages' copyright files differ"
 
+# libcurl is loaded at run time (declared in Depends above), never linked.
+if readelf -d "$root/usr/bin/cachecluster" | grep -q 'NEEDED.*libcurl'; then
+  fail "the agent links libcurl: $(readelf -d "$root/usr/bin/cachecluster" | grep NEEDED)"
+fi
 out=$("$root/usr/bin/cachecluster" version)
 [[ $out == "cachecluster $version" ]] || fail "version printed '$out'"
 out=$("$root/usr/bin/cachecluster" check-config --config "$root/etc/cachecluster/cachecluster.ini" 2>&1) ||
