@@ -8,6 +8,7 @@
 #include <list>
 #include <spdlog/spdlog.h>
 
+#include "agent/candidate_picker.hpp"
 #include "util/host_port.hpp"
 
 namespace agent {
@@ -60,7 +61,8 @@ struct joiner::impl : std::enable_shared_from_this<impl> {
         heal_timer(ctx),
         heal_resolver(ctx),
         control_resolver(ctx),
-        heal(rejoin_policy::options{}, std::random_device{}()) {}
+        heal(rejoin_policy::options{}, std::random_device{}()),
+        picker({3, timeout + std::chrono::seconds(5)}, std::random_device{}()) {}
 
   /// One group of joins waiting for its answers.
   struct waiter {
@@ -89,6 +91,7 @@ struct joiner::impl : std::enable_shared_from_this<impl> {
   rejoin_policy heal;
   std::optional<rejoin_policy::clock::time_point> heal_armed;
   bool heal_logged = false;  // the first re-join of a shortage is logged at info
+  candidate_picker picker;   // discovery candidates: a few at a time, at random
 
   /// Resolve "host:port" seeds; names go through the system resolver (start-up and retries
   /// only, so blocking here is acceptable).
@@ -307,11 +310,22 @@ void joiner::join_candidates(const std::vector<std::string>& candidates,
     if (a && std::find(known.begin(), known.end(), *a) == known.end()) fresh.push_back(*a);
   }
   if (fresh.empty()) return;
-  spdlog::info("discovery: joining {} new candidate(s)", fresh.size());
-  p_->h.join(fresh);
+  auto now = p_->picker.offer(fresh, std::chrono::steady_clock::now());
+  if (now.empty()) return;  // the joins of the last listing are still out
+  spdlog::info("discovery: joining {} of {} new candidate(s)", now.size(), fresh.size());
+  p_->h.join(now);
 }
 
 void joiner::on_join_result(const swim::address& seed, bool ok) {
+  // A discovery candidate that failed is replaced by an untried one, once the node's entry
+  // point has returned.
+  if (auto next = p_->picker.result(seed, ok, std::chrono::steady_clock::now()); !next.empty()) {
+    spdlog::debug("discovery: joining {} more candidate(s) after {}", next.size(),
+                  seed.to_string());
+    net::post(p_->io, [self = p_, next = std::move(next)] {
+      if (!self->stopped) self->h.join(next);
+    });
+  }
   if (ok) {
     p_->backoff = retry_min;
     p_->retry_timer.cancel();

@@ -104,6 +104,8 @@ class joiner {
                       std::function<void(bool ok, std::string message)> reply);
   /// Join the discovery candidates ("IP:port") that are not in `known` (the addresses of
   /// members gossip holds alive or suspect): new VMs, or the other side of a partition.
+  /// At most three at a time, picked at random, a failed one replaced by another
+  /// (agent/candidate_picker.hpp).
   void join_candidates(const std::vector<std::string>& candidates,
                        const std::vector<swim::address>& known);
   /// The node's report for one address (delegate::on_join_result).
