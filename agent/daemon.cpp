@@ -42,9 +42,6 @@ class daemon : public swim::delegate {
 
   int run() {
     start();
-    signals_.add(SIGINT);
-    signals_.add(SIGTERM);
-    signals_.add(SIGHUP);
     wait_signal();
     io_.run();
     shutdown();
@@ -169,6 +166,11 @@ class daemon : public swim::delegate {
                  ring.empty() ? "plaintext"
                               : std::to_string(ring.keys().size()) + " key(s), AES-GCM",
                  cfg_.publish.socket, cfg_.http.listen.to_string());
+    // Caught from here on, before READY: a service manager may stop us as soon as it reads it,
+    // and that must be a leave. Until now (a start-up wait included) a signal ends the agent.
+    signals_.add(SIGINT);
+    signals_.add(SIGTERM);
+    signals_.add(SIGHUP);
     notify_.ready("gossip " + driver_->local_address().to_string() + ", joining");
 
     ready_ = !provider_ && cfg_.cluster.join.empty();

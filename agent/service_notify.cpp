@@ -5,36 +5,30 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
-#include <cstdint>
 #include <cstdlib>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
-#ifdef CACHECLUSTER_HAVE_SYSTEMD
-#include <systemd/sd-daemon.h>
-#endif
+#include "agent/notify_socket.hpp"
 
 namespace agent {
 
 struct service_notify::impl {
   explicit impl(boost::asio::io_context& io) : timer(io) {
-#ifdef CACHECLUSTER_HAVE_SYSTEMD
     const char* socket = std::getenv("NOTIFY_SOCKET");
     active = socket != nullptr && *socket != '\0';
-    std::uint64_t usec = 0;
     // Only when WATCHDOG_PID (if set) is us: a child of the agent must not ping.
-    if (active && sd_watchdog_enabled(0, &usec) > 0 && usec > 0)
-      watchdog = std::chrono::microseconds(usec / 2);
-#endif
+    if (active)
+      watchdog = watchdog_interval(std::getenv("WATCHDOG_USEC"), std::getenv("WATCHDOG_PID"),
+                                   static_cast<long>(::getpid())) / 2;
   }
 
   void send(const std::string& state) {
     if (!active) return;
-#ifdef CACHECLUSTER_HAVE_SYSTEMD
-    // unset_environment = 0: hooks and children may look at NOTIFY_SOCKET; they cannot ping
-    // the watchdog (WATCHDOG_PID names the agent) and READY is sent once.
-    if (int rc = sd_notify(0, state.c_str()); rc < 0)
+    // NOTIFY_SOCKET stays set: hooks and children may look at it; they cannot ping the
+    // watchdog (WATCHDOG_PID names the agent) and READY is sent once.
+    if (int rc = notify_service_manager(state); rc < 0)
       spdlog::warn("sd_notify({}): error {}", state.substr(0, state.find('\n')), -rc);
-#endif
   }
 
   void ping() {
@@ -51,18 +45,13 @@ struct service_notify::impl {
 };
 
 void notify_start_extend(std::chrono::milliseconds extend, const std::string& status) {
-#ifdef CACHECLUSTER_HAVE_SYSTEMD
   const char* socket = std::getenv("NOTIFY_SOCKET");
   if (socket == nullptr || *socket == '\0') return;
   const auto usec = std::chrono::duration_cast<std::chrono::microseconds>(extend).count();
   const std::string state =
       "STATUS=" + status + "\nEXTEND_TIMEOUT_USEC=" + std::to_string(usec);
-  if (int rc = sd_notify(0, state.c_str()); rc < 0)
+  if (int rc = notify_service_manager(state); rc < 0)
     spdlog::debug("sd_notify(EXTEND_TIMEOUT_USEC): error {}", -rc);
-#else
-  (void)extend;
-  (void)status;
-#endif
 }
 
 service_notify::service_notify(boost::asio::io_context& io) : impl_(std::make_unique<impl>(io)) {}

@@ -4,9 +4,8 @@
 //   STOPPING=1  when the agent starts leaving the cluster;
 //   WATCHDOG=1  every half WatchdogSec, from a timer on the agent's io_context, so a loop
 //               that stops turning stops the pings and systemd restarts the agent.
-// Outside systemd (no NOTIFY_SOCKET) every call does nothing. Built with libsystemd
-// (libsystemd-dev) when it is found; without it the calls are no-ops and the unit should
-// use Type=exec.
+// Outside systemd (no NOTIFY_SOCKET) every call does nothing. The datagrams are sent by
+// agent/notify_socket (the protocol, without libsystemd).
 
 #include <chrono>
 #include <memory>
@@ -38,7 +37,7 @@ class service_notify {
   /// Stop the watchdog timer (before the io_context goes away).
   void close();
 
-  /// True when built with libsystemd and started by a service manager that listens.
+  /// True when started by a service manager that listens (NOTIFY_SOCKET is set).
   bool active() const;
 
  private:

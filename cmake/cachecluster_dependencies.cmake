@@ -34,18 +34,7 @@ cachecluster_require(OpenSSL_FOUND "OpenSSL libcrypto" "libssl-dev")
 find_path(KAINJOW_MUSTACHE_INCLUDE_DIR kainjow/mustache.hpp)
 cachecluster_require(KAINJOW_MUSTACHE_INCLUDE_DIR "kainjow/mustache.hpp" "libkainjow-mustache-dev")
 
-# sd_notify for Type=notify units (agent/service_notify). Optional: without it the agent builds
-# and the notifications are no-ops (CACHECLUSTER_HAVE_SYSTEMD is then OFF).
-if(PkgConfig_FOUND)
-  pkg_check_modules(SYSTEMD QUIET IMPORTED_TARGET libsystemd)
-endif()
-if(SYSTEMD_FOUND)
-  set(CACHECLUSTER_HAVE_SYSTEMD ON)
-else()
-  set(CACHECLUSTER_HAVE_SYSTEMD OFF)
-  message(WARNING "libsystemd not found (Debian: libsystemd-dev): the agent will not notify "
-                  "systemd (READY, STOPPING, watchdog)")
-endif()
+# sd_notify for Type=notify units needs no library: agent/notify_socket speaks the protocol.
 
 if(CACHECLUSTER_BUILD_TESTS)
   find_package(doctest QUIET)

@@ -16,7 +16,7 @@ set -euo pipefail
 build_packages=(
   cmake ninja-build g++ pkg-config ccache
   libboost-dev libcurl4-openssl-dev nlohmann-json3-dev
-  libspdlog-dev doctest-dev libcli11-dev libssl-dev libsystemd-dev
+  libspdlog-dev doctest-dev libcli11-dev libssl-dev
   libkainjow-mustache-dev
 )
 # Tools the tests call: serf (interop), Go + groupcache (hash vector

@@ -1,7 +1,8 @@
 // The agent under a service manager, on 127.0.12.x: with NOTIFY_SOCKET naming a datagram
 // socket this test owns (what systemd sets for Type=notify), the agent sends READY=1 once its
 // peer-list socket and HTTP answer, WATCHDOG=1 every half WATCHDOG_USEC, and STOPPING=1 when
-// SIGTERM starts its leave. sd_notify needs no running systemd, only the socket.
+// SIGTERM starts its leave. The protocol needs no running systemd, only the socket: a path,
+// or '@' and a name in the abstract namespace.
 
 #include <doctest/doctest.h>
 #include <poll.h>
@@ -9,16 +10,13 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <cstddef>
 #include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
 
 #include "integration/agent_cluster.hpp"
-
-#ifndef CACHECLUSTER_HAVE_SYSTEMD
-#define CACHECLUSTER_HAVE_SYSTEMD 0
-#endif
 
 using namespace integ;
 using test_support::temp_dir;
@@ -28,6 +26,7 @@ namespace {
 /// A bound AF_UNIX datagram socket: the service manager's end of NOTIFY_SOCKET.
 class notify_socket {
  public:
+  /// `path`: a file name, or "@name" in the abstract namespace.
   explicit notify_socket(const std::string& path) {
     fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     REQUIRE(fd_ >= 0);
@@ -35,7 +34,12 @@ class notify_socket {
     sa.sun_family = AF_UNIX;
     REQUIRE(path.size() < sizeof sa.sun_path);
     std::memcpy(sa.sun_path, path.c_str(), path.size() + 1);
-    REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0);
+    socklen_t len = sizeof sa;
+    if (path.starts_with('@')) {
+      sa.sun_path[0] = '\0';
+      len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + path.size());
+    }
+    REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&sa), len) == 0);
   }
   ~notify_socket() { ::close(fd_); }
   notify_socket(const notify_socket&) = delete;
@@ -78,10 +82,6 @@ bool has(const std::vector<std::string>& v, const std::string& what) {
 }  // namespace
 
 TEST_CASE("service: READY once the socket and HTTP answer, watchdog pings, STOPPING on leave") {
-  if (!CACHECLUSTER_HAVE_SYSTEMD) {
-    MESSAGE("built without libsystemd: the agent does not notify; skipped");
-    return;
-  }
   temp_dir dir("notify");
   const std::string path = (dir / "notify.sock").string();
   notify_socket sm(path);
@@ -114,4 +114,27 @@ TEST_CASE("service: READY once the socket and HTTP answer, watchdog pings, STOPP
   REQUIRE(status);
   CHECK(WIFEXITED(*status));
   CHECK(WEXITSTATUS(*status) == 0);
+}
+
+TEST_CASE("service: NOTIFY_SOCKET in the abstract namespace; WATCHDOG_PID of another process") {
+  temp_dir dir("notify-abstract");
+  const std::string name = "@cachecluster-notify-test-" + std::to_string(::getpid());
+  notify_socket sm(name);
+  ::setenv("NOTIFY_SOCKET", name.c_str(), 1);
+  ::setenv("WATCHDOG_USEC", "200000", 1);
+  ::setenv("WATCHDOG_PID", "1", 1);  // not the agent: it must not ping
+  agent_proc a(dir, {"n2", "127.0.12.2", {}, "", "", ""});
+  ::unsetenv("NOTIFY_SOCKET");
+  ::unsetenv("WATCHDOG_USEC");
+  ::unsetenv("WATCHDOG_PID");
+
+  auto before_ready = sm.until("READY=1", timeout);
+  INFO(describe_brief(a));
+  REQUIRE(has(before_ready, "READY=1"));
+  CHECK(has(before_ready, "STATUS=gossip 127.0.12.2:7946"));
+  REQUIRE(a.proc().signal(SIGTERM));
+  auto at_stop = sm.until("STOPPING=1", timeout);
+  CHECK(has(at_stop, "STOPPING=1"));
+  CHECK_FALSE(has(at_stop, "WATCHDOG=1"));
+  REQUIRE(a.proc().wait_exit(timeout));
 }
