@@ -13,6 +13,7 @@
 #include <stdexcept>
 
 #include "agent/config.hpp"
+#include "agent/crypto_library.hpp"
 #include "swim/keyring.hpp"
 
 namespace agent {
@@ -45,7 +46,12 @@ std::optional<swim::bytes> base64_decode(std::string_view text) {
 std::optional<swim::bytes> decode_key(std::string_view text, std::string* error) {
   auto key = base64_decode(text);
   if (!key) {
-    if (error) *error = "not valid base64 (a key from `cachecluster keygen` or `serf keygen`)";
+    // libcrypto decodes (loaded at run time): say so when it is missing, not "bad key".
+    std::string missing = crypto_load_error();
+    if (error)
+      *error = !missing.empty()
+                   ? missing
+                   : "not valid base64 (a key from `cachecluster keygen` or `serf keygen`)";
     return std::nullopt;
   }
   if (auto why = swim::keyring::key_error(*key)) {
@@ -56,6 +62,8 @@ std::optional<swim::bytes> decode_key(std::string_view text, std::string* error)
 }
 
 std::string generate_key() {
+  if (std::string missing = crypto_load_error(); !missing.empty())
+    throw std::runtime_error("keygen: " + missing);
   swim::bytes key(32);
   if (RAND_bytes(key.data(), static_cast<int>(key.size())) != 1)
     throw std::runtime_error("keygen: OpenSSL could not gather randomness");

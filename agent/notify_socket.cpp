@@ -24,7 +24,8 @@ std::optional<notify_address> parse_notify_socket(std::string_view value, std::s
   }
   std::memcpy(a.sa.sun_path, value.data(), value.size());
   if (abstract) {
-    a.sa.sun_path[0] = '\0';  // the abstract namespace: no terminator, the length says where it ends
+    // The abstract namespace: a leading NUL, no terminator; the length says where it ends.
+    a.sa.sun_path[0] = '\0';
     a.length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + value.size());
   } else {
     a.length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + value.size() + 1);

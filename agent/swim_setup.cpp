@@ -10,6 +10,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "agent/crypto_library.hpp"
 #include "agent/discovery_runner.hpp"
 #include "agent/key_manager.hpp"
 #include "peerlib/protocol.hpp"
@@ -116,6 +117,9 @@ node_setup prepare_node(const config& cfg, const swim::address& bind) {
     if (!me.address.empty()) gce_ip = swim::address::parse(me.address, cfg.cluster.port);
   }
   std::vector<std::string> key_notes;
+  if (cfg.encrypt.enabled())  // libcrypto is loaded at run time (agent/crypto_library.hpp)
+    if (std::string missing = crypto_load_error(); !missing.empty())
+      throw config_error("[encrypt]: " + missing);
   out.ring = initial_keyring(cfg.encrypt, key_notes);
   for (const auto& note : key_notes) spdlog::warn("{}", note);
   out.sc = make_swim_config(cfg, advertise_address(cfg, bind, gce_ip), zone, out.ring);

@@ -63,10 +63,11 @@ set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 
 set(CPACK_DEBIAN_CACHECLUSTER_PACKAGE_NAME cachecluster)
-# libcurl is opened at run time (gce/curl_library.cpp), only when discovery needs HTTP, so
-# dpkg-shlibdeps does not see it: declared here (7.85.0: CURLOPT_PROTOCOLS_STR); shlibdeps'
-# findings are appended.
-set(CPACK_DEBIAN_CACHECLUSTER_PACKAGE_DEPENDS "libcurl4 (>= 7.85.0)")
+# libcurl and libcrypto are opened at run time, libcurl when discovery needs HTTP
+# (gce/curl_library.cpp), libcrypto when gossip is encrypted or keys are handled
+# (agent/crypto_library.cpp), so dpkg-shlibdeps does not see them: declared here (libcurl
+# 7.85.0: CURLOPT_PROTOCOLS_STR); shlibdeps' findings are appended.
+set(CPACK_DEBIAN_CACHECLUSTER_PACKAGE_DEPENDS "libcurl4 (>= 7.85.0), libssl3 (>= 3.0.0)")
 set(CPACK_DEBIAN_CACHECLUSTER_PACKAGE_SECTION net)
 set(CPACK_DEBIAN_CACHECLUSTER_PACKAGE_CONTROL_EXTRA
     ${_pkg}/deb/conffiles ${_pkg}/deb/postinst ${_pkg}/deb/prerm ${_pkg}/deb/postrm)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The Debian packages, built by scripts/package.sh, inspected and installed into a scratch
 # root (dpkg -x; no maintainer scripts run, nothing touches the system):
-#   - names, dependencies (dpkg-shlibdeps, and libcurl4, which the agent loads at run time),
+#   - names, dependencies (dpkg-shlibdeps, and libcurl4 and libssl3, loaded at run time),
 #     conffiles, maintainer scripts, copyright (MIT);
 #   - the installed `cachecluster version` and `check-config` on the installed config;
 #   - the system user from the installed sysusers.d file (systemd-sysusers --root);
@@ -47,7 +47,7 @@ done
 f=$(dpkg-deb -f "$deb_cc")
 check_contains "cachecluster control" "$f" "Package: cachecluster"
 check_contains "cachecluster control" "$f" "Version: ${version}-1"
-for dep in libc6 "libcurl4 (>= 7.85.0)" libssl3 libstdc++6; do
+for dep in libc6 "libcurl4 (>= 7.85.0)" "libssl3 (>= 3.0.0)" libstdc++6; do
   check_contains "cachecluster Depends" "$(dpkg-deb -f "$deb_cc" Depends)" "$dep"
 done
 # sd_notify without libsystemd (agent/notify_socket).
@@ -96,8 +96,8 @@ check_contains copyright "$copyright" " Permission is hereby granted, free of ch
 cmp -s "$root/usr/share/doc/cachecluster/copyright" "$root/usr/share/doc/libpeerlib0/copyright" ||
   fail "the packages' copyright files differ"
 
-# libcurl is loaded at run time (declared in Depends above), never linked.
-if readelf -d "$root/usr/bin/cachecluster" | grep -q 'NEEDED.*libcurl'; then
+# libcurl and libcrypto are loaded at run time (declared in Depends above), never linked.
+if readelf -d "$root/usr/bin/cachecluster" | grep -qE 'NEEDED.*(libcurl|libcrypto)'; then
   fail "the agent links libcurl: $(readelf -d "$root/usr/bin/cachecluster" | grep NEEDED)"
 fi
 out=$("$root/usr/bin/cachecluster" version)
