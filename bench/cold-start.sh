@@ -38,7 +38,7 @@
 # Not a test: ctest and CI never run it. It starts only its own processes and kills exactly
 # those (by PID) when a size is done and on exit, whatever happens. All traffic stays on
 # 127.0.0.0/8. Needs built `cachecluster` and `gce-emulator` (it builds nothing) and
-# python3 (the poller). A 2-core machine holds a few hundred agents; see docs/deploy-gce.md
+# python3 (the poller). A 2-core machine holds about 250 agents; see docs/deploy-gce.md
 # ("Cold start at hundreds of agents") for measured rows and where it stops.
 set -euo pipefail
 
@@ -99,9 +99,9 @@ mode, n, port = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 ips = sys.argv[4].split(",")
 pool = concurrent.futures.ThreadPoolExecutor(32)
 
-def get(ip, path):
+def get(ip, path, timeout=2):
     try:
-        with urllib.request.urlopen(f"http://{ip}:{port}{path}", timeout=5) as r:
+        with urllib.request.urlopen(f"http://{ip}:{port}{path}", timeout=timeout) as r:
             return r.read().decode()
     except Exception:
         return None
@@ -132,6 +132,32 @@ if mode == "wait":
     t = sorted(reached.values())
     at = lambda f: f"{t[int(f * len(ips)) - 1]:.1f}" if int(f * len(ips)) <= len(t) else "-"
     print(len(t), at(0.5), at(0.9), at(1.0))
+elif mode == "stats":  # the emulator's call counters; "- -" when it does not answer in 20 s
+    body = get(ips[0], "/admin/stats", timeout=20)
+    try:
+        j = json.loads(body)
+        print(j["compute_total"], j["metadata_total"])
+    except (TypeError, ValueError, KeyError):
+        print("- -")
+elif mode == "procs":  # agents' PIDs in sys.argv[4]: "running exited rss_med/max cpu_seconds"
+    import os
+    hz = os.sysconf("SC_CLK_TCK")
+    rss, cpu, exited = [], 0.0, 0
+    for pid in ips:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            if fields[0] == "Z":
+                raise OSError
+            cpu += (int(fields[11]) + int(fields[12])) / hz
+            with open(f"/proc/{pid}/status") as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        rss.append(int(line.split()[1]) / 1024)
+        except (OSError, IndexError, ValueError):
+            exited += 1
+    r = f"{statistics.median(rss):.1f}/{max(rss):.1f}" if rss else "-"
+    print(len(ips) - exited, exited, r, f"{cpu:.1f}")
 elif mode == "metrics":  # sums of a few counters over the agents
     names = ["cachecluster_push_pulls_total", "cachecluster_joins_total",
              "cachecluster_gossip_sent_bytes_total", "cachecluster_gossip_received_bytes_total",
@@ -159,21 +185,6 @@ admin() {  # METHOD PATH [JSON] -> response body
     "$1" "$2" "$emu_ip" "${#body}" "$body" >&9
   sed '1,/^\r$/d' <&9
   exec 9<&-
-}
-
-cpu_seconds() {  # pids... -> utime + stime in seconds, summed
-  local p
-  for p in "$@"; do cat "/proc/$p/stat" 2>/dev/null || true; done |
-    awk -v hz="$(getconf CLK_TCK)" '{ t += $14 + $15 } END { printf "%.1f", t / hz }'
-}
-
-rss_summary() {  # pids... -> "median/max" VmRSS in MiB
-  local p
-  for p in "$@"; do awk '/^VmRSS:/ { print $2 }' "/proc/$p/status" 2>/dev/null || true; done |
-    sort -n | awk '{ v[NR] = $1 } END {
-      if (NR == 0) { print "-"; exit }
-      m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-      printf "%.1f/%.1f", m / 1024, v[NR] / 1024 }'
 }
 
 printf '%-5s %-6s %-11s %-9s %-8s %-13s %-6s %-13s %-8s %-7s %-7s %-8s %-6s %-11s %s\n' \
@@ -243,23 +254,18 @@ INI
   converge=$t100
   ((done_count == n)) || converge="-($done_count/$n)"
   read -r pp_total pp_mean pp_max joins udp_out udp_in tcp_ping suspect <<<"$(python3 "$work/poll.py" metrics "$n" "$http_port" "$ip_list")"
-  stats=$(admin GET /admin/stats)
-  compute=$(sed -n 's/.*"compute_total": *\([0-9]*\).*/\1/p' <<<"$stats")
-  metadata=$(sed -n 's/.*"metadata_total": *\([0-9]*\).*/\1/p' <<<"$stats")
-  running=()
-  exited=0
-  for i in "${!agent_pids[@]}"; do
-    if kill -0 "${agent_pids[$i]}" 2>/dev/null; then
-      running+=("${agent_pids[$i]}")
-    else
-      exited=$((exited + 1))
-      echo "--- vm-$((i + 1)) exited; log tail:" >&2
-      tail -n 5 "$dir/vm-$((i + 1)).log" >&2
-    fi
-  done
-  rss=$(rss_summary "${running[@]}")
-  cores=$(awk -v c="$(cpu_seconds "${running[@]}")" -v a="$t0" -v b="$EPOCHREALTIME" \
-    'BEGIN { printf "%.2f", c / (b - a) }')
+  read -r compute metadata <<<"$(python3 "$work/poll.py" stats 0 "$emu_port" "$emu_ip")"
+  pid_list=$(IFS=,; echo "${agent_pids[*]}")
+  read -r _ exited rss cpu_s <<<"$(python3 "$work/poll.py" procs 0 0 "$pid_list")"
+  if ((exited > 0)); then  # (an exited agent is a zombie until the script reaps it)
+    for i in "${!agent_pids[@]}"; do
+      if [[ $(cut -d' ' -f3 "/proc/${agent_pids[$i]}/stat" 2>/dev/null || echo Z) == Z ]]; then
+        echo "--- vm-$((i + 1)) exited; log tail:" >&2
+        tail -n 5 "$dir/vm-$((i + 1)).log" >&2
+      fi
+    done
+  fi
+  cores=$(awk -v c="$cpu_s" -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.2f", c / (b - a) }')
   printf '%-5s %-6s %-11s %-9s %-8s %-13s %-6s %-13s %-8s %-7s %-7s %-8s %-6s %-11s %s\n' \
     "$n" "$launched" "$t50/$t90" "$converge" "$pp_total" "$pp_mean($pp_max)" "$joins" "$udp_out/$udp_in" \
     "$tcp_ping" "$suspect" "$compute" "$metadata" "$exited" "$rss" "$cores"
