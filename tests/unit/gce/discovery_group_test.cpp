@@ -146,3 +146,32 @@ TEST_CASE("gce_provider: an unknown group or a refused call is a failed poll wit
   CHECK(r.addresses.empty());
   CHECK(r.api_calls == 1);
 }
+
+TEST_CASE("gce_provider: create says whether a failure may pass (start-up retries only those)") {
+  fixture_state f;
+  std::string error;
+  auto attempt = [&](const std::string& source_ip, bool& transient) {
+    gce::gce_settings s;
+    s.metadata_host = "127.0.0.1:1";  // never contacted: the transport is the emulator
+    s.api_endpoint = "http://127.0.0.1:1/compute/v1/";
+    s.metadata.sleep = [](std::chrono::milliseconds) {};
+    auto p = gce::gce_provider::create(std::move(s), std::make_unique<emulator_http>(f.st, source_ip),
+                                       std::make_unique<emulator_http>(f.st, source_ip), error,
+                                       &transient);
+    return p != nullptr;
+  };
+  bool transient = false;
+  // The metadata server answers 503 three times: the client's own three tries all fail.
+  f.st.faults.status = 503;
+  f.st.faults.status_fault.remaining = 3;
+  f.st.faults.status_fault.target = "metadata";
+  CHECK_FALSE(attempt("10.0.0.1", transient));
+  CHECK(transient);
+  CHECK(error.find("HTTP 503") != std::string::npos);
+  CHECK(attempt("10.0.0.1", transient));  // the next start-up attempt gets through
+  CHECK_FALSE(transient);
+  // A VM the metadata server does not know: a 404, which no retry changes.
+  CHECK_FALSE(attempt("10.9.9.9", transient));
+  CHECK_FALSE(transient);
+  CHECK(error.find("HTTP 404") != std::string::npos);
+}
