@@ -171,7 +171,7 @@ struct publish_config {
   /// Longest hold after the last flap; 0 = no suppression.
   std::chrono::milliseconds flap_max_suppress{std::chrono::minutes(5)};
   /// Grey failure (agent/grey_hold.hpp): suspicions needed to hold a member out; 0 = off.
-  std::uint32_t grey_suspicions = 6;
+  std::uint32_t grey_suspicions = 14;
   std::uint32_t grey_ratio = 4;  ///< ... and this many times the median of the others
   std::chrono::milliseconds grey_half_life{std::chrono::seconds(30)};  ///< score decay
 };

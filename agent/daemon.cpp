@@ -59,9 +59,13 @@ class daemon : public swim::delegate {
       case member_event::refuted: spdlog::debug("member {} alive again", m.name); break;
       case member_event::update: spdlog::info("member {} updated", m.name); break;
       case member_event::reaped: spdlog::debug("member {} forgotten", m.name); break;
+      case member_event::accused: spdlog::debug("member {} accused by another member", m.name); break;
     }
     if (!ready_ && m.state == swim::member_state::alive) ready_ = true;
-    publisher_.member_changed(m, std::chrono::steady_clock::now());
+    if (ev == member_event::accused)
+      publisher_.member_accused(m, std::chrono::steady_clock::now());
+    else
+      publisher_.member_changed(m, std::chrono::steady_clock::now());
     arm_publish();
     // Partition heal counts live members once the node's entry point has returned.
     net::post(io_, [this, left = ev == swim::member_event::left] {

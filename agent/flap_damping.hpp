@@ -67,6 +67,8 @@ class flap_damping {
   /// Member `name` is in state `st` at `now` (alive and suspect are live; dead is a down
   /// transition from live, left is not). Returns true when this suppressed the member.
   bool observe(std::string_view name, swim::member_state st, clock::time_point now);
+  /// Another member accused `name` (grey_hold::accused). Returns true when this held it.
+  bool accused(std::string_view name, clock::time_point now) { return grey_.accused(name, now); }
   /// Re-admit every suppressed member whose penalty fell below `reuse` by `now`. Returns
   /// true when some member was re-admitted.
   bool update(clock::time_point now);

@@ -1,6 +1,7 @@
 #include "agent/grey_hold.hpp"
 
 #include <algorithm>
+#include <functional>
 
 #include "agent/member_decay.hpp"
 
@@ -26,6 +27,17 @@ std::optional<double> grey_hold::median_of_others(const entry* except,
   return *mid;
 }
 
+std::optional<double> grey_hold::rank_of_others(const entry* except, std::size_t k,
+                                                clock::time_point now) const {
+  scratch_.clear();
+  for (const auto& [name, e] : entries_)
+    if (&e != except && !e.held && is_live(e.state)) scratch_.push_back(decayed(e, now));
+  if (k == 0 || scratch_.size() < k) return std::nullopt;
+  auto at = scratch_.begin() + static_cast<std::ptrdiff_t>(k - 1);
+  std::nth_element(scratch_.begin(), at, scratch_.end(), std::greater<>());
+  return *at;
+}
+
 bool grey_hold::observe(std::string_view name, swim::member_state st, clock::time_point now) {
   auto it = entries_.find(name);
   if (it == entries_.end()) {
@@ -43,6 +55,17 @@ bool grey_hold::observe(std::string_view name, swim::member_state st, clock::tim
                        (st == swim::member_state::dead && was_live);
   const bool returned = live && !was_live;
   e.state = st;
+  return score_and_hold(e, counted, returned, now);
+}
+
+bool grey_hold::accused(std::string_view name, clock::time_point now) {
+  auto it = entries_.find(name);
+  if (it == entries_.end()) it = entries_.emplace(std::string(name), entry{}).first;
+  if (!is_live(it->second.state)) return false;
+  return score_and_hold(it->second, true, false, now);
+}
+
+bool grey_hold::score_and_hold(entry& e, bool counted, bool returned, clock::time_point now) {
   if (opt_.min_suspicions <= 0 || (!counted && !returned)) return false;
   if (counted) {
     e.score = decayed(e, now) + 1;
@@ -58,6 +81,13 @@ bool grey_hold::observe(std::string_view name, swim::member_state st, clock::tim
   const auto cap = std::max<std::size_t>(
       1, static_cast<std::size_t>(opt_.max_fraction * static_cast<double>(live_count())));
   if (held_ >= cap) return false;
+  // An outlier, not the top of a spread: under uniform loss the accusations of the most
+  // accused members are a noisy tail, close to each other. The member must score at least
+  // outlier_factor times the (cap + 1)-th highest of the other members not held, so that up
+  // to `cap` sick members are still held together.
+  if (const auto next = rank_of_others(&e, cap + 1, now);
+      next && decayed(e, now) < opt_.outlier_factor * *next)
+    return false;
   e.held = true;
   held_++;
   holds_total_++;

@@ -35,10 +35,16 @@ namespace agent {
 
 /// Grey-failure hold parameters ([publish] grey_* in docs/config.md).
 struct grey_hold_options {
-  /// Decayed suspicions needed before a member can be held; 0 turns the hold off.
-  double min_suspicions = 6;
+  /// Decayed suspicions needed before a member can be held; 0 turns the hold off. Since a
+  /// member suspects another only when its own probe fails too (swim::member_event::accused),
+  /// uniform 30 % loss scores a member up to ~12 by chance, a grey member ~30 at lan timings.
+  double min_suspicions = 14;
   /// ... and this many times the median of the other live members.
   double ratio = 4;
+  /// ... and this many times the score of the (k + 1)-th most suspected other member that is
+  /// not held, k being the most members held at once: an outlier, not the top of a spread
+  /// (0: no such check).
+  double outlier_factor = 2;
   /// A held member is re-admitted when its score decays below this.
   double release = 2;
   /// Decay of the score.
@@ -57,6 +63,9 @@ class grey_hold {
 
   /// Member `name` is in state `st` at `now`. Returns true when this held the member.
   bool observe(std::string_view name, swim::member_state st, clock::time_point now);
+  /// Another member accused `name` (its state here did not change): counts like a suspicion.
+  /// Returns true when this held the member.
+  bool accused(std::string_view name, clock::time_point now);
   /// Re-admit the held members whose score fell low enough by `now`. Returns true when some
   /// member was re-admitted.
   bool update(clock::time_point now);
@@ -90,8 +99,13 @@ class grey_hold {
   };
 
   double decayed(const entry& e, clock::time_point now) const;
+  /// Add one accusation (when `counted`) and hold the member if its score stands out.
+  bool score_and_hold(entry& e, bool counted, bool returned, clock::time_point now);
   /// The median score of the live members other than `except` (nullopt: too few of them).
   std::optional<double> median_of_others(const entry* except, clock::time_point now) const;
+  /// The k-th highest score of the live members not held, other than `except` (nullopt:
+  /// fewer of them).
+  std::optional<double> rank_of_others(const entry* except, std::size_t k, clock::time_point now) const;
   std::size_t live_count() const;
 
   grey_hold_options opt_;

@@ -141,6 +141,14 @@ std::string render_metrics(const status& s) {
   m.counter("cachecluster_suspicions_verified_total",
             "Suspicions learned from others that this node re-checked with its own probe.",
             n.suspicions_verified);
+  m.counter("cachecluster_suspicions_passed_on_total",
+            "Suspicions of members held alive, heard from others: passed on, not taken.",
+            n.suspicions_passed_on);
+  m.counter("cachecluster_accusations_ignored_total",
+            "Heard suspicions and deaths from members not held alive, ignored.",
+            n.accusations_ignored);
+  m.counter("cachecluster_successor_watches_total",
+            "Watch pings sent to the ring successor between probes.", n.successor_watches);
   m.counter("cachecluster_refutations_sent_direct_total",
             "Refutations also sent straight to the accuser.", n.refutations_sent_direct);
   m.counter("cachecluster_stale_accusations_answered_total",

@@ -65,6 +65,12 @@ std::optional<publisher::clock::time_point> publisher::member_changed(const swim
   return touch(now, m.name);
 }
 
+std::optional<publisher::clock::time_point> publisher::member_accused(const swim::member& m,
+                                                                      clock::time_point now) {
+  if (m.name == self_ || !damping_.accused(m.name, now)) return std::nullopt;
+  return touch(now, m.name);  // newly held: publish without it
+}
+
 std::optional<publisher::clock::time_point> publisher::due_at() const {
   auto at = due_;
   if (auto reuse = damping_.next_reuse(); reuse && (!at || *reuse < *at)) at = reuse;

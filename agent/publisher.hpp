@@ -77,6 +77,9 @@ class publisher {
   /// A member event: `m` as the node holds it now (state after the event). Feeds the flap
   /// damping, then changed(now).
   std::optional<clock::time_point> member_changed(const swim::member& m, clock::time_point now);
+  /// Another member accused `m` (swim::member_event::accused); its state did not change here.
+  /// It counts toward the grey hold (agent/grey_hold.hpp) like a suspicion of our own.
+  std::optional<clock::time_point> member_accused(const swim::member& m, clock::time_point now);
   /// When to call publish() next: the end of the open window, or the next re-admission of
   /// a suppressed member, whichever comes first.
   std::optional<clock::time_point> due_at() const;

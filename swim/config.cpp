@@ -16,6 +16,7 @@ timing wan_timing() {
   t.gossip_nodes = 4;
   t.gossip_interval = milliseconds(500);
   t.gossip_to_the_dead_time = seconds(60);
+  t.successor_watch = duration::zero();  // across regions ICMP is often filtered
   return t;
 }
 

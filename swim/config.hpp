@@ -32,6 +32,11 @@ struct timing {
   bool disable_tcp_pings = false;
   /// memberlist DeadNodeReclaimTime; 0 = a dead node's address never changes until reaped.
   duration dead_node_reclaim_time = duration::zero();
+  /// Ping our ring successor (the next live member by name) this often, besides the probes,
+  /// so that every member is pinged by its predecessor at least this often: a member whose
+  /// process died on a live host draws an ICMP port unreachable at once (node::on_unreachable),
+  /// instead of waiting for a random prober. 0 turns it off. Not a memberlist setting.
+  duration successor_watch = milliseconds(500);
 };
 
 /// memberlist DefaultLANConfig (what `serf agent` runs).

@@ -18,6 +18,9 @@ enum class member_event : std::uint8_t {
   dead,      ///< declared dead (failed)
   left,      ///< left gracefully
   reaped,    ///< removed from the member table (dead/left for gossip_to_the_dead_time)
+  /// Another member suspects it, and we passed the suspicion on; we still hold it alive until
+  /// our own probe of it fails too (node::on_packet). Once per accused incarnation.
+  accused,
 };
 
 /// Receives membership events and user messages.

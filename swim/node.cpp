@@ -67,12 +67,16 @@
 //   contact in either direction now repairs a stale suspicion before its timer
 //   declares a live member dead. A refutation also goes straight to the accuser
 //   (besides being gossiped): the accuser's timer is the one sure to be running.
-// - A suspicion learned from another member is verified once, one probe interval
-//   later, by probing the suspect ahead of the round-robin order (the ping
-//   carries the suspicion). A live suspect answers with its alive even when
-//   gossip never brought us its refutation; a dead one gets our independent
-//   confirmation, so its timer shrinks toward the minimum as Lifeguard intends.
-//   At most one such probe per interval, in place of a round-robin one.
+// - A suspicion heard from another member is passed on (re-gossiped, so the
+//   accused hears it and refutes, and each new accuser, so the accusers' timers
+//   get their confirmations) but not taken: the accused stays alive here (event
+//   `accused`) until our own probe of it fails too. A few members, about
+//   suspicion_mult of them, check it with a probe at the next tick, enough for
+//   the Lifeguard confirmations; accusations and deaths from members we do not
+//   hold alive are ignored. memberlist marks the accused suspect everywhere, so
+//   one sick member gets healthy ones suspected in every table (wire.md §7.5).
+// - A death our timer declares goes straight to up to 64 live members as well as
+//   into the gossip queue: infection-style gossip misses a member now and then.
 // - First-hand evidence before a death (docs/wire.md §7.6): a suspicion timer
 //   declares a death only when our own probes of the member since the suspicion
 //   began failed K times in a row (K = 1..4, from how many of our own recent
@@ -84,8 +88,11 @@
 // - Accusers that are the problem (docs/wire.md §7.6): at our worst health we do
 //   not accuse; a member whose accusations keep proving wrong (>= 3 and >= 4x the
 //   cluster's average) is not listened to, and one failed probe of it removes it.
-// - Every other probe goes to our ring successor (the next live member by
-//   name), so each member is probed by its predecessor within two intervals.
+// - Every successor_watch (500 ms) we ping our ring successor (the next live
+//   member by name) besides the probes, so a member killed on a live host draws
+//   an ICMP port unreachable from its predecessor within half a second; an
+//   unanswered watch ping gets the successor probed at the next tick. The gossip
+//   timer sleeps while nothing is queued.
 // - Fast evidence (docs/wire.md §7.1): an ICMP port unreachable from a member's
 //   own address (the driver reads IP_RECVERR) triggers a TCP connect to it; a
 //   refused connect declares the member dead at once and the dead is sent to up
@@ -201,11 +208,18 @@ struct node::impl {
     int failures_in_row = 0;     // our probes of it that failed since it last answered
     bool suspected_by_us = false;  // the running suspicion is ours (suspicion_history)
     std::uint64_t intent_ltime = 0;  // newest Serf join/leave intent about it (Serf statusLTime)
+    // A suspicion of this (alive) member heard from another member, passed on but not taken
+    // until our own probe fails too (see suspect_node).
+    bool heard_pending = false;
+    std::uint32_t heard_inc = 0;
+    time_point heard_since{};
+    std::vector<std::string> heard_accusers;  // distinct members we heard it from
+    std::optional<dead> doubted_death;  // declared by a member we did not hold alive
   };
 
   /// What an outstanding ack sequence number is for.
   struct ack_handler {
-    enum class kind : std::uint8_t { probe, relay, addr_check, leave } k = kind::probe;
+    enum class kind : std::uint8_t { probe, relay, addr_check, leave, watch } k = kind::probe;
     time_point deadline;
     // relay (we are the intermediary of an indirect ping)
     address requester;
@@ -261,6 +275,8 @@ struct node::impl {
     next_probe_at = now + random_stagger(cfg.t.probe_interval);
     next_gossip_at = now + random_stagger(cfg.t.gossip_interval);
     next_push_pull_at = now + random_stagger(cfg.t.push_pull_interval);
+    if (cfg.t.successor_watch > duration::zero())
+      next_watch_at = now + random_stagger(cfg.t.successor_watch);
     seq_no = static_cast<std::uint32_t>(rng());  // unpredictable across restarts
     // memberlist setAlive: an alive about ourselves, processed as a bootstrap.
     alive_node(self_alive(next_incarnation(), cfg.meta), now, /*bootstrap=*/true);
@@ -279,14 +295,13 @@ struct node::impl {
   std::vector<std::unique_ptr<entry>> nodes;          // probe order
   std::unordered_map<std::string, entry*> node_map;   // by name
   std::size_t probe_index = 0;
-  std::uint32_t probe_ticks = 0;  // alternates round-robin and ring-successor probes
   static constexpr std::size_t announce_fanout = 64;  // direct sends of a refusal death
   std::uint32_t incarnation = 0;
   std::uint32_t seq_no = 0;
   std::uint64_t ltime = 1;  // Serf Lamport clock (member intents)
   std::deque<time_point> force_leaves;  // our recent force_leave intents (rate limit)
 
-  time_point next_probe_at, next_gossip_at, next_push_pull_at;
+  time_point next_probe_at, next_gossip_at, next_push_pull_at, next_watch_at;
   probe_state probe;
   bool probe_tick_pending = false;  // a grid tick passed during a long probe (Go ticker buffer)
 
@@ -307,12 +322,29 @@ struct node::impl {
   std::uint64_t leave_broadcast = 0;
   std::unordered_map<std::string, time_point> stale_answers;  // accuser -> last direct answer
 
+  /// A reaped dead or left member, remembered for tombstone_time so that a stale alive at its
+  /// old address and incarnation (from a member that missed the death) cannot bring it back.
+  struct tombstone {
+    std::uint32_t incarnation = 0;
+    address addr;
+    time_point until;
+    time_point answered;  // last dead sent back to a stale claim
+  };
+  std::unordered_map<std::string, tombstone> tombstones;
+  static constexpr std::size_t max_tombstones = 4096;
+  duration tombstone_time() const {
+    return std::max(10 * cfg.t.gossip_to_the_dead_time,
+                    3 * push_pull_scale(cfg.t.push_pull_interval, nodes.size()));
+  }
+
   /// A suspicion taken from someone else, to verify with our own probe.
   struct pending_verify {
     std::string name;
     time_point since;  // the suspicion's state_change, to skip it once it changed
     time_point due;
+    bool any_live = false;  // probe it while it is live (a missed watch ping, an ignored death)
   };
+  time_point last_watch_probe{};  // the last probe a missed watch ping asked for
   std::deque<pending_verify> verify;  // in due order: one interval after each suspicion
 
   /// An alive that would move a known member to another address, held until the old address
@@ -416,6 +448,13 @@ struct node::impl {
   }
 
   entry* self_entry() { return node_map.at(cfg.name); }
+
+  std::size_t num_live_others() const {
+    std::size_t c = 0;
+    for (const auto& e : nodes)
+      if (e->m.name != cfg.name && !is_dead_or_left(e->m.state)) ++c;
+    return c;
+  }
 
   entry* lookup(const std::string& name) {
     auto it = node_map.find(name);
@@ -557,19 +596,12 @@ struct node::impl {
       pending_verify v = std::move(verify.front());
       verify.pop_front();
       entry* e = lookup(v.name);
-      if (e != nullptr && e->m.state == member_state::suspect && e->m.state_change == v.since) {
+      if (e != nullptr && ((v.any_live && !is_dead_or_left(e->m.state)) ||
+                           (e->m.state == member_state::suspect && e->m.state_change == v.since) ||
+                           (e->m.state == member_state::alive && e->heard_pending &&
+                            e->heard_since == v.since && e->heard_inc == e->m.incarnation))) {
         st.suspicions_verified++;
         probe_node(*e, now);
-        return;
-      }
-    }
-    // Every other probe watches our ring successor (the next live member by name), so every
-    // member is probed by its predecessor at least every two intervals: a member whose process
-    // died on a live host answers that probe with a port unreachable at once (on_unreachable),
-    // instead of waiting for a random prober. The round-robin keeps the other half.
-    if ((++probe_ticks & 1u) == 0) {
-      if (entry* succ = ring_successor()) {
-        probe_node(*succ, now);
         return;
       }
     }
@@ -599,10 +631,14 @@ struct node::impl {
       return e->m.name != cfg.name && is_dead_or_left(e->m.state) &&
              now - e->m.state_change > cfg.t.gossip_to_the_dead_time;
     };
+    for (auto it = tombstones.begin(); it != tombstones.end();)
+      it = now >= it->second.until ? tombstones.erase(it) : std::next(it);
     std::vector<std::unique_ptr<entry>> keep;
     keep.reserve(nodes.size());
     for (auto& e : nodes) {
       if (reap(e)) {
+        if (tombstones.size() < max_tombstones)
+          tombstones[e->m.name] = tombstone{e->m.incarnation, e->m.addr, now + tombstone_time(), {}};
         node_map.erase(e->m.name);
         emit(e->m, member_event::reaped);
       } else {
@@ -611,6 +647,26 @@ struct node::impl {
     }
     nodes = std::move(keep);
     std::shuffle(nodes.begin(), nodes.end(), rng);
+  }
+
+  /// The successor watch: one ping to our ring successor (carrying its suspicion, as probes
+  /// do), unless our probe is on it right now. An ack is first-hand evidence that it lives; a
+  /// missing one is left to the probes (under loss a lone ping is no evidence); a port
+  /// unreachable for it reaches on_unreachable.
+  void watch_successor(time_point now) {
+    entry* succ = ring_successor();
+    if (succ == nullptr || (probe.active && probe.target == succ->m.name)) return;
+    st.successor_watches++;
+    ping p = make_ping(succ->m.name, next_seq());
+    const time_point deadline = now + cfg.t.probe_timeout;
+    acks[p.seq_no] = ack_handler{ack_handler::kind::watch, deadline, succ->m.addr, 0, false};
+    add_timer(deadline, timer_kind::ack, p.seq_no, {});
+    if (succ->m.state == member_state::alive) {
+      send_msg(succ->m.addr, succ, wire::encode(p));
+    } else {
+      suspect s{succ->m.incarnation, succ->m.name, cfg.name};
+      raw_send_packet(succ->m.addr, succ, wire::make_compound({wire::encode(p), wire::encode(s)}));
+    }
   }
 
   void probe_node(entry& target, time_point now) {
@@ -705,10 +761,14 @@ struct node::impl {
           // suspicion, and flap damping keeps it out of subscribers' lists while it flaps.
           st.deaths_of_discounted++;
           dead_node(dead{t->m.incarnation, t->m.name, cfg.name}, now, origin::ours);
-        } else if (health.score() >= cfg.t.awareness_max_multiplier - 1) {
+        } else if (health.score() >= cfg.t.awareness_max_multiplier - 1 &&
+                   !(t->heard_pending && t->heard_inc == t->m.incarnation &&
+                     !t->heard_accusers.empty()) &&
+                   !t->doubted_death) {
           // Our own health is at its worst (probes fail and the relays' nacks do not reach
-          // us): we are the likely problem, so we do not accuse (Lifeguard's local health,
-          // taken one step further).
+          // us): we are the likely problem, so we do not accuse on our own (Lifeguard's local
+          // health, taken one step further). Others accusing it, or holding it dead, and our
+          // probe failing too is another matter.
           st.suspicions_withheld++;
         } else {
           suspect s{t->m.incarnation, t->m.name, cfg.name};
@@ -721,6 +781,20 @@ struct node::impl {
       probe_tick_pending = false;
       start_probe(now);
     }
+  }
+
+  /// Up to k distinct members that pass the filter, chosen uniformly; every one of them when
+  /// there are at most k (k_random_nodes' bounded random picks miss a few at k near n).
+  template <class Filter>
+  std::vector<entry*> sample_nodes(std::size_t k, Filter skip) {
+    std::vector<entry*> all;
+    for (auto& e : nodes)
+      if (!skip(*e)) all.push_back(e.get());
+    if (all.size() > k) {
+      for (std::size_t i = 0; i < k; ++i) std::swap(all[i], all[i + random_offset(all.size() - i)]);
+      all.resize(k);
+    }
+    return all;
   }
 
   template <class Filter>
@@ -861,6 +935,13 @@ struct node::impl {
         case member_state::suspect:
           // In our name, yet second-hand: it confirms nothing and is no evidence of our own.
           suspect_node(suspect{r.incarnation, r.name, cfg.name}, now, origin::heard);
+          if (r.state == member_state::dead) {
+            // A death the peer holds: taken once our own probe of the member fails too.
+            entry* e = lookup(r.name);
+            if (e != nullptr && e->heard_pending && e->heard_inc == r.incarnation &&
+                e->m.state == member_state::alive)
+              e->doubted_death = dead{r.incarnation, r.name, cfg.name};
+          }
           break;
       }
     }
@@ -886,6 +967,20 @@ struct node::impl {
     bool is_new = false;
     if (e == nullptr) {
       if (a.incarnation == 0 && a.node != cfg.name) return;  // would leave a phantom entry
+      if (auto t = tombstones.find(a.node); t != tombstones.end() && a.node != cfg.name) {
+        if (now < t->second.until && t->second.addr == *addr && a.incarnation <= t->second.incarnation) {
+          // A member we reaped, at its old address and incarnation: stale news from a member
+          // that missed the death (memberlist#312). Only the member itself revives it, with a
+          // higher incarnation: tell that address it is dead here (a restarted agent refutes).
+          st.resurrections_refused++;
+          if (now - t->second.answered >= cfg.t.probe_interval) {
+            t->second.answered = now;
+            send_msg(*addr, nullptr, wire::encode(dead{t->second.incarnation, a.node, cfg.name}));
+          }
+          return;
+        }
+        tombstones.erase(t);
+      }
       if (nodes.size() >= cfg.max_members && a.node != cfg.name) {
         st.members_refused_table_full++;
         return;
@@ -1078,6 +1173,59 @@ struct node::impl {
     return c != nullptr && c->m.state == member_state::alive;
   }
 
+  /// A suspicion of a member we hold alive, heard from another member (gossip or push-pull):
+  /// passed on, so that the accused hears it and refutes and the accusers' timers get their
+  /// confirmations, but not taken. We suspect a member only when our own probe of it fails
+  /// too, so one sick member (inbound loss, one-way reachability) cannot make healthy members
+  /// suspect each other, and uniform loss raises a suspicion only where a probe failed. A few
+  /// members (suspicion_mult of the cluster, at random) check it with a probe, enough for the
+  /// Lifeguard confirmations that bring a dead member's timers down to their minimum; the
+  /// others do not spend probes on it. Accusations from members we do not hold alive are
+  /// ignored (a member we suspect is the likely problem; a forged From is nobody).
+  void pass_on_heard_suspicion(entry& e, const suspect& s, time_point now) {
+    if (s.from == cfg.name) {
+      // A push-pull's state held it suspect or dead (merged in our name, as memberlist does):
+      // news from a member that may have lost sight of it, e.g. across a healed partition.
+      // The accused is told directly (it refutes, and its alive reaches those that hold it
+      // dead), and we probe it ourselves; we suspect it only if that fails. Nothing is
+      // gossiped in our name.
+      if (e.heard_pending && e.heard_inc >= s.incarnation) return;
+      e.heard_pending = true;
+      e.heard_inc = s.incarnation;
+      e.heard_since = now;
+      e.heard_accusers.clear();
+      send_msg(e.m.addr, &e, wire::encode(s));
+      if (verify.size() < max_pending_verifications) verify.push_back({s.node, now, now});
+      return;
+    }
+    if (!may_confirm(s)) {
+      st.accusations_ignored++;
+      return;
+    }
+    if (e.heard_pending && e.heard_inc >= s.incarnation) {
+      // Heard already: pass on each new accuser up to the confirmations a timer can use.
+      if (e.heard_inc != s.incarnation ||
+          static_cast<int>(e.heard_accusers.size()) > cfg.t.suspicion_mult - 2 ||
+          std::find(e.heard_accusers.begin(), e.heard_accusers.end(), s.from) != e.heard_accusers.end())
+        return;
+      e.heard_accusers.push_back(s.from);
+      broadcast(s.node, wire::encode(s));
+      return;
+    }
+    e.heard_pending = true;
+    e.heard_inc = s.incarnation;
+    e.heard_since = now;
+    e.heard_accusers.assign(1, s.from);
+    st.suspicions_passed_on++;
+    broadcast(s.node, wire::encode(s));
+    emit(e.m, member_event::accused);
+    const double checkers = static_cast<double>(cfg.t.suspicion_mult);
+    const double others = static_cast<double>(std::max<std::size_t>(1, num_live_others()));
+    if (std::uniform_real_distribution<double>(0, 1)(rng) < checkers / others &&
+        verify.size() < max_pending_verifications)
+      verify.push_back({s.node, now, now});
+  }
+
   void suspect_node(const suspect& s, time_point now, origin from) {
     entry* e = lookup(s.node);
     if (e == nullptr) return;
@@ -1107,6 +1255,10 @@ struct node::impl {
       refute(*e, s.incarnation, s.from);
       return;
     }
+    if (from == origin::heard) {
+      pass_on_heard_suspicion(*e, s, now);
+      return;
+    }
     broadcast(s.node, wire::encode(s));
     e->m.incarnation = s.incarnation;
     if (is_dead_or_left(e->m.state)) successor_cached = false;  // live again (ring_successor)
@@ -1121,6 +1273,23 @@ struct node::impl {
     duration min = suspicion_min_timeout(cfg.t.suspicion_mult, n, cfg.t.probe_interval);
     duration max = min * cfg.t.suspicion_max_timeout_mult;
     e->susp = std::make_unique<suspicion>(s.from, k, min, max, now);
+    if (e->heard_pending && e->heard_inc == s.incarnation) {
+      // Those we heard it from before our own probe failed confirm it now.
+      for (const auto& who : e->heard_accusers) {
+        const entry* c = lookup(who);
+        if (who != s.from && c != nullptr && c->m.state == member_state::alive) e->susp->confirm(who, now);
+      }
+    }
+    e->heard_pending = false;
+    if (e->doubted_death && e->doubted_death->incarnation == e->m.incarnation) {
+      // A death we doubted for its declarer, now that our own probe failed too.
+      const dead d = *e->doubted_death;
+      e->doubted_death.reset();
+      emit(e->m, member_event::suspect);
+      dead_node(d, now, origin::heard);
+      return;
+    }
+    e->doubted_death.reset();
     add_timer(e->susp->deadline(), timer_kind::suspicion, 0, s.node);
     // Our own probe failed already when we raised it; either way we gather first-hand
     // evidence one interval in, and then at every probe tick until it answers or has failed
@@ -1130,6 +1299,18 @@ struct node::impl {
     emit(e->m, member_event::suspect);
   }
 
+  /// A death we declared on our own evidence goes straight to up to announce_fanout live
+  /// (alive or suspect) members, besides being gossiped: infection-style gossip leaves a few members uninformed
+  /// for a push-pull interval (at n = 50, 10 deaths at once miss one member in about half the
+  /// runs), and each would keep the dead member in its peer list meanwhile.
+  void announce_dead(const dead& d) {
+    const bytes msg = wire::encode(d);
+    auto targets = sample_nodes(announce_fanout, [&](const entry& x) {
+      return x.m.name == cfg.name || x.m.name == d.node || is_dead_or_left(x.m.state);
+    });
+    for (entry* t : targets) send_msg(t->m.addr, t, msg);
+  }
+
   void suspicion_expired(const std::string& name, time_point now) {
     entry* e = lookup(name);
     if (e == nullptr || !e->susp || e->m.state != member_state::suspect) return;
@@ -1137,7 +1318,9 @@ struct node::impl {
     if (e->hold_until > now) return;        // held back; a newer timer entry exists
     if (hold_death(*e, now)) return;
     st.deaths_declared++;
-    dead_node(dead{e->m.incarnation, e->m.name, cfg.name}, now, origin::ours);
+    const dead d{e->m.incarnation, e->m.name, cfg.name};
+    dead_node(d, now, origin::ours);
+    announce_dead(d);
   }
 
   /// First-hand evidence before a death (a divergence from memberlist, docs/wire.md §7.6):
@@ -1278,8 +1461,25 @@ struct node::impl {
       return;
     }
     if (unanswerable(d.incarnation, *e, from)) return;
-    if (from == origin::heard && d.node != d.from && e->m.state == member_state::suspect &&
-        e->last_ack > e->m.state_change && e->m.name != cfg.name) {
+    if (from == origin::heard && d.node != d.from && d.from != cfg.name && e->m.name != cfg.name &&
+        e->m.state == member_state::alive) {
+      // A death of a member we hold alive, declared by a member we suspect (or hold dead):
+      // the likely problem is the declarer (a sick NIC, one-way reachability), as with its
+      // accusations. (When we suspect the member ourselves, the death stands.)
+      const entry* by = lookup(d.from);
+      if (by != nullptr && by->m.state != member_state::alive) {
+        // Not taken; checked with our own probe at the next tick instead, so a real death
+        // is still found when the declarer only looked suspect to us for a moment.
+        st.accusations_ignored++;
+        e->doubted_death = d;  // taken if our own probe fails too (suspect_node)
+        if (verify.size() < max_pending_verifications) verify.push_front({d.node, now, now, true});
+        return;
+      }
+    }
+    if (from == origin::heard && d.node != d.from && e->m.name != cfg.name &&
+        ((e->m.state == member_state::suspect && e->last_ack > e->m.state_change) ||
+         (e->m.state == member_state::alive && e->heard_pending &&
+          e->heard_inc == d.incarnation && e->last_ack > e->heard_since))) {
       // It answered our own probe after the suspicion began: the death is hearsay from a
       // member that missed the refutation. Keep it suspect; our timer and probes decide.
       st.deaths_refused++;
@@ -1393,6 +1593,11 @@ struct node::impl {
       if (auto l = leave_pings.find(a.seq_no); l != leave_pings.end() && leaving)
         leave_acked.insert(l->second);
       check_leave_complete();
+    } else if (h.k == ack_handler::kind::watch) {
+      if (entry* e = lookup_by_address(h.requester)) {
+        e->last_ack = now;
+        e->failures_in_row = 0;
+      }
     } else {
       send_msg(h.requester, nullptr, wire::encode(ack_resp{h.requester_seq, {}}));
     }
@@ -1406,7 +1611,9 @@ struct node::impl {
   void handle(const address&, const suspect& s, time_point now) {
     suspect_node(s, now, origin::heard);
   }
-  void handle(const address&, const dead& d, time_point now) { dead_node(d, now, origin::heard); }
+  void handle(const address&, const dead& d, time_point now) {
+    dead_node(d, now, origin::heard);
+  }
   void handle(const address&, const user_msg& u, time_point now) {
     user_message(u.payload, now);
   }
@@ -1460,6 +1667,17 @@ struct node::impl {
       // Its entry in leave_pings stays, so a late ack still counts (bounded: one entry per
       // ask, a few per probe interval, until the leave ends).
       if (leaving && !leave_reported) send_leave_round(now);  // others, or the same again
+    } else if (h.k == ack_handler::kind::watch) {
+      // Silence from our successor: probe it (with indirect pings) at the next tick, instead
+      // of waiting for the round-robin; at most once per two probe intervals, since under loss
+      // a lone ping goes unanswered often and each probe takes a round-robin slot.
+      entry* e = lookup_by_address(h.requester);
+      if (e != nullptr && e->last_ack < at - cfg.t.probe_timeout &&
+          now - last_watch_probe >= 2 * cfg.t.probe_interval &&
+          !(probe.active && probe.target == e->m.name) && verify.size() < max_pending_verifications) {
+        last_watch_probe = now;
+        verify.push_front({e->m.name, now, now, true});
+      }
     } else if (h.want_nack) {
       send_msg(h.requester, nullptr, wire::encode(nack_resp{h.requester_seq}));
     }
@@ -1665,13 +1883,7 @@ void node::on_unreachable(const address& to, unreachable why, time_point now) {
   s.st.deaths_by_refusal++;
   const dead d{e->m.incarnation, e->m.name, s.cfg.name};
   s.dead_node(d, now, impl::origin::ours);
-  // Hard evidence: tell up to announce_fanout members directly rather than waiting for
-  // gossip rounds (the dead is gossiped as well).
-  const bytes msg = wire::encode(d);
-  auto targets = s.k_random_nodes(impl::announce_fanout, [&](const impl::entry& x) {
-    return x.m.name == s.cfg.name || x.m.state != member_state::alive;
-  });
-  for (impl::entry* t : targets) s.send_msg(t->m.addr, t, msg);
+  s.announce_dead(d);
   s.check_leave_complete();
 }
 
@@ -1701,6 +1913,10 @@ void node::tick(time_point now) {
     while (s.next_gossip_at <= now) s.next_gossip_at += s.cfg.t.gossip_interval;
     s.gossip(now);
   }
+  if (s.cfg.t.successor_watch > duration::zero() && s.next_watch_at <= now) {
+    while (s.next_watch_at <= now) s.next_watch_at += s.cfg.t.successor_watch;
+    if (!s.leaving) s.watch_successor(now);
+  }
   if (s.next_push_pull_at <= now) {
     s.next_push_pull_at = now + push_pull_scale(s.cfg.t.push_pull_interval, s.nodes.size());
     s.periodic_push_pull(now);
@@ -1710,7 +1926,12 @@ void node::tick(time_point now) {
 
 time_point node::next_deadline() const {
   const auto& s = *p_;
-  time_point t = std::min({s.next_probe_at, s.next_gossip_at, s.next_push_pull_at});
+  // The gossip grid only matters while something waits to be gossiped (or a leave runs): an
+  // idle member wakes for its probes alone. A broadcast queued meanwhile finds the grid point
+  // passed and goes out at the next tick.
+  time_point t = std::min(s.next_probe_at, s.next_push_pull_at);
+  if (s.queue.size() > 0 || s.leaving) t = std::min(t, s.next_gossip_at);
+  if (s.cfg.t.successor_watch > duration::zero()) t = std::min(t, s.next_watch_at);
   if (!s.timers.empty()) t = std::min(t, s.timers.top().at);
   if (s.probe.active && !s.probe.indirect) t = std::min(t, s.probe.timeout_at);
   return t;

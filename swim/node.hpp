@@ -54,6 +54,13 @@ struct node_stats {
   std::uint64_t stale_accusations_answered = 0;  ///< direct alives sent to stale accusers
   std::uint64_t refutations_sent_direct = 0;     ///< refutations also sent to the accuser
   std::uint64_t suspicions_verified = 0;         ///< suspicions from others re-checked by a probe
+  /// Suspicions of members we hold alive, heard from others: passed on, not taken until our
+  /// own probe failed too (the accused stays alive here meanwhile).
+  std::uint64_t suspicions_passed_on = 0;
+  /// Heard suspicions from a member we do not hold alive (suspect, dead, unknown), ignored.
+  std::uint64_t accusations_ignored = 0;
+  /// Pings to our ring successor between probes (timing::successor_watch).
+  std::uint64_t successor_watches = 0;
   // Forged-input defences (docs/wire.md §7.5-7.6):
   /// Refutations or meta changes that found our incarnation at 0xFFFFFFFF (it never wraps).
   std::uint64_t incarnation_saturated = 0;
@@ -67,6 +74,9 @@ struct node_stats {
   std::uint64_t address_checks = 0;
   /// Alive states about new members a push-pull brought beyond max_push_pull_new_members.
   std::uint64_t push_pull_new_members_refused = 0;
+  /// Alives that would bring back a reaped member at its old address and incarnation (stale
+  /// news from a member that missed its death), refused.
+  std::uint64_t resurrections_refused = 0;
   /// Alives about new members refused because the table held max_members.
   std::uint64_t members_refused_table_full = 0;
   /// Dropped input by reason, indexed by wire::error.

@@ -115,13 +115,16 @@ TEST_CASE("sim: 250 ms profile, N=50: 30 % loss of every packet holds nobody out
   };
   c.net().set_loss(0.3);
   c.run_for(120s);
-  std::size_t removals = 0, suspicions = 0;
+  std::size_t removals = 0, suspicions = 0, deaths = 0, held = 0;
   for (const auto& s : subs)
     for (std::size_t i = 0; i < n; ++i) removals += listing_of(*s, c.name(i)).removals;
-  for (const auto& r : c.events())
+  for (const auto& s : subs) held += s->holds();
+  for (const auto& r : c.events()) {
     if (r.ev == member_event::suspect && r.observer < watchers) ++suspicions;
-  INFO(removals << " removals from 10 subscribers' lists, " << suspicions
-                << " suspicions at their agents");
+    if (r.ev == member_event::dead && r.observer < watchers) ++deaths;
+  }
+  INFO(removals << " removals from 10 subscribers' lists (" << deaths << " deaths, " << held
+                << " grey holds), " << suspicions << " suspicions at their agents");
   // Lower side: the loss is heavy enough to suspect members all the time.
   CHECK(suspicions >= 200);
   // Upper side: every member is suspected about as often; nobody is an outlier.

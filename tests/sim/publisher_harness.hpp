@@ -35,7 +35,10 @@ class subscriber {
     const swim::member* m = c_.at(obs_).find(c_.name(r.subject));
     if (m == nullptr) return;  // reaped: it left the list long ago
     if (r.ev == member_event::dead || r.ev == member_event::left) dead_at_[m->name] = c_.now();
-    p_.member_changed(*m, to_pub(c_.now()));
+    if (r.ev == member_event::accused)
+      p_.member_accused(*m, to_pub(c_.now()));
+    else
+      p_.member_changed(*m, to_pub(c_.now()));
     arm();
   }
 
@@ -50,6 +53,8 @@ class subscriber {
   /// How long after the observer's dead event each removed member left the published list.
   const std::map<std::string, duration>& removal_delays() const { return delay_; }
   std::size_t snapshots() const { return snapshots_; }
+  /// Times the observer's grey hold held a member out (agent/grey_hold.hpp).
+  std::uint64_t holds() const { return p_.damping().grey().holds_total(); }
 
  private:
   void arm() {

@@ -32,7 +32,14 @@ TEST_CASE("sim: a restarted member rejoins with a higher incarnation") {
           const swim::member* m = c.at(i).find(c.name(victim));
           if (m && m->state == member_state::alive && m->incarnation <= inc_before) stale_seen = true;
         }
-        return c.converged();
+        if (!c.converged()) return false;
+        // ... and everyone holds its latest incarnation (a second refutation may be under way).
+        for (std::size_t i = 0; i < n; ++i) {
+          if (i == victim) continue;
+          const swim::member* m = c.at(i).find(c.name(victim));
+          if (m == nullptr || m->incarnation != c.at(victim).self().incarnation) return false;
+        }
+        return true;
       },
       5 * t.probe_interval, 1ms);
   INFO("converged at +" << secs(c.now() - t0) << " s after restart; incarnation " << inc_before

@@ -28,6 +28,15 @@ void start(T& h, int n) {
   for (int i = 0; i < n; ++i) h.observe(name(i), member_state::alive, t0);
 }
 
+/// The thresholds these tests were written for: held at 6 decayed suspicions and 4 x the median,
+/// without the outlier check (tested on its own below with the defaults).
+grey_hold_options classic() {
+  grey_hold_options o;
+  o.min_suspicions = 6;
+  o.outlier_factor = 0;
+  return o;
+}
+
 /// One suspicion of `who` at `at`, refuted at once. Returns what observe() said.
 template <class T>
 bool suspect(T& h, const std::string& who, clock_t_::time_point at) {
@@ -39,7 +48,7 @@ bool suspect(T& h, const std::string& who, clock_t_::time_point at) {
 }  // namespace
 
 TEST_CASE("grey_hold: one member suspected again and again is held once and stays held") {
-  grey_hold h;
+  grey_hold h(classic());
   start(h, 20);
   int holds = 0;
   int first_held_at = -1;
@@ -82,7 +91,7 @@ TEST_CASE("grey_hold: one member suspected again and again is held once and stay
 }
 
 TEST_CASE("grey_hold: uniform suspicions, however many, hold nobody") {
-  grey_hold h;
+  grey_hold h(classic());
   start(h, 50);
   // Every member suspected every 3 s (staggered) for 5 minutes: heavy loss everywhere.
   for (int s = 0; s < 300; ++s)
@@ -93,7 +102,7 @@ TEST_CASE("grey_hold: uniform suspicions, however many, hold nobody") {
 }
 
 TEST_CASE("grey_hold: the score threshold, both sides") {
-  grey_hold h;
+  grey_hold h(classic());
   start(h, 10);
   // Five suspicions within a second: score about 5 < 6.
   for (int k = 0; k < 5; ++k) CHECK_FALSE(suspect(h, "m1", t0 + std::chrono::milliseconds(k * 10)));
@@ -108,7 +117,7 @@ TEST_CASE("grey_hold: the score threshold, both sides") {
 
 TEST_CASE("grey_hold: the ratio to the median of the others, both sides") {
   // Ten others: seven at score 2, three at 3 (median 2, so 4 x 2 = 8 is needed).
-  grey_hold h;
+  grey_hold h(classic());
   start(h, 11);
   for (int i = 1; i <= 10; ++i) {
     suspect(h, name(i), t0);
@@ -127,7 +136,7 @@ TEST_CASE("grey_hold: the ratio to the median of the others, both sides") {
 }
 
 TEST_CASE("grey_hold: nobody is held with fewer than min_members others to compare with") {
-  grey_hold h;
+  grey_hold h(classic());
   start(h, 5);  // four others
   for (int k = 0; k < 20; ++k) CHECK_FALSE(suspect(h, "m0", t0 + std::chrono::milliseconds(k)));
   CHECK(h.held_count() == 0);
@@ -137,14 +146,14 @@ TEST_CASE("grey_hold: nobody is held with fewer than min_members others to compa
 }
 
 TEST_CASE("grey_hold: at most max_fraction of the live members are held (at least one)") {
-  grey_hold h;
+  grey_hold h(classic());
   start(h, 20);  // cap: 2
   for (int k = 0; k < 10; ++k)
     for (int i = 0; i < 4; ++i) suspect(h, name(i), t0 + std::chrono::milliseconds(k * 10 + i));
   CHECK(h.held_count() == 2);
   CHECK(h.holds_total() == 2);
 
-  grey_hold small;
+  grey_hold small(classic());
   start(small, 7);  // 0.1 x 7 rounds to 0: still one
   for (int k = 0; k < 10; ++k)
     for (int i = 0; i < 2; ++i) suspect(small, name(i), t0 + std::chrono::milliseconds(k * 10 + i));
@@ -152,7 +161,7 @@ TEST_CASE("grey_hold: at most max_fraction of the live members are held (at leas
 }
 
 TEST_CASE("grey_hold: released when everybody is suspected as often (the loss is everywhere)") {
-  grey_hold h;
+  grey_hold h(classic());
   start(h, 12);
   for (int k = 0; k < 10; ++k) suspect(h, "m0", t0 + std::chrono::milliseconds(k));
   REQUIRE(h.held("m0"));
@@ -164,7 +173,7 @@ TEST_CASE("grey_hold: released when everybody is suspected as often (the loss is
 }
 
 TEST_CASE("grey_hold: alive -> suspect and a death count once each; off at 0") {
-  grey_hold h;
+  grey_hold h(classic());
   start(h, 10);
   for (int k = 0; k < 10; ++k) h.observe("m0", member_state::suspect, t0 + std::chrono::milliseconds(k));
   CHECK(h.score("m0", t0 + 10ms) == doctest::Approx(1).epsilon(0.01));  // one transition
@@ -175,7 +184,7 @@ TEST_CASE("grey_hold: alive -> suspect and a death count once each; off at 0") {
   h.observe("m0", member_state::left, t0 + 40ms);  // a graceful leave is no accusation
   CHECK(h.score("m0", t0 + 40ms) == doctest::Approx(2).epsilon(0.01));
 
-  grey_hold_options o;
+  grey_hold_options o = classic();
   o.min_suspicions = 0;
   grey_hold off(o);
   start(off, 10);
@@ -184,7 +193,7 @@ TEST_CASE("grey_hold: alive -> suspect and a death count once each; off at 0") {
 }
 
 TEST_CASE("grey_hold: a member that keeps dying and coming back is held at its come-back") {
-  grey_hold h;
+  grey_hold h(classic());
   start(h, 10);
   // A single crash and return: score 2, listed again at once.
   h.observe("m0", member_state::suspect, t0);
@@ -203,7 +212,7 @@ TEST_CASE("grey_hold: a member that keeps dying and coming back is held at its c
 }
 
 TEST_CASE("grey_hold: a death counts, and a member dead enough is held before it returns") {
-  grey_hold h;
+  grey_hold h(classic());
   start(h, 10);
   for (int k = 0; k < 3; ++k) {
     const auto at = t0 + std::chrono::seconds(k);
@@ -219,7 +228,7 @@ TEST_CASE("grey_hold: a death counts, and a member dead enough is held before it
 }
 
 TEST_CASE("grey_hold: forgetting a held member releases it") {
-  grey_hold h;
+  grey_hold h(classic());
   start(h, 10);
   for (int k = 0; k < 10; ++k) suspect(h, "m0", t0 + std::chrono::milliseconds(k));
   REQUIRE(h.held_count() == 1);
@@ -228,10 +237,57 @@ TEST_CASE("grey_hold: forgetting a held member releases it") {
   CHECK_FALSE(h.held("m0"));
 }
 
+TEST_CASE("grey_hold: defaults: held at 14 decayed suspicions, both sides") {
+  grey_hold h;
+  start(h, 20);
+  for (int k = 0; k < 14; ++k) CHECK_FALSE(suspect(h, "m0", t0 + std::chrono::milliseconds(k * 10)));
+  CHECK(h.score("m0", t0 + 140ms) < 14);  // fourteen, minus a little decay
+  CHECK(suspect(h, "m0", t0 + 150ms));
+  CHECK(h.held("m0"));
+}
+
+TEST_CASE("grey_hold: an outlier is held, the top of a spread is not") {
+  // Twenty members, cap 2: the member must score twice the third highest of the others.
+  grey_hold_options o;
+  o.min_suspicions = 6;
+  grey_hold spread(o);
+  start(spread, 20);
+  // m1..m3 at 5 (the noisy top of uniform loss), the rest at 1 (median 1); m0 climbs to 9:
+  // above 6 and 4 x the median, but under 2 x 5.
+  for (int i = 1; i < 20; ++i)
+    for (int k = 0; k < (i <= 3 ? 5 : 1); ++k) suspect(spread, name(i), t0 + std::chrono::milliseconds(k * 10 + i));
+  for (int k = 0; k < 9; ++k) CHECK_FALSE(suspect(spread, "m0", t0 + 1s + std::chrono::milliseconds(k)));
+  CHECK_FALSE(spread.held("m0"));
+  // Past 10 (twice the third highest): held.
+  suspect(spread, "m0", t0 + 1s + 10ms);
+  suspect(spread, "m0", t0 + 1s + 11ms);
+  CHECK(spread.held("m0"));
+  // Two sick members together are both held (the cap), each compared past the other.
+  grey_hold two(o);
+  start(two, 20);
+  for (int k = 0; k < 8; ++k)
+    for (int i = 0; i < 2; ++i) suspect(two, name(i), t0 + std::chrono::milliseconds(k * 10 + i));
+  CHECK(two.held("m0"));
+  CHECK(two.held("m1"));
+}
+
+TEST_CASE("grey_hold: accusations by others count like suspicions, not for a dead member") {
+  grey_hold_options o;
+  o.min_suspicions = 6;
+  grey_hold h(o);
+  start(h, 10);
+  for (int k = 0; k < 6; ++k) CHECK_FALSE(h.accused("m0", t0 + std::chrono::milliseconds(k)));
+  CHECK(h.accused("m0", t0 + 6ms));
+  CHECK(h.held("m0"));
+  h.observe("m1", member_state::dead, t0);
+  CHECK_FALSE(h.accused("m1", t0 + 1ms));
+  CHECK(h.score("m1", t0 + 1ms) == doctest::Approx(1).epsilon(0.01));  // the death only
+}
+
 TEST_CASE("flap_damping: a grey member is suppressed without a single death, and re-admitted") {
   flap_damping d;
   start(d, 10);
-  for (int k = 0; k < 10; ++k) suspect(d, "m0", t0 + std::chrono::milliseconds(k));
+  for (int k = 0; k < 20; ++k) suspect(d, "m0", t0 + std::chrono::milliseconds(k));
   CHECK(d.suppressed("m0"));
   CHECK(d.record("m0").grey);
   CHECK(d.record("m0").suppressed);

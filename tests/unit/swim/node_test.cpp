@@ -7,111 +7,10 @@
 #include <set>
 #include <vector>
 
+#include "node_fixture.hpp"
 #include "swim/node.hpp"
 #include "swim/wire.hpp"
 
-using namespace swim;
-using namespace std::chrono_literals;
-
-namespace {
-
-struct sent_packet {
-  address to;
-  std::vector<wire::packet_message> messages;
-  bool had_crc;
-};
-
-struct sent_stream {
-  stream_id id;
-  address to;
-  wire::stream_message msg;
-  time_point deadline;
-};
-
-class recording_transport : public transport {
- public:
-  std::vector<sent_packet> packets;
-  std::vector<sent_stream> streams;
-
-  void send_packet(const address& to, bytes packet) override {
-    auto u = wire::unpack_packet(packet);
-    REQUIRE(u.errors.empty());  // everything we send must decode cleanly
-    packets.push_back({to, u.messages, u.had_crc});
-  }
-  void send_stream(stream_id id, const address& to, bytes frame, bool, time_point deadline) override {
-    auto r = wire::parse_stream(frame);
-    REQUIRE(r.status == wire::parse_status::good);
-    CHECK(r.consumed == frame.size());
-    streams.push_back({id, to, r.message, deadline});
-  }
-
-  template <class T>
-  std::vector<std::pair<address, T>> all() const {
-    std::vector<std::pair<address, T>> out;
-    for (const auto& p : packets)
-      for (const auto& m : p.messages)
-        if (const T* v = std::get_if<T>(&m)) out.push_back({p.to, *v});
-    return out;
-  }
-  void clear() {
-    packets.clear();
-    streams.clear();
-  }
-};
-
-class recording_delegate : public delegate {
- public:
-  std::vector<std::pair<std::string, member_event>> events;
-  std::vector<std::pair<address, bool>> join_results;
-  int conflicts = 0;
-  int leaves_complete = 0;
-  void on_member_event(const member& m, member_event ev) override { events.push_back({m.name, ev}); }
-  void on_conflict(const member&, const member&) override { conflicts++; }
-  void on_join_result(const address& seed, bool ok) override { join_results.push_back({seed, ok}); }
-  void on_leave_complete() override { leaves_complete++; }
-  bool saw(const std::string& name, member_event ev) const {
-    return std::find(events.begin(), events.end(), std::make_pair(name, ev)) != events.end();
-  }
-};
-
-address addr_of(int i) { return address::v4(127, 0, 0, static_cast<std::uint8_t>(i), 7946); }
-
-config make_config(const std::string& name, int i) {
-  config c;
-  c.name = name;
-  c.advertise = addr_of(i);
-  return c;
-}
-
-alive alive_for(const std::string& name, int i, std::uint32_t inc) {
-  auto a = addr_of(i);
-  return alive{inc, name, bytes(a.ip_bytes().begin(), a.ip_bytes().end()), 7946, {}, default_vsn()};
-}
-
-// Advance `n` to `until`, calling tick at every deadline on the way.
-void run_until(node& n, time_point& now, time_point until) {
-  while (true) {
-    time_point d = n.next_deadline();
-    if (d > until) break;
-    now = std::max(now, d);
-    n.tick(now);
-  }
-  now = until;
-}
-
-struct fixture {
-  recording_transport out;
-  recording_delegate events;
-  time_point now{};
-  node n{make_config("a", 1), out, events, 42, now};
-
-  void deliver(const auto& msg, int from = 9) { n.on_packet(addr_of(from), wire::encode(msg), now); }
-  void add_members(int count) {
-    for (int i = 2; i < 2 + count; ++i) deliver(alive_for("m" + std::to_string(i), i, 1));
-  }
-};
-
-}  // namespace
 
 TEST_CASE("node: starts alone, alive at incarnation 1, with its own alive queued") {
   fixture f;
@@ -224,8 +123,7 @@ TEST_CASE("node: dead from the member itself means left, from another means dead
 TEST_CASE("node: only a higher incarnation clears a suspicion") {
   fixture f;
   f.add_members(1);
-  f.deliver(suspect{1, "m2", "x"});
-  CHECK(f.n.find("m2")->state == member_state::suspect);
+  REQUIRE(suspect_by_probe(f, "m2"));
   f.deliver(alive_for("m2", 2, 1));
   CHECK(f.n.find("m2")->state == member_state::suspect);
   f.deliver(alive_for("m2", 2, 2));
@@ -514,7 +412,7 @@ TEST_CASE("node: an ack to a pinger we hold dead or suspect carries the accusati
   fixture f;
   f.add_members(2);
   f.deliver(dead{1, "m2", "x"});
-  f.deliver(suspect{1, "m3", "x"});
+  REQUIRE(suspect_by_probe(f, "m3"));
   f.out.clear();
   f.deliver(ping{31, "a", bytes{127, 0, 0, 2}, 7946, "m2"}, 2);
   auto deads = f.out.all<dead>();
@@ -583,38 +481,93 @@ TEST_CASE("node: a stale accusation is answered with our current alive, rate-lim
   CHECK(f.n.stats().stale_accusations_answered == 1);
 }
 
-TEST_CASE("node: a suspicion taken from gossip is verified by our own probe of the suspect") {
+TEST_CASE("node: a suspicion heard from gossip is passed on, and taken only when our own probe fails") {
   fixture f;
-  f.add_members(30);  // m2..m31: round-robin is unlikely to reach m5 within two probes
+  f.add_members(4);  // m2..m5: with four others, every heard suspicion is checked
   f.out.clear();
-  time_point t0 = f.now;
+  const time_point t0 = f.now;
   f.deliver(suspect{1, "m5", "m2"});
-  REQUIRE(f.n.find("m5")->state == member_state::suspect);
-  // Within about two probe intervals we ping m5 ourselves, carrying the suspicion. The
-  // other members answer their pings (m5 too), so our health stays good.
-  bool probed = false;
-  while (!probed && f.now < t0 + 2100ms) {
-    f.now = f.n.next_deadline();
-    f.n.tick(f.now);
-    auto pings = f.out.all<ping>();
-    for (const auto& [to, pi] : pings)
-      if (pi.node != "m5") f.n.on_packet(to, wire::encode(ack_resp{pi.seq_no, {}}), f.now);
-    for (const auto& p : f.out.packets) {
-      bool ping5 = false, sus5 = false;
-      for (const auto& m : p.messages) {
-        if (const auto* pi = std::get_if<ping>(&m); pi && pi->node == "m5") ping5 = true;
-        if (const auto* su = std::get_if<suspect>(&m); su && su->node == "m5" && su->from == "a")
-          sus5 = true;
-      }
-      if (ping5 && sus5 && p.to == addr_of(5)) probed = true;
-    }
-    f.out.clear();
-  }
-  CHECK(probed);
+  // Passed on (for m5 to hear and refute), not taken: m5 stays alive here.
+  CHECK(f.n.find("m5")->state == member_state::alive);
+  CHECK(f.events.saw("m5", member_event::accused));
+  CHECK_FALSE(f.events.saw("m5", member_event::suspect));
+  CHECK(f.n.stats().suspicions_passed_on == 1);
+  auto gossiped = [&](const char* from) {
+    for (const auto& [to, su] : f.out.all<suspect>())
+      if (su.node == "m5" && su.from == from) return true;
+    return false;
+  };
+  // The same accusation again changes nothing; a second accuser is passed on too (it is a
+  // confirmation for the accusers' timers), once.
+  f.deliver(suspect{1, "m5", "m2"});
+  f.deliver(suspect{1, "m5", "m3"});
+  f.deliver(suspect{1, "m5", "m3"});
+  CHECK(f.n.stats().suspicions_passed_on == 1);
+  // The latest goes out with the next gossip (the queue keeps one message per member).
+  run_until(f.n, f.now, f.now + f.n.cfg().t.gossip_interval);
+  CHECK(gossiped("m3"));
+  CHECK(std::count(f.events.events.begin(), f.events.events.end(),
+                   std::make_pair(std::string("m5"), member_event::accused)) == 1);
+  // At the next probe tick we probe m5 ourselves; it stays silent, so we suspect it, and both
+  // members we heard it from count as Lifeguard confirmations.
+  CHECK(run_answering(f, "m5", t0 + 2100ms,
+                      [&] { return f.n.find("m5")->state == member_state::suspect; }));
   CHECK(f.n.stats().suspicions_verified == 1);
+  CHECK(f.events.saw("m5", member_event::suspect));
   // m5 answers with its refutation straight to us: the suspicion clears.
   f.deliver(alive_for("m5", 5, 2), 5);
   CHECK(f.n.find("m5")->state == member_state::alive);
+}
+
+TEST_CASE("node: a heard suspicion of a member that answers our probe is never taken") {
+  fixture f;
+  f.add_members(4);
+  const time_point t0 = f.now;
+  f.deliver(suspect{1, "m5", "m2"});
+  // Everyone answers, m5 too: our check succeeds and m5 never becomes suspect here.
+  run_answering(f, "", t0 + 3s, [] { return false; });
+  CHECK(f.n.stats().suspicions_verified == 1);
+  CHECK(f.n.find("m5")->state == member_state::alive);
+  CHECK_FALSE(f.events.saw("m5", member_event::suspect));
+  // And a death declared on that stale accusation is hearsay against our own evidence.
+  f.deliver(dead{1, "m5", "m2"});
+  CHECK(f.n.find("m5")->state == member_state::alive);
+  CHECK(f.n.stats().deaths_refused == 1);
+}
+
+TEST_CASE("node: accusations and deaths from a member we do not hold alive are ignored") {
+  fixture f;
+  f.add_members(4);  // m2..m5
+  REQUIRE(suspect_by_probe(f, "m2"));
+  const auto queued = f.n.queued_broadcasts();
+  f.deliver(suspect{1, "m4", "m2"});     // from a suspect member
+  f.deliver(suspect{1, "m4", "ghost"});  // from nobody we know
+  f.deliver(dead{1, "m5", "m2"});        // a death declared by the suspect member
+  CHECK(f.n.find("m4")->state == member_state::alive);
+  CHECK(f.n.find("m5")->state == member_state::alive);
+  CHECK(f.n.stats().accusations_ignored == 3);
+  CHECK(f.n.queued_broadcasts() == queued);
+  CHECK_FALSE(f.events.saw("m4", member_event::accused));
+  // A death from a member we hold alive still counts at once (no suspicion needed).
+  f.deliver(dead{1, "m5", "m3"});
+  CHECK(f.n.find("m5")->state == member_state::dead);
+}
+
+TEST_CASE("node: a push-pull that holds a live member dead tells that member, and gossips nothing") {
+  fixture f;
+  f.add_members(3);  // m2..m4
+  f.out.clear();
+  const auto queued = f.n.queued_broadcasts();
+  push_pull pp;
+  pp.states.push_back({"m3", bytes{127, 0, 0, 3}, 7946, {}, 1, member_state::dead, default_vsn()});
+  f.n.on_stream(addr_of(2), pp, f.now);
+  CHECK(f.n.find("m3")->state == member_state::alive);
+  CHECK(f.n.queued_broadcasts() == queued);
+  auto told = f.out.all<suspect>();
+  REQUIRE(told.size() == 1);
+  CHECK(told[0].first == addr_of(3));
+  CHECK(told[0].second.node == "m3");
+  CHECK(told[0].second.from == "a");
 }
 
 // ---- forged input (docs/wire.md §7.5, §7.6) ------------------------------------
@@ -622,19 +575,6 @@ TEST_CASE("node: a suspicion taken from gossip is verified by our own probe of t
 namespace {
 
 constexpr std::uint32_t top = 0xFFFFFFFF;
-
-// Run `f` until `done()` holds or `limit` passes, acking every ping except those to `silent`.
-template <class Done>
-bool run_answering(fixture& f, const std::string& silent, time_point limit, Done done) {
-  while (!done() && f.now < limit) {
-    f.now = std::min(f.n.next_deadline(), limit);
-    f.n.tick(f.now);
-    for (const auto& [to, pi] : f.out.all<ping>())
-      if (pi.node != silent) f.n.on_packet(to, wire::encode(ack_resp{pi.seq_no, {}}), f.now);
-    f.out.clear();
-  }
-  return done();
-}
 
 }  // namespace
 
@@ -687,9 +627,10 @@ TEST_CASE("node: only our own probes accuse at 0xFFFFFFFF, and an alive at 0xFFF
   for (const char* m : {"m2", "m3", "m4"}) CHECK(f.n.find(m)->state == member_state::alive);
   CHECK(f.n.find("m3")->incarnation == 1);
   CHECK(f.n.stats().top_accusations_ignored == 5);
-  // One below the top is an accusation like any other.
+  // One below the top is an accusation like any other (passed on; we would check it).
   f.deliver(suspect{top - 1, "m3", "m4"});
-  CHECK(f.n.find("m3")->state == member_state::suspect);
+  CHECK(f.n.find("m3")->state == member_state::alive);
+  CHECK(f.events.saw("m3", member_event::accused));
   // Our own failed probe of m2 does suspect it at the top...
   CHECK(run_answering(f, "m2", f.now + 10s,
                       [&] { return f.n.find("m2")->state == member_state::suspect; }));
@@ -716,18 +657,17 @@ TEST_CASE("node: only members we hold alive confirm a suspicion, not made-up nam
   // of it (the verification one interval in) fails and confirms once, first-hand, which alone
   // takes the timeout to 11.381 s; everyone else answers.
   auto never = [] { return false; };
-  SUBCASE("suspects from unknown names, ourselves, the accused or a suspect member: no") {
+  SUBCASE("suspects from unknown names, ourselves, the accused or a dead member: no") {
     fixture f;
     f.add_members(5);  // m2..m6
-    f.deliver(suspect{1, "m6", "m2"});
+    f.deliver(dead{1, "m6", "m2"});
+    REQUIRE(suspect_by_probe(f, "m5"));  // our own probe starts the suspicion of m5
     const time_point t0 = f.now;
-    f.deliver(suspect{1, "m5", "m2"});  // m2 starts the suspicion of m5
-    REQUIRE(f.n.find("m5")->state == member_state::suspect);
     for (const char* from : {"ghost-1", "ghost-2", "ghost-3", "a", "m5", "m6"})
       f.deliver(suspect{1, "m5", from});
     CHECK(f.n.stats().confirmations_ignored == 6);
-    // Counted, the made-up names would have brought it to min (4 s).
-    run_answering(f, "m5", t0 + 11300ms, never);
+    // Counted, the made-up names would have brought it to min (4 s); alone, it is max (24 s).
+    run_answering(f, "m5", t0 + 23s, never);
     CHECK(f.n.find("m5")->state == member_state::suspect);
     run_answering(f, "m5", t0 + 24s, never);
     CHECK(f.n.find("m5")->state == member_state::dead);
@@ -735,16 +675,15 @@ TEST_CASE("node: only members we hold alive confirm a suspicion, not made-up nam
   SUBCASE("suspects from two members we hold alive: yes") {
     fixture f;
     f.add_members(5);
+    REQUIRE(suspect_by_probe(f, "m5"));
     const time_point t0 = f.now;
     f.deliver(suspect{1, "m5", "m2"});
     f.deliver(suspect{1, "m5", "m3"});
-    f.deliver(suspect{1, "m5", "m4"});
     CHECK(f.n.stats().confirmations_ignored == 0);
     run_answering(f, "m5", t0 + 3900ms, never);
     CHECK(f.n.find("m5")->state == member_state::suspect);
-    CHECK(run_answering(f, "m5", t0 + 6s,
+    CHECK(run_answering(f, "m5", t0 + 4100ms,
                         [&] { return f.n.find("m5")->state == member_state::dead; }));
-    CHECK(f.now - t0 < 11300ms);
   }
 }
 
@@ -896,19 +835,76 @@ TEST_CASE("node: a refused connect declares the member dead at once and tells ot
   CHECK(f.n.find("m4")->state == member_state::alive);
 }
 
-TEST_CASE("node: every other probe goes to the ring successor by name") {
+TEST_CASE("node: the ring successor is pinged every successor_watch, besides the round-robin probes") {
   fixture f;  // "a"
   f.add_members(6);  // m2..m7: the successor of "a" is "m2"
-  std::map<std::string, int> probed;
-  for (int i = 0; i < 40; ++i) {
-    f.out.clear();
-    f.now += 1s;
+  const timing& t = f.n.cfg().t;
+  REQUIRE(t.successor_watch == 500ms);
+  std::map<std::string, int> pinged;
+  const time_point t0 = f.now;
+  while (f.now < t0 + 20s) {
+    f.now = f.n.next_deadline();
     f.n.tick(f.now);
-    for (const auto& [to, p] : f.out.all<ping>()) probed[p.node]++;
-    // Answer every ping so no suspicion changes the schedule.
-    for (const auto& [to, p] : f.out.all<ping>()) f.n.on_packet(to, wire::encode(ack_resp{p.seq_no, {}}), f.now);
+    for (const auto& [to, p] : f.out.all<ping>()) {
+      pinged[p.node]++;
+      f.n.on_packet(to, wire::encode(ack_resp{p.seq_no, {}}), f.now);  // everyone answers
+    }
+    f.out.clear();
   }
-  // Half the probes watch "m2"; the round-robin covers everyone with the other half.
-  CHECK(probed["m2"] >= 20);
-  for (int i = 3; i <= 7; ++i) CHECK(probed["m" + std::to_string(i)] >= 3);
+  // Two watch pings a second go to m2, on top of its share of the 20 probes; the round-robin
+  // reaches everyone (20 probes over 6 members, shuffled each round).
+  CHECK(f.n.stats().successor_watches >= 38);
+  CHECK(pinged["m2"] >= 40);
+  for (int i = 3; i <= 7; ++i) CHECK(pinged["m" + std::to_string(i)] >= 2);
+  CHECK(f.n.stats().probes <= 21);
+  // A successor that stops answering is probed at the next tick (indirect pings included) and
+  // suspected, without waiting for the round-robin.
+  const time_point t1 = f.now;
+  CHECK(run_answering(f, "m2", t1 + 3s, [&] { return f.n.find("m2")->state == member_state::suspect; }));
+  CHECK(f.now - t1 <= 2 * t.probe_interval + t.successor_watch);
+}
+
+TEST_CASE("node: the watch ping of a killed successor draws the port unreachable that removes it") {
+  fixture f;
+  f.add_members(3);  // m2..m4
+  f.out.clear();
+  run_until(f.n, f.now, f.now + 600ms);
+  bool watched = false;
+  for (const auto& [to, p] : f.out.all<ping>()) watched = watched || (to == addr_of(2) && p.node == "m2");
+  REQUIRE(watched);
+  // The kernel answers for the dead agent: an ICMP, then a refused TCP check.
+  f.out.clear();
+  f.n.on_unreachable(addr_of(2), node::unreachable::port_unreachable, f.now);
+  REQUIRE(f.out.streams.size() == 1);
+  f.n.on_unreachable(addr_of(2), node::unreachable::connection_refused, f.now);
+  CHECK(f.n.find("m2")->state == member_state::dead);
+  std::set<address> told;
+  for (const auto& [to, d] : f.out.all<dead>()) told.insert(to);
+  CHECK(told == std::set<address>{addr_of(3), addr_of(4)});
+}
+
+TEST_CASE("node: an idle member does not wake for gossip; a queued broadcast goes out at once") {
+  fixture f;
+  f.add_members(3);
+  const timing& t = f.n.cfg().t;
+  // Let every broadcast be spent.
+  run_answering(f, "", f.now + 10s, [] { return false; });
+  REQUIRE(f.n.queued_broadcasts() == 0);
+  // Idle: wake-ups come from the probe and watch grids and their timeouts only, never at
+  // the 200 ms gossip grid: at most 1 probe, 2 watches and their 3 timeouts per second.
+  int wakeups = 0;
+  const time_point t0 = f.now;
+  while (f.now < t0 + 10s) {
+    f.now = f.n.next_deadline();
+    f.n.tick(f.now);
+    ++wakeups;
+    for (const auto& [to, p] : f.out.all<ping>()) f.n.on_packet(to, wire::encode(ack_resp{p.seq_no, {}}), f.now);
+    f.out.clear();
+  }
+  CHECK(wakeups <= 60);
+  CHECK(wakeups >= 20);
+  // Something to gossip: due at the next gossip grid point at the latest.
+  f.deliver(alive_for("m9", 9, 1));
+  CHECK(f.n.queued_broadcasts() > 0);
+  CHECK(f.n.next_deadline() <= f.now + t.gossip_interval);
 }
