@@ -295,7 +295,7 @@ struct node::impl {
   std::vector<std::unique_ptr<entry>> nodes;          // probe order
   std::unordered_map<std::string, entry*> node_map;   // by name
   std::size_t probe_index = 0;
-  static constexpr std::size_t announce_fanout = 64;  // direct sends of a refusal death
+  static constexpr std::size_t announce_fanout = 64;  // direct sends of a death we declare
   std::uint32_t incarnation = 0;
   std::uint32_t seq_no = 0;
   std::uint64_t ltime = 1;  // Serf Lamport clock (member intents)
