@@ -4,16 +4,12 @@
 
 #include <dlfcn.h>
 
+#include "util/shared_library.hpp"
+
 namespace agent {
 namespace {
 
-template <class F>
-bool resolve(void* lib, const char* name, F& out, std::string& missing) {
-  out = reinterpret_cast<F>(dlsym(lib, name));
-  if (out != nullptr) return true;
-  if (missing.empty()) missing = name;
-  return false;
-}
+using util::resolve_symbol;
 
 struct loaded {
   const crypto_api* api = nullptr;
@@ -35,31 +31,28 @@ const crypto_api* load_crypto_library(const char* soname, std::string& error) {
   const std::string hint =
       "gossip encryption and keys need OpenSSL's libcrypto: install the "
       "Debian package libssl3 (apt-get install libssl3)";
-  dlerror();  // clear
-  void* lib = dlopen(soname, RTLD_NOW | RTLD_LOCAL);
+  void* lib = util::open_library(soname, error);
   if (lib == nullptr) {
-    const char* why = dlerror();
-    error = std::string("cannot load ") + soname + " (" + (why != nullptr ? why : "unknown error") +
-            "); " + hint;
+    error += "; " + hint;
     return nullptr;
   }
   crypto_api a;
   std::string missing;
-  bool ok = resolve(lib, "EVP_CIPHER_CTX_new", a.cipher_ctx_new, missing);
-  ok = resolve(lib, "EVP_CIPHER_CTX_free", a.cipher_ctx_free, missing) && ok;
-  ok = resolve(lib, "EVP_CIPHER_CTX_ctrl", a.cipher_ctx_ctrl, missing) && ok;
-  ok = resolve(lib, "EVP_aes_128_gcm", a.aes_128_gcm, missing) && ok;
-  ok = resolve(lib, "EVP_aes_192_gcm", a.aes_192_gcm, missing) && ok;
-  ok = resolve(lib, "EVP_aes_256_gcm", a.aes_256_gcm, missing) && ok;
-  ok = resolve(lib, "EVP_EncryptInit_ex", a.encrypt_init, missing) && ok;
-  ok = resolve(lib, "EVP_EncryptUpdate", a.encrypt_update, missing) && ok;
-  ok = resolve(lib, "EVP_EncryptFinal_ex", a.encrypt_final, missing) && ok;
-  ok = resolve(lib, "EVP_DecryptInit_ex", a.decrypt_init, missing) && ok;
-  ok = resolve(lib, "EVP_DecryptUpdate", a.decrypt_update, missing) && ok;
-  ok = resolve(lib, "EVP_DecryptFinal_ex", a.decrypt_final, missing) && ok;
-  ok = resolve(lib, "EVP_EncodeBlock", a.encode_block, missing) && ok;
-  ok = resolve(lib, "EVP_DecodeBlock", a.decode_block, missing) && ok;
-  ok = resolve(lib, "RAND_bytes", a.rand_bytes, missing) && ok;
+  bool ok = resolve_symbol(lib, "EVP_CIPHER_CTX_new", a.cipher_ctx_new, missing);
+  ok = resolve_symbol(lib, "EVP_CIPHER_CTX_free", a.cipher_ctx_free, missing) && ok;
+  ok = resolve_symbol(lib, "EVP_CIPHER_CTX_ctrl", a.cipher_ctx_ctrl, missing) && ok;
+  ok = resolve_symbol(lib, "EVP_aes_128_gcm", a.aes_128_gcm, missing) && ok;
+  ok = resolve_symbol(lib, "EVP_aes_192_gcm", a.aes_192_gcm, missing) && ok;
+  ok = resolve_symbol(lib, "EVP_aes_256_gcm", a.aes_256_gcm, missing) && ok;
+  ok = resolve_symbol(lib, "EVP_EncryptInit_ex", a.encrypt_init, missing) && ok;
+  ok = resolve_symbol(lib, "EVP_EncryptUpdate", a.encrypt_update, missing) && ok;
+  ok = resolve_symbol(lib, "EVP_EncryptFinal_ex", a.encrypt_final, missing) && ok;
+  ok = resolve_symbol(lib, "EVP_DecryptInit_ex", a.decrypt_init, missing) && ok;
+  ok = resolve_symbol(lib, "EVP_DecryptUpdate", a.decrypt_update, missing) && ok;
+  ok = resolve_symbol(lib, "EVP_DecryptFinal_ex", a.decrypt_final, missing) && ok;
+  ok = resolve_symbol(lib, "EVP_EncodeBlock", a.encode_block, missing) && ok;
+  ok = resolve_symbol(lib, "EVP_DecodeBlock", a.decode_block, missing) && ok;
+  ok = resolve_symbol(lib, "RAND_bytes", a.rand_bytes, missing) && ok;
   if (!ok) {
     dlclose(lib);
     error =

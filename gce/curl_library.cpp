@@ -6,6 +6,8 @@
 
 #include <cstdio>
 
+#include "util/shared_library.hpp"
+
 namespace gce {
 namespace {
 
@@ -14,42 +16,33 @@ std::string install_hint() {
          "package libcurl4 (apt-get install libcurl4)";
 }
 
-template <class F>
-bool resolve(void* lib, const char* name, F& out, std::string& error) {
-  out = reinterpret_cast<F>(dlsym(lib, name));
-  if (out != nullptr) return true;
-  if (error.empty()) error = std::string("has no ") + name;
-  return false;
-}
+using util::resolve_symbol;
 
 }  // namespace
 
 curl_load_result load_curl_library(const char* soname) {
   curl_load_result r;
-  dlerror();  // clear
-  void* lib = dlopen(soname, RTLD_NOW | RTLD_LOCAL);
+  void* lib = util::open_library(soname, r.error);
   if (lib == nullptr) {
-    const char* why = dlerror();
-    r.error = std::string("cannot load ") + soname + " (" +
-              (why != nullptr ? why : "unknown error") + "); " + install_hint();
+    r.error += "; " + install_hint();
     return r;
   }
   curl_api a;
   std::string missing;
-  bool ok = resolve(lib, "curl_global_init", a.global_init, missing);
-  ok = resolve(lib, "curl_version_info", a.version_info, missing) && ok;
-  ok = resolve(lib, "curl_easy_init", a.easy_init, missing) && ok;
-  ok = resolve(lib, "curl_easy_cleanup", a.easy_cleanup, missing) && ok;
-  ok = resolve(lib, "curl_easy_reset", a.easy_reset, missing) && ok;
-  ok = resolve(lib, "curl_easy_setopt", a.easy_setopt, missing) && ok;
-  ok = resolve(lib, "curl_easy_perform", a.easy_perform, missing) && ok;
-  ok = resolve(lib, "curl_easy_getinfo", a.easy_getinfo, missing) && ok;
-  ok = resolve(lib, "curl_easy_strerror", a.easy_strerror, missing) && ok;
-  ok = resolve(lib, "curl_slist_append", a.slist_append, missing) && ok;
-  ok = resolve(lib, "curl_slist_free_all", a.slist_free_all, missing) && ok;
+  bool ok = resolve_symbol(lib, "curl_global_init", a.global_init, missing);
+  ok = resolve_symbol(lib, "curl_version_info", a.version_info, missing) && ok;
+  ok = resolve_symbol(lib, "curl_easy_init", a.easy_init, missing) && ok;
+  ok = resolve_symbol(lib, "curl_easy_cleanup", a.easy_cleanup, missing) && ok;
+  ok = resolve_symbol(lib, "curl_easy_reset", a.easy_reset, missing) && ok;
+  ok = resolve_symbol(lib, "curl_easy_setopt", a.easy_setopt, missing) && ok;
+  ok = resolve_symbol(lib, "curl_easy_perform", a.easy_perform, missing) && ok;
+  ok = resolve_symbol(lib, "curl_easy_getinfo", a.easy_getinfo, missing) && ok;
+  ok = resolve_symbol(lib, "curl_easy_strerror", a.easy_strerror, missing) && ok;
+  ok = resolve_symbol(lib, "curl_slist_append", a.slist_append, missing) && ok;
+  ok = resolve_symbol(lib, "curl_slist_free_all", a.slist_free_all, missing) && ok;
   if (!ok) {
     dlclose(lib);
-    r.error = std::string(soname) + " is not libcurl (it " + missing + "); " + install_hint();
+    r.error = std::string(soname) + " is not libcurl (it has no " + missing + "); " + install_hint();
     return r;
   }
   const curl_version_info_data* v = a.version_info(CURLVERSION_NOW);
