@@ -99,6 +99,7 @@ struct cluster_config {
   std::vector<host_port> join;               ///< seeds contacted at start-up
   timing_profile profile = timing_profile::heartbeat;  ///< where timings come from
   std::size_t udp_buffer_size = 1400;                  ///< largest gossip packet, bytes
+  std::size_t push_pull_budget = 128;  ///< full-state bytes/s per member (swim::timing); 0 = off
   std::chrono::milliseconds leave_timeout{5000};       ///< how long a graceful leave may take
   discovery_mode discovery = discovery_mode::automatic;  ///< where candidate peers come from
 };

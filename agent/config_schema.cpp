@@ -12,7 +12,7 @@ const std::map<std::string, std::set<std::string>>& known_keys() {
        {"port", "check", "check_interval", "check_timeout", "check_failures", "check_successes"}},
       {"cluster",
        {"port", "heartbeat", "bind", "advertise", "join", "profile", "udp_buffer_size",
-        "leave_timeout", "discovery"}},
+        "leave_timeout", "discovery", "push_pull_budget"}},
       {"match", {"project", "zone", "network_interface", "tags"}},
       {"meta", {}},
       {"node", {"name"}},

@@ -201,6 +201,7 @@ config validate_config(const ini_file& ini, std::string_view name,
                        std::string(to_string(cl.profile)));
   }
   r.integer<std::size_t>("cluster", "udp_buffer_size", 512, 65507, cl.udp_buffer_size);
+  r.integer<std::size_t>("cluster", "push_pull_budget", 0, 1'000'000, cl.push_pull_budget);
   r.duration("cluster", "leave_timeout", std::chrono::milliseconds(0), std::chrono::minutes(5),
              cl.leave_timeout);
 

@@ -42,7 +42,8 @@ void print_summary(const std::string& path, const agent::config& cfg, std::size_
     std::cout << "profile " << agent::to_string(cl.profile);
   }
   std::cout << ", udp_buffer_size " << cl.udp_buffer_size << ", leave_timeout "
-            << agent::format_duration(cl.leave_timeout) << "\n";
+            << agent::format_duration(cl.leave_timeout) << ", push_pull_budget "
+            << cl.push_pull_budget << " B/s\n";
   std::cout << "  join       ";
   if (cl.join.empty()) std::cout << "(none)";
   for (std::size_t i = 0; i < cl.join.size(); ++i) {

@@ -95,6 +95,7 @@ swim::config make_swim_config(const config& cfg, const swim::address& advertise,
   swim::config sc;
   sc.name = cfg.node.name;
   sc.t = timing_for(cfg.cluster);
+  sc.t.push_pull_budget = cfg.cluster.push_pull_budget;
   sc.udp_buffer_size = cfg.cluster.udp_buffer_size;
   sc.advertise = advertise;
   sc.meta = encode_meta(cfg, zone);

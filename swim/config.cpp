@@ -48,6 +48,9 @@ timing heartbeat_timing(int probe_ms) {
   t.gossip_interval = scale(t.gossip_interval, milliseconds(20));
   t.push_pull_interval = scale(t.push_pull_interval, seconds(5));
   t.tcp_timeout = scale(t.tcp_timeout, seconds(1));
+  // A process killed on a live host is seen within one watch interval: 500 ms on the faster
+  // profiles, where a ping every 500 ms is a fraction of the probes' traffic.
+  t.successor_watch = scale(t.successor_watch, milliseconds(500));
   // Dead and left members stay known (and keep receiving gossip) long enough that a stale
   // alive cannot resurrect them through anti-entropy; below 15 s that window gets risky.
   t.gossip_to_the_dead_time = scale(t.gossip_to_the_dead_time, seconds(15));

@@ -26,6 +26,11 @@ struct timing {
   int suspicion_mult = 4;
   int suspicion_max_timeout_mult = 6;
   duration push_pull_interval = seconds(30);
+  /// Bytes per second each member may spend sending its full state in periodic push-pulls:
+  /// the period grows beyond memberlist's log2 scaling once the state (sent about twice per
+  /// period) would exceed it, so anti-entropy costs the same per member at any N. 0 keeps
+  /// memberlist's scaling alone. Not a memberlist setting.
+  std::size_t push_pull_budget = 128;
   duration gossip_to_the_dead_time = seconds(30);
   duration tcp_timeout = seconds(10);
   int awareness_max_multiplier = 8;
@@ -35,8 +40,9 @@ struct timing {
   /// Ping our ring successor (the next live member by name) this often, besides the probes,
   /// so that every member is pinged by its predecessor at least this often: a member whose
   /// process died on a live host draws an ICMP port unreachable at once (node::on_unreachable),
-  /// instead of waiting for a random prober. 0 turns it off. Not a memberlist setting.
-  duration successor_watch = milliseconds(500);
+  /// instead of waiting for a random prober. The ping rides on a probe's wakeup where it can.
+  /// 0 turns it off. Not a memberlist setting.
+  duration successor_watch = milliseconds(1000);
 };
 
 /// memberlist DefaultLANConfig (what `serf agent` runs).

@@ -36,7 +36,8 @@
 // ping/ack/indirect/nack (piggyback) and on a separate gossip timer (gossip_nodes
 // random members every gossip_interval, recently dead members included).
 // Push-pull (TCP) exchanges full state on join and every push_pull_interval,
-// scaled up for n > 32.
+// scaled up for n > 32, and further once the full state outgrows
+// timing::push_pull_budget (a divergence, below).
 //
 // Divergences from memberlist 0.2.2 (all invisible on the wire)
 // -------------------------------------------------------------
@@ -56,6 +57,13 @@
 //   buddy system applied to acks too), so a member that resumes from a pause
 //   refutes on its first probe instead of at its next push-pull. Go members
 //   that receive it refute the same way.
+// - The periodic push-pull's period also grows with the size of our full state,
+//   so that sending it (about twice per period) stays within push_pull_budget
+//   bytes per second (128 by default): memberlist's log2 scaling lets
+//   anti-entropy grow as n / log n per member (memberlist#243: 2-3 cores per
+//   node at 2,500 nodes). The period is max(memberlist's, 2 x our last state
+//   frame / budget): memberlist's while the state frame is under 64 bytes per
+//   second of it, e.g. up to ~250 members with short names and no tags.
 // - After a successful join the first periodic push-pull comes within one to two
 //   probe intervals rather than after a random part of push_pull_interval, so a
 //   member that gossip happened to miss during a mass join is repaired in
@@ -88,11 +96,14 @@
 // - Accusers that are the problem (docs/wire.md §7.6): at our worst health we do
 //   not accuse; a member whose accusations keep proving wrong (>= 3 and >= 4x the
 //   cluster's average) is not listened to, and one failed probe of it removes it.
-// - Every successor_watch (500 ms) we ping our ring successor (the next live
-//   member by name) besides the probes, so a member killed on a live host draws
-//   an ICMP port unreachable from its predecessor within half a second; an
-//   unanswered watch ping gets the successor probed at the next tick. The gossip
-//   timer sleeps while nothing is queued.
+// - Every successor_watch (1 s on lan, 500 ms on the 250 ms profile) we ping our
+//   ring successor (the next live member by name) besides the probes, in the same
+//   wakeup as a probe where we can, so a member killed on a live host draws an
+//   ICMP port unreachable from its predecessor within one watch interval; an
+//   unanswered watch ping gets the successor probed at the next tick. The
+//   gossip timer sleeps while nothing is queued, and an ack timer whose ack
+//   came is dropped at once, so an idle member wakes only for its probe grid
+//   and the datagrams it receives.
 // - Fast evidence (docs/wire.md §7.1): an ICMP port unreachable from a member's
 //   own address (the driver reads IP_RECVERR) triggers a TCP connect to it; a
 //   refused connect declares the member dead at once and the dead is sent to up
@@ -334,7 +345,31 @@ struct node::impl {
   static constexpr std::size_t max_tombstones = 4096;
   duration tombstone_time() const {
     return std::max(10 * cfg.t.gossip_to_the_dead_time,
-                    3 * push_pull_scale(cfg.t.push_pull_interval, nodes.size()));
+                    3 * push_pull_period());
+  }
+
+  /// Bytes of the last full-state frame we sent (push-pull request or reply), sealed.
+  std::size_t state_frame_bytes = 0;
+  /// The time between our periodic push-pulls: memberlist's interval scaled by log2 n, or
+  /// longer when our full state, sent about twice per period (once as the initiator, once
+  /// as the peer of someone else's), would exceed timing::push_pull_budget bytes per second.
+  /// With the period growing as the state does, anti-entropy costs each member the same
+  /// bytes and merge work per second at any N.
+  duration push_pull_period() const {
+    duration d = push_pull_scale(cfg.t.push_pull_interval, nodes.size());
+    if (cfg.t.push_pull_budget > 0 && state_frame_bytes > 0) {
+      const auto need = std::chrono::microseconds(
+          static_cast<std::int64_t>(2'000'000.0 * static_cast<double>(state_frame_bytes) /
+                                    static_cast<double>(cfg.t.push_pull_budget)));
+      d = std::max(d, std::chrono::duration_cast<duration>(need));
+    }
+    return d;
+  }
+  /// A full-state frame as sent, its size noted for push_pull_period().
+  bytes state_frame(bool join) {
+    bytes f = stream_frame(wire::encode(local_state(join)));
+    state_frame_bytes = f.size();
+    return f;
   }
 
   /// A suspicion taken from someone else, to verify with our own probe.
@@ -490,6 +525,15 @@ struct node::impl {
 
   void add_timer(time_point at, timer_kind k, std::uint32_t seq, std::string name) {
     timers.push(timer{at, timer_order++, k, seq, std::move(name)});
+  }
+  /// Drop ack timers at the top of the heap whose ack came (ack_expired would ignore them),
+  /// so next_deadline() does not wake us for nothing.
+  void drop_answered_timers() {
+    while (!timers.empty() && timers.top().k == timer_kind::ack) {
+      auto it = acks.find(timers.top().seq);
+      if (it != acks.end() && it->second.deadline == timers.top().at) return;
+      timers.pop();
+    }
   }
 
   void drop(wire::error e) { st.drops[static_cast<std::size_t>(e)]++; }
@@ -647,7 +691,7 @@ struct node::impl {
   }
 
   /// The successor watch: one ping to our ring successor (carrying its suspicion, as probes
-  /// do), unless our probe is on it right now. An ack is first-hand evidence that it lives; a
+  /// do), unless our probe is on it right now (or was this tick). An ack is first-hand evidence that it lives; a
   /// missing one is left to the probes (under loss a lone ping is no evidence); a port
   /// unreachable for it reaches on_unreachable.
   void watch_successor(time_point now) {
@@ -868,8 +912,7 @@ struct node::impl {
     stream_id id = next_stream++;
     streams[id] = pending_stream{join ? stream_kind::push_pull_join : stream_kind::push_pull, 0, to};
     st.streams_out++;
-    out.send_stream(id, to, stream_frame(wire::encode(local_state(join))), true,
-                    now + cfg.t.tcp_timeout);
+    out.send_stream(id, to, state_frame(join), true, now + cfg.t.tcp_timeout);
   }
 
   /// memberlist verifyProtocol: every version in range of every live member's min/max.
@@ -1581,6 +1624,7 @@ struct node::impl {
     }
     ack_handler h = it->second;
     acks.erase(it);
+    drop_answered_timers();
     if (h.k == ack_handler::kind::probe) {
       if (probe.active && probe.seq == a.seq_no) finish_probe(true, now);
     } else if (h.k == ack_handler::kind::addr_check) {
@@ -1739,7 +1783,7 @@ std::optional<bytes> node::on_stream(const address& from, const wire::stream_mes
   }
   if (const auto* pp = std::get_if<push_pull>(&msg)) {
     // Reply with our state before merging theirs, as memberlist does.
-    bytes reply = s.stream_frame(wire::encode(s.local_state(pp->join)));
+    bytes reply = s.state_frame(pp->join);
     s.merge_remote(*pp, now);
     s.check_leave_complete();
     return reply;
@@ -1898,7 +1942,8 @@ void node::tick(time_point now) {
       s.suspicion_expired(t.name, now);
   }
   if (s.probe.active && !s.probe.indirect && s.probe.timeout_at <= now) s.probe_timeout(now);
-  if (s.next_probe_at <= now) {
+  const bool probed = s.next_probe_at <= now;
+  if (probed) {
     // A fixed grid like time.Ticker; missed ticks are dropped, not queued.
     while (s.next_probe_at <= now) s.next_probe_at += s.cfg.t.probe_interval;
     s.probe_tick(now);
@@ -1910,15 +1955,20 @@ void node::tick(time_point now) {
     while (s.next_gossip_at <= now) s.next_gossip_at += s.cfg.t.gossip_interval;
     s.gossip(now);
   }
-  if (s.cfg.t.successor_watch > duration::zero() && s.next_watch_at <= now) {
-    while (s.next_watch_at <= now) s.next_watch_at += s.cfg.t.successor_watch;
+  // The watch rides on a wakeup we have anyway: a probe tick sends it when it falls due
+  // within half an interval (so it never waits longer than successor_watch), and after that
+  // the two stay in step.
+  if (const duration w = s.cfg.t.successor_watch;
+      w > duration::zero() && (s.next_watch_at <= now || (probed && s.next_watch_at - now <= w / 2))) {
+    s.next_watch_at = now + w;
     if (!s.leaving) s.watch_successor(now);
   }
   if (s.next_push_pull_at <= now) {
-    s.next_push_pull_at = now + push_pull_scale(s.cfg.t.push_pull_interval, s.nodes.size());
+    s.next_push_pull_at = now + s.push_pull_period();
     s.periodic_push_pull(now);
   }
   s.check_leave_complete();
+  s.drop_answered_timers();
 }
 
 time_point node::next_deadline() const {

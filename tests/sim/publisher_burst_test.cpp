@@ -108,8 +108,8 @@ TEST_CASE("sim: a lone crash reaches the subscriber 50 ms after the member decla
   REQUIRE(s.lists().size() == 2);
   CHECK(s.lists().back().size() == n - 1);
   REQUIRE(s.removal_delays().count("node-7") == 1);
-  // The suspicion before the death was published on its own (the state changed), and the
-  // death came alone: 50 ms, not the burst cap.
-  CHECK(s.removal_delays().at("node-7") == 50ms);
+  // The death came alone: within the 50 ms coalescing window, not the burst cap (less than
+  // 50 ms when our own suspicion of it, a state change, opened the window just before).
+  CHECK(s.removal_delays().at("node-7") <= 50ms);
   c.on_event = nullptr;
 }

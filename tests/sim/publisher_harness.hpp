@@ -55,6 +55,10 @@ class subscriber {
   std::size_t snapshots() const { return snapshots_; }
   /// Times the observer's grey hold held a member out (agent/grey_hold.hpp).
   std::uint64_t holds() const { return p_.damping().grey().holds_total(); }
+  /// The observer's grey score of `name` now (agent/grey_hold.hpp).
+  double grey_score(const std::string& name) const {
+    return p_.damping().grey().score(name, to_pub(c_.now()));
+  }
 
  private:
   void arm() {

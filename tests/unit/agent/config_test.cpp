@@ -1,4 +1,5 @@
 #include "agent/config.hpp"
+#include "swim/config.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -77,6 +78,7 @@ join = 10.0.0.6:8301, cache-2.internal,
 profile = wan
 udp_buffer_size = 1200
 leave_timeout = 2s
+push_pull_budget = 0
 
 [match]
 project = my-project
@@ -135,6 +137,7 @@ TEST_CASE("config: a file with every key loads every value") {
   CHECK(c.cluster.profile == agent::timing_profile::wan);
   CHECK(c.cluster.udp_buffer_size == 1200);
   CHECK(c.cluster.leave_timeout == 2s);
+  CHECK(c.cluster.push_pull_budget == 0);
 
   CHECK(c.match.project == "my-project");
   CHECK(c.match.zone == "us-central1-a");
@@ -187,6 +190,7 @@ TEST_CASE("config: absent keys take their defaults") {
     CHECK(c.cluster.profile == agent::timing_profile::heartbeat);
     CHECK(c.cluster.udp_buffer_size == 1400);
     CHECK(c.cluster.leave_timeout == 5s);
+    CHECK(c.cluster.push_pull_budget == swim::timing{}.push_pull_budget);
     CHECK(c.match.project.empty());
     CHECK(c.match.zone.empty());
     CHECK(c.match.network_interface == "nic0");
@@ -295,6 +299,8 @@ TEST_CASE("config: each bad value names the file, [section] key, value and what 
        "[cluster] profile = \"fast\": must be one of lan, wan, local"},
       {"[cluster]\nudp_buffer_size = 100\n",
        "[cluster] udp_buffer_size = \"100\": must be an integer 512-65507"},
+      {"[cluster]\npush_pull_budget = -1\n",
+       "[cluster] push_pull_budget = \"-1\": must be an integer 0-1000000"},
       {"[match]\nzone = US_CENTRAL\n", "[match] zone = \"US_CENTRAL\": must be a zone name"},
       {"[match]\nnetwork_interface = eth 0\n", "[match] network_interface = \"eth 0\""},
       {"[match]\ntags = ok, Not_OK\n", "[match] tags = \"ok, Not_OK\": tag \"Not_OK\" must be"},
