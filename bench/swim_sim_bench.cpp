@@ -51,6 +51,7 @@ struct args {
   std::uint64_t seed = 1;
   bool scale = false;  ///< --sizes: skip join1 and the 20 % window; drain queues before idling
   bool large = false;  ///< allow N above 2000 (hours of wall time, many GiB)
+  std::optional<std::size_t> push_pull_budget;  ///< swim::timing::push_pull_budget, else the default
 };
 
 [[noreturn]] void usage(int code) {
@@ -59,6 +60,7 @@ struct args {
                "                      [--trials K] [--idle-seconds S] [--loss-seconds S]\n"
                "                      [--speed N [--speed-seconds S] [--speed-settle S]]\n"
                "                      [--sizes 1000,2000[,5000,10000 --large]]\n"
+               "                      [--push-pull-budget BYTES_PER_S (0: memberlist's schedule)]\n"
                "SIM_SEED overrides the seed (default 1).\n");
   std::exit(code);
 }
@@ -95,6 +97,8 @@ args parse(int argc, char** argv) {
       a.trials = 1;
     } else if (k == "--large") {
       a.large = true;
+    } else if (k == "--push-pull-budget") {
+      a.push_pull_budget = std::stoul(val());
     } else if (k == "--profiles") {
       a.profiles = split(val());
     } else if (k == "--trials") {
@@ -219,6 +223,7 @@ row run_row(const args& a, const std::string& profile, std::size_t n) {
   cluster_options o;
   o.seed = swim::sim::mix_seed(a.seed ^ (n * 31 + profile.size()));
   o.t = *swim::sim::sim_profile(profile);
+  if (a.push_pull_budget) o.t.push_pull_budget = *a.push_pull_budget;
   // Joins are O(N^2) events at bootstrap; the figures use node state instead.
   o.log_joins = false;
   cluster c(o);
@@ -338,8 +343,9 @@ void print_row(const row& r) {
 /// The scale table (--sizes): the columns of docs/simulator.md "Scale".
 void print_scale_header(const args& a) {
   std::printf("swim-sim-bench --sizes: lan, seed %llu, 1 trial, idle window %.0f s after the queues drained, "
-              "loss window %.0f s\n",
-              static_cast<unsigned long long>(a.seed), a.idle_s, a.loss_s);
+              "loss window %.0f s, push-pull budget %zu B/s\n",
+              static_cast<unsigned long long>(a.seed), a.idle_s, a.loss_s,
+              a.push_pull_budget.value_or(swim::timing{}.push_pull_budget));
   std::printf("%6s | %-9s %-8s %-9s %-9s | %6s %7s %8s | %-8s | %7s %8s %8s %8s\n", "N", "bootstrap",
               "drain", "crash:all", "leave:all", "pkt/s", "B/s", "CPU ms/s", "dead@10%", "boot ws",
               "wall s", "peak MiB", "KiB/memb");

@@ -236,6 +236,7 @@ struct node::impl {
     address requester;
     std::uint32_t requester_seq = 0;
     bool want_nack = false;
+    std::string member;  // watch: the successor pinged (found by name, not by a table walk)
   };
 
   /// memberlist probeNode(), as phases.
@@ -447,7 +448,7 @@ struct node::impl {
     for (entry* peer : peers) {
       ping p = make_ping(peer->m.name, next_seq());
       const time_point deadline = now + cfg.t.probe_interval;
-      acks[p.seq_no] = ack_handler{ack_handler::kind::leave, deadline, {}, 0, false};
+      acks[p.seq_no] = ack_handler{ack_handler::kind::leave, deadline, {}, 0, false, {}};
       add_timer(deadline, timer_kind::ack, p.seq_no, {});
       leave_pings[p.seq_no] = peer->m.name;
       // The Serf leave intent first, as the gossip sends it, so Serf shows "left", not "failed".
@@ -700,7 +701,8 @@ struct node::impl {
     st.successor_watches++;
     ping p = make_ping(succ->m.name, next_seq());
     const time_point deadline = now + cfg.t.probe_timeout;
-    acks[p.seq_no] = ack_handler{ack_handler::kind::watch, deadline, succ->m.addr, 0, false};
+    acks[p.seq_no] =
+        ack_handler{ack_handler::kind::watch, deadline, succ->m.addr, 0, false, succ->m.name};
     add_timer(deadline, timer_kind::ack, p.seq_no, {});
     if (succ->m.state == member_state::alive) {
       send_msg(succ->m.addr, succ, wire::encode(p));
@@ -721,7 +723,7 @@ struct node::impl {
     probe.start = now;
     probe.timeout_at = now + cfg.t.probe_timeout;
     probe.end_at = now + interval;
-    acks[p.seq_no] = ack_handler{ack_handler::kind::probe, probe.end_at, {}, 0, false};
+    acks[p.seq_no] = ack_handler{ack_handler::kind::probe, probe.end_at, {}, 0, false, {}};
     add_timer(probe.end_at, timer_kind::ack, p.seq_no, {});
 
     if (target.m.state == member_state::alive) {
@@ -1606,7 +1608,8 @@ struct node::impl {
     }
     ping p = make_ping(ind.node, next_seq());
     time_point deadline = now + cfg.t.probe_timeout;
-    acks[p.seq_no] = ack_handler{ack_handler::kind::relay, deadline, requester, ind.seq_no, ind.nack};
+    acks[p.seq_no] =
+        ack_handler{ack_handler::kind::relay, deadline, requester, ind.seq_no, ind.nack, {}};
     add_timer(deadline, timer_kind::ack, p.seq_no, {});
     send_msg(*target, lookup(ind.node), wire::encode(p));
   }
@@ -1635,7 +1638,7 @@ struct node::impl {
         leave_acked.insert(l->second);
       check_leave_complete();
     } else if (h.k == ack_handler::kind::watch) {
-      if (entry* e = lookup_by_address(h.requester)) {
+      if (entry* e = lookup(h.member); e != nullptr && e->m.addr == h.requester) {
         e->last_ack = now;
         e->failures_in_row = 0;
       }
@@ -1712,8 +1715,9 @@ struct node::impl {
       // Silence from our successor: probe it (with indirect pings) at the next tick, instead
       // of waiting for the round-robin; at most once per two probe intervals, since under loss
       // a lone ping goes unanswered often and each probe takes a round-robin slot.
-      entry* e = lookup_by_address(h.requester);
-      if (e != nullptr && e->last_ack < at - cfg.t.probe_timeout &&
+      entry* e = lookup(h.member);
+      if (e != nullptr && e->m.addr == h.requester && !is_dead_or_left(e->m.state) &&
+          e->last_ack < at - cfg.t.probe_timeout &&
           now - last_watch_probe >= 2 * cfg.t.probe_interval &&
           !(probe.active && probe.target == e->m.name) && verify.size() < max_pending_verifications) {
         last_watch_probe = now;
