@@ -7,39 +7,18 @@
 namespace agent {
 namespace {
 
-// Label values: backslash, double quote and line feed are the only escapes the
-// format defines; anything else (including other control bytes) passes as is.
-void append_label_value(std::string& out, std::string_view v) {
+// The text format's escapes: backslash and line feed everywhere, double quote only in
+// label values (`quote`); anything else (including other control bytes) passes as is.
+void append_escaped(std::string& out, std::string_view v, bool quote) {
   for (char c : v) {
-    switch (c) {
-      case '\\':
-        out += "\\\\";
-        break;
-      case '"':
-        out += "\\\"";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      default:
-        out += c;
-    }
-  }
-}
-
-// HELP text escapes only backslash and line feed.
-void append_help(std::string& out, std::string_view v) {
-  for (char c : v) {
-    switch (c) {
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      default:
-        out += c;
-    }
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '\n')
+      out += "\\n";
+    else if (c == '"' && quote)
+      out += "\\\"";
+    else
+      out += c;
   }
 }
 
@@ -49,7 +28,7 @@ void exposition::family(std::string_view name, std::string_view type, std::strin
   out_ += "# HELP ";
   out_ += name;
   out_ += ' ';
-  append_help(out_, help);
+  append_escaped(out_, help, /*quote=*/false);
   out_ += "\n# TYPE ";
   out_ += name;
   out_ += ' ';
@@ -67,7 +46,7 @@ void exposition::start_sample(std::string_view name, std::initializer_list<label
       first = false;
       out_ += k;
       out_ += "=\"";
-      append_label_value(out_, v);
+      append_escaped(out_, v, /*quote=*/true);
       out_ += '"';
     }
     out_ += '}';
