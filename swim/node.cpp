@@ -1712,9 +1712,9 @@ struct node::impl {
       // ask, a few per probe interval, until the leave ends).
       if (leaving && !leave_reported) send_leave_round(now);  // others, or the same again
     } else if (h.k == ack_handler::kind::watch) {
-      // Silence from our successor: probe it (with indirect pings) at the next tick, instead
-      // of waiting for the round-robin; at most once per two probe intervals, since under loss
-      // a lone ping goes unanswered often and each probe takes a round-robin slot.
+      // Silence from our successor: probe it (with indirect pings) at the next tick or now,
+      // instead of waiting for the round-robin; at most once per two probe intervals, since
+      // under loss a lone ping goes unanswered often and each probe takes a round-robin slot.
       entry* e = lookup(h.member);
       if (e != nullptr && e->m.addr == h.requester && !is_dead_or_left(e->m.state) &&
           e->last_ack < at - cfg.t.probe_timeout &&
@@ -1722,6 +1722,13 @@ struct node::impl {
           !(probe.active && probe.target == e->m.name) && verify.size() < max_pending_verifications) {
         last_watch_probe = now;
         verify.push_front({e->m.name, now, now, true});
+        // Between probes (the last one was answered early), start it now rather than at the
+        // next tick, where that may be a second away (a watch no more frequent than the probes,
+        // as on lan): up to a probe interval sooner to the first suspicion of a silent member.
+        // Where probes come faster the next tick is near, and an extra probe under loss is
+        // one more chance of a false suspicion.
+        if (!probe.active && !leaving && cfg.t.successor_watch >= cfg.t.probe_interval)
+          start_probe(now);
       }
     } else if (h.want_nack) {
       send_msg(h.requester, nullptr, wire::encode(nack_resp{h.requester_seq}));
