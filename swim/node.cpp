@@ -100,7 +100,8 @@
 //   ring successor (the next live member by name) besides the probes, in the same
 //   wakeup as a probe where we can, so a member killed on a live host draws an
 //   ICMP port unreachable from its predecessor within one watch interval; an
-//   unanswered watch ping gets the successor probed at the next tick. The
+//   unanswered watch ping gets the successor probed at once (lan) or at the
+//   next tick. The
 //   gossip timer sleeps while nothing is queued, and an ack timer whose ack
 //   came is dropped at once, so an idle member wakes only for its probe grid
 //   and the datagrams it receives.
