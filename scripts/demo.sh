@@ -43,16 +43,9 @@ run cmake --build "$build_dir" --parallel "$(nproc 2>/dev/null || echo 2)" \
 cc=$build_dir/agent/cachecluster
 emulator=$build_dir/gce/gce-emulator
 
-work=$(mktemp -d /tmp/cachecluster-demo.XXXXXX)
-pids=()
-cleanup() {
-  local p
-  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+# shellcheck source=scripts/lib/processes.sh
+source "$root/scripts/lib/processes.sh"
+cc_start_work cachecluster-demo
 
 # ---- the emulated project -------------------------------------------------
 emu_ip=127.0.0.10

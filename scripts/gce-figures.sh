@@ -41,16 +41,9 @@ budget=10
 floor=60s
 if [[ $accelerated -eq 1 ]]; then budget=60; floor=2s; fi
 
-work=$(mktemp -d /tmp/cachecluster-figures.XXXXXX)
-pids=()
-cleanup() {
-  local p
-  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+# shellcheck source=scripts/lib/processes.sh
+source "$root/scripts/lib/processes.sh"
+cc_start_work cachecluster-figures
 
 vm() {  # name ip
   printf '{"name":"%s","zone":"us-central1-a","networkIP":"%s","tags":["cache-node"],"status":"RUNNING"}' "$1" "$2"

@@ -53,18 +53,10 @@ for ip in "$swarm_ip" "$agent_ip"; do
   [[ "$ip" =~ ^127\.[0-9]+\.[0-9]+\.[0-9]+$ ]] || { echo "peers-figures: $ip is not in 127.0.0.0/8" >&2; exit 64; }
 done
 
-work="$(mktemp -d /tmp/cc-peers-XXXXXX)"
-pids=()
-cleanup() {
-  local p
-  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+# shellcheck source=scripts/lib/processes.sh
+source "$root/scripts/lib/processes.sh"
+cc_start_work cc-peers
 
-now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
 mib() { awk -v v="$1" 'BEGIN { printf "%.2f", v / 1024 }'; }
 

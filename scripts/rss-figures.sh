@@ -33,18 +33,10 @@ top="${TOP:-12}"
 [[ -x "$bin" ]] || { echo "rss-figures: $bin is not an executable; build the cachecluster target or set CACHECLUSTER_BIN" >&2; exit 1; }
 [[ "$k" =~ ^[0-9]+$ && "$k" -ge 2 && $(( first + k - 1 )) -le 254 ]] || { echo "rss-figures: K must be 2..$(( 255 - first ))" >&2; exit 64; }
 
-work="$(mktemp -d /tmp/cc-rss-XXXXXX)"
-pids=()
-cleanup() {
-  local p
-  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+# shellcheck source=scripts/lib/processes.sh
+source "$root/scripts/lib/processes.sh"
+cc_start_work cc-rss
 
-now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 ip_of() { echo "$net.$(( first + $1 - 1 ))"; }
 
 # Three seeds, the same list for everyone: each agent retries them until it has joined.
