@@ -101,10 +101,9 @@
 //   wakeup as a probe where we can, so a member killed on a live host draws an
 //   ICMP port unreachable from its predecessor within one watch interval; an
 //   unanswered watch ping gets the successor probed at once (lan) or at the
-//   next tick. The
-//   gossip timer sleeps while nothing is queued, and an ack timer whose ack
-//   came is dropped at once, so an idle member wakes only for its probe grid
-//   and the datagrams it receives.
+//   next tick. The gossip timer sleeps while nothing is queued, and an ack
+//   timer whose ack came is dropped at once, so an idle member wakes only for
+//   its probe grid and the datagrams it receives.
 // - Fast evidence (docs/wire.md §7.1): an ICMP port unreachable from a member's
 //   own address (the driver reads IP_RECVERR) triggers a TCP connect to it; a
 //   refused connect declares the member dead at once and the dead is sent to up
@@ -346,8 +345,7 @@ struct node::impl {
   std::unordered_map<std::string, tombstone> tombstones;
   static constexpr std::size_t max_tombstones = 4096;
   duration tombstone_time() const {
-    return std::max(10 * cfg.t.gossip_to_the_dead_time,
-                    3 * push_pull_period());
+    return std::max(10 * cfg.t.gossip_to_the_dead_time, 3 * push_pull_period());
   }
 
   /// Bytes of the last full-state frame we sent (push-pull request or reply), sealed.
@@ -693,9 +691,9 @@ struct node::impl {
   }
 
   /// The successor watch: one ping to our ring successor (carrying its suspicion, as probes
-  /// do), unless our probe is on it right now (or was this tick). An ack is first-hand evidence that it lives; a
-  /// missing one is left to the probes (under loss a lone ping is no evidence); a port
-  /// unreachable for it reaches on_unreachable.
+  /// do), unless our probe is on it right now (or started this tick). An ack is first-hand
+  /// evidence that it lives; a missing one gets it probed (ack_expired); a port unreachable
+  /// for it reaches on_unreachable.
   void watch_successor(time_point now) {
     entry* succ = ring_successor();
     if (succ == nullptr || (probe.active && probe.target == succ->m.name)) return;

@@ -55,7 +55,10 @@ TEST_CASE("cli: CACHECLUSTER_SOCKET, members filters, owner from standard input"
   CHECK(r.err.find("not a regular expression") != std::string::npos);
 
   // owner: keys from standard input, one per line, answered in order; `--` before a key
-  // starting with '-' on the command line.
+  // starting with '-' on the command line. It reads the published peer list, which follows
+  // the members view above by the publisher's coalescing window: wait until it has db-1 too.
+  REQUIRE(test_support::wait_until(
+      [&] { return sh(env + " owner probe").err.find("local mode") == std::string::npos; }, timeout));
   r = sh("printf 'alpha\\n-dash\\nbeta\\n' | " + env + " owner");
   INFO(r.out << r.err);
   REQUIRE(r.exit == 0);
@@ -69,6 +72,7 @@ TEST_CASE("cli: CACHECLUSTER_SOCKET, members filters, owner from standard input"
   }
   CHECK(n == 3);
   auto dash = sh(env + " owner -- -dash");
+  INFO("owner -- -dash: " << dash.out << dash.err);
   CHECK(dash.exit == 0);
   CHECK(r.out.find(dash.out) != std::string::npos);
 }
