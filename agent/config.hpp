@@ -148,6 +148,9 @@ struct kubernetes_config {
   std::string label_selector;  ///< e.g. "app=cache"
   std::string port_name;       ///< container port whose number is the gossip port ("" = [cluster] port)
   bool require_ready = true;   ///< only pods whose Ready condition is True are candidates
+  /// How long start-up retries reading this pod while the API server does not answer or sends
+  /// 5xx/429 (agent/startup_retry.hpp); then the agent runs without its pod's IP and zone.
+  std::chrono::milliseconds startup_timeout{std::chrono::minutes(1)};
 };
 
 /// [node]: this agent's identity in the cluster.

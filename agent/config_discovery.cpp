@@ -124,6 +124,8 @@ void validate_discovery(const config_reader& r, config& cfg, std::string_view na
     k.port_name = *v;
   }
   r.boolean("kubernetes", "require_ready", k.require_ready);
+  r.duration("kubernetes", "startup_timeout", std::chrono::seconds(0), std::chrono::hours(1),
+             k.startup_timeout);
 
   if (cl.discovery == discovery_mode::dns && d.name.empty())
     r.fail("dns", "name", "not set, and [cluster] discovery = dns needs it");

@@ -33,7 +33,7 @@ const std::map<std::string, std::set<std::string>>& known_keys() {
       {"dns", {"name", "interval"}},
       {"kubernetes",
        {"api_server", "token_file", "ca_file", "namespace", "label_selector", "port_name",
-        "require_ready"}},
+        "require_ready", "startup_timeout"}},
   };
   return keys;
 }

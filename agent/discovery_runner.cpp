@@ -95,7 +95,21 @@ std::shared_ptr<discovery::provider> make_kubernetes(const config& cfg, const st
   std::string err;
   auto p = discovery::kubernetes_provider::create(std::move(s), err);
   if (!p) throw config_error("Kubernetes discovery: " + err);
-  for (const auto& w : p->startup_warnings()) spdlog::warn("Kubernetes: {}", w);
+  const auto& first = p->first_self_read();
+  for (const auto& w : p->startup_warnings())
+    if (first.ok || !first.transient || w != first.error) spdlog::warn("Kubernetes: {}", w);
+  if (!first.ok && first.transient) {
+    // The API server may be slow or briefly gone while pods start (a rollout, a control-plane
+    // upgrade): this pod's IP and zone are worth a wait. Discovery itself retries on its own.
+    auto failed = retry_startup("Kubernetes API server", k.startup_timeout, [&] {
+      const auto r = p->read_self();
+      return startup_attempt{r.ok, r.transient, r.error};
+    });
+    if (failed)
+      spdlog::warn("Kubernetes: {}; running without this pod's IP and zone from the API "
+                   "([kubernetes] startup_timeout bounds the wait)",
+                   *failed);
+  }
   const auto& ks = p->settings();
   const discovery::identity me = p->self();
   spdlog::info("Kubernetes: pods {} in namespace {} at {}; this pod {} (ip {}, zone {})",

@@ -81,7 +81,8 @@ std::unique_ptr<kubernetes_provider> kubernetes_provider::create(
     return nullptr;
   }
   std::unique_ptr<kubernetes_provider> p(new kubernetes_provider(std::move(s), std::move(http)));
-  p->read_self();
+  p->first_self_ = p->read_self();
+  if (!p->first_self_.ok) p->warnings_.push_back(p->first_self_.error);
   return p;
 }
 
@@ -123,38 +124,35 @@ std::string kubernetes_provider::explain(int status, const std::string& body,
   return out;
 }
 
-void kubernetes_provider::read_self() {
+kubernetes_provider::self_read kubernetes_provider::read_self() {
   const std::string& me = s_.rules.self_name;
-  if (me.empty()) return;
+  if (me.empty()) return {};
   self_.name = me;
+  auto transient = [](int status) { return status == 0 || status == 429 || status >= 500; };
   auto r = http_->get(s_.api_server + "/api/v1/namespaces/" + gce::url_encode(s_.namespace_name) +
                           "/pods/" + gce::url_encode(me),
                       headers(), s_.request_timeout);
-  if (r.status != 200) {
-    warnings_.push_back("cannot read this pod (" + me + "): " +
-                        explain(r.status, r.status == 0 ? r.error : r.body, "pods.get"));
-    return;
-  }
+  if (r.status != 200)
+    return {false, transient(r.status),
+            "cannot read this pod (" + me + "): " +
+                explain(r.status, r.status == 0 ? r.error : r.body, "pods.get")};
   std::string err;
   auto p = parse_pod(r.body, err);
-  if (!p) {
-    warnings_.push_back("this pod (" + me + "): " + err);
-    return;
-  }
+  if (!p) return {false, false, "this pod (" + me + "): " + err};
   self_.address = p->ip;
-  if (p->node_name.empty()) return;
+  if (p->node_name.empty()) return {};
   auto n = http_->get(s_.api_server + "/api/v1/nodes/" + gce::url_encode(p->node_name), headers(),
                       s_.request_timeout);
-  if (n.status != 200) {
-    warnings_.push_back("no zone: cannot read node " + p->node_name + " (" +
-                        (n.status == 0 ? n.error : "HTTP " + std::to_string(n.status)) +
-                        "; reading nodes needs a ClusterRole)");
-    return;
-  }
+  if (n.status != 200)
+    return {false, transient(n.status),
+            "no zone: cannot read node " + p->node_name + " (" +
+                (n.status == 0 ? n.error : "HTTP " + std::to_string(n.status)) +
+                (n.status == 403 ? "; reading nodes needs a ClusterRole)" : ")")};
   if (auto labels = parse_node_labels(n.body)) {
     auto it = labels->find("topology.kubernetes.io/zone");
     if (it != labels->end()) self_.zone = it->second;
   }
+  return {};
 }
 
 result kubernetes_provider::list() {

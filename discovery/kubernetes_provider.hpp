@@ -67,6 +67,18 @@ class kubernetes_provider final : public provider {
 
   const kubernetes_settings& settings() const { return s_; }
   const std::vector<std::string>& startup_warnings() const { return warnings_; }
+
+  /// How a read of this pod (its IP) and its node (the zone) went.
+  struct self_read {
+    bool ok = true;
+    bool transient = false;  ///< on failure: no answer, 429 or 5xx, so trying again may help
+    std::string error;       ///< on failure: why (also in startup_warnings() for create()'s)
+  };
+  /// What create()'s read gave.
+  const self_read& first_self_read() const { return first_self_; }
+  /// Read this pod and its node again (the agent's start-up retry while the API server is
+  /// slow or briefly gone); self() is updated with what was read.
+  self_read read_self();
   /// Watches started, and re-lists after a 410 Gone (tests, logs).
   std::uint64_t watches_started() const { return watches_; }
   std::uint64_t relists_after_gone() const { return gone_; }
@@ -81,12 +93,12 @@ class kubernetes_provider final : public provider {
   gce::http_headers headers();
   std::string pods_url() const;
   std::string explain(int status, const std::string& body, const std::string& what) const;
-  void read_self();
 
   kubernetes_settings s_;
   std::unique_ptr<gce::http_client> http_;
   std::function<void()> cancel_;
   identity self_;
+  self_read first_self_;
   std::vector<std::string> warnings_;
   pod_set set_;
   std::vector<std::string> published_;

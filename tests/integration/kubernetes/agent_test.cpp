@@ -156,3 +156,30 @@ TEST_CASE("kubernetes: a 403 keeps the agent not ready, says why, and heals once
   INFO(describe_brief(*a1));
   CHECK(wait_until_all_alive(*a1, {pod_name(1), pod_name(2)}));
 }
+
+TEST_CASE("kubernetes: an API server that fails at start-up is retried for this pod's IP and zone") {
+  temp_dir dir("k8s");
+  emulator emu(json::array({pod(1)}));
+  // The next three pods requests get 503: this pod's read (pods.get) at start-up.
+  REQUIRE(emu.admin("POST", "/admin/faults", R"({"status":503,"count":3})") == 200);
+  auto a1 = start(dir, 1, emu.config());
+  require_up(*a1);
+  INFO(a1->log());
+  CHECK(emu.calls("pods.get") >= 4);
+  CHECK(a1->log().find("Kubernetes API server: ") != std::string::npos);  // each retry, at warn
+  CHECK(a1->log().find("this pod cache-1 (ip " + pod_ip(1) + ", zone europe-west1-b)") !=
+        std::string::npos);
+  CHECK(a1->members_doc().dump().find("europe-west1-b") != std::string::npos);
+}
+
+TEST_CASE("kubernetes: a refused read of this pod is not retried; the agent runs without it") {
+  temp_dir dir("k8s");
+  emulator emu(json::array({pod(1)}));
+  REQUIRE(emu.admin("POST", "/admin/faults", R"({"status":404,"count":1})") == 200);
+  auto a1 = start(dir, 1, emu.config());
+  require_up(*a1);
+  INFO(a1->log());
+  CHECK(emu.calls("pods.get") == 1);
+  CHECK(a1->log().find("cannot read this pod (cache-1)") != std::string::npos);
+  CHECK(a1->log().find("Kubernetes API server: ") == std::string::npos);
+}

@@ -101,3 +101,11 @@ TEST_CASE("config: [gce] startup_timeout bounds the start-up wait for the metada
                  "[gce] startup_timeout = \"61m\": must be between 0ms and 60m"));
   CHECK(contains(error_of("[gce]\nstartup_timeout = soon\n"), "[gce] startup_timeout"));
 }
+
+TEST_CASE("config: [kubernetes] startup_timeout bounds the start-up retries of this pod's read") {
+  CHECK(load("").cfg.kubernetes.startup_timeout == 1min);
+  CHECK(load("[kubernetes]\nstartup_timeout = 20s\n").cfg.kubernetes.startup_timeout == 20s);
+  CHECK(load("[kubernetes]\nstartup_timeout = 0s\n").cfg.kubernetes.startup_timeout == 0s);
+  CHECK(contains(error_of("[kubernetes]\nstartup_timeout = 61m\n"),
+                 "[kubernetes] startup_timeout = \"61m\": must be between 0ms and 60m"));
+}
