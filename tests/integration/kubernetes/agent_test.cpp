@@ -157,29 +157,33 @@ TEST_CASE("kubernetes: a 403 keeps the agent not ready, says why, and heals once
   CHECK(wait_until_all_alive(*a1, {pod_name(1), pod_name(2)}));
 }
 
-TEST_CASE("kubernetes: an API server that fails at start-up is retried for this pod's IP and zone") {
+TEST_CASE("kubernetes: this pod's read at start-up is retried while the API server fails, not when it refuses") {
   temp_dir dir("k8s");
-  emulator emu(json::array({pod(1)}));
-  // The next three pods requests get 503: this pod's read (pods.get) at start-up.
-  REQUIRE(emu.admin("POST", "/admin/faults", R"({"status":503,"count":3})") == 200);
-  auto a1 = start(dir, 1, emu.config());
-  require_up(*a1);
-  INFO(a1->log());
-  CHECK(emu.calls("pods.get") >= 4);
-  CHECK(a1->log().find("Kubernetes API server: ") != std::string::npos);  // each retry, at warn
-  CHECK(a1->log().find("this pod cache-1 (ip " + pod_ip(1) + ", zone europe-west1-b)") !=
-        std::string::npos);
-  CHECK(a1->members_doc().dump().find("europe-west1-b") != std::string::npos);
-}
-
-TEST_CASE("kubernetes: a refused read of this pod is not retried; the agent runs without it") {
-  temp_dir dir("k8s");
-  emulator emu(json::array({pod(1)}));
-  REQUIRE(emu.admin("POST", "/admin/faults", R"({"status":404,"count":1})") == 200);
-  auto a1 = start(dir, 1, emu.config());
-  require_up(*a1);
-  INFO(a1->log());
-  CHECK(emu.calls("pods.get") == 1);
-  CHECK(a1->log().find("cannot read this pod (cache-1)") != std::string::npos);
-  CHECK(a1->log().find("Kubernetes API server: ") == std::string::npos);
+  // An emulator whose next pods requests get `fault` (this pod's read, pods.get, comes first),
+  // and one agent started against it; the agent stops before its emulator.
+  auto boot = [&](int i, const std::string& fault) {
+    auto emu = std::make_unique<emulator>(json::array({pod(i)}));
+    REQUIRE(emu->admin("POST", "/admin/faults", fault) == 200);
+    auto a = start(dir, i, emu->config());
+    require_up(*a);
+    return std::make_pair(std::move(emu), std::move(a));
+  };
+  {
+    // Three 503s: retried (each retry logged at warn) until the agent has its IP and zone.
+    auto [emu, a] = boot(1, R"({"status":503,"count":3})");
+    INFO(a->log());
+    CHECK(emu->calls("pods.get") >= 4);
+    CHECK(a->log().find("Kubernetes API server: ") != std::string::npos);
+    CHECK(a->log().find("this pod cache-1 (ip " + pod_ip(1) + ", zone europe-west1-b)") !=
+          std::string::npos);
+    CHECK(a->members_doc().dump().find("europe-west1-b") != std::string::npos);
+  }
+  {
+    // A 404 is an answer: read once, a warning, and the agent runs without it.
+    auto [emu, a] = boot(2, R"({"status":404,"count":1})");
+    INFO(a->log());
+    CHECK(emu->calls("pods.get") == 1);
+    CHECK(a->log().find("cannot read this pod (cache-2)") != std::string::npos);
+    CHECK(a->log().find("Kubernetes API server: ") == std::string::npos);
+  }
 }
