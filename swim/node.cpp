@@ -1722,11 +1722,11 @@ struct node::impl {
         last_watch_probe = now;
         verify.push_front({e->m.name, now, now, true});
         // Between probes (the last one was answered early), start it now rather than at the
-        // next tick, where that may be a second away (a watch no more frequent than the probes,
-        // as on lan): up to a probe interval sooner to the first suspicion of a silent member.
-        // Where probes come faster the next tick is near, and an extra probe under loss is
-        // one more chance of a false suspicion.
-        if (!probe.active && !leaving && cfg.t.successor_watch >= cfg.t.probe_interval)
+        // next tick, where that may be a whole watch interval away (probes no more frequent
+        // than the watch, as on lan): up to a probe interval sooner to the first suspicion of
+        // a silent member. Where probes come faster than the watch the next tick is near, and
+        // an extra probe under loss is one more chance of a false suspicion.
+        if (!probe.active && !leaving && cfg.t.probe_interval >= cfg.t.successor_watch)
           start_probe(now);
       }
     } else if (h.want_nack) {
