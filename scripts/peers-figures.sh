@@ -55,10 +55,10 @@ done
 
 # shellcheck source=scripts/lib/processes.sh
 source "$root/scripts/lib/processes.sh"
+# shellcheck source=scripts/lib/proc_memory.sh
+source "$root/scripts/lib/proc_memory.sh"
 cc_start_work cc-peers
 
-ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
-mib() { awk -v v="$1" 'BEGIN { printf "%.2f", v / 1024 }'; }
 
 # The swarm first: the agent's join must find it listening.
 # shellcheck disable=SC2086 # SWARM_ARGS is a list of words
@@ -135,20 +135,9 @@ hz=$(getconf CLK_TCK)
 pct() { awk -v d="$1" -v hz="$hz" -v ms="$window_ms" 'BEGIN { printf "%.2f", d / hz * 100000 / ms }'; }
 cpu=$(pct $(( a1 - a0 )))
 swarm_cpu=$(pct $(( s1 - s0 )))
-rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$agent_pid/status")
-anon=$(awk '/^RssAnon:/ { print $2 }' "/proc/$agent_pid/status")
-file=$(awk '/^RssFile:/ { print $2 }' "/proc/$agent_pid/status")
-pss=$(awk '/^Pss:/ { print $2 }' "/proc/$agent_pid/smaps_rollup")
+read -r rss pss anon file <<<"$(memory_kib "$agent_pid")"
 
-breakdown() {  # PID: resident KiB per mapped path, largest first
-  awk '
-    /^[0-9a-f]+-[0-9a-f]+ / { path = (NF >= 6) ? $6 : "[anon]"; next }
-    /^Rss:/ { rss[path] += $2 }
-    /^Pss:/ { pss[path] += $2 }
-    END { for (p in rss) if (rss[p] > 0) printf "%8d %8d  %s\n", rss[p], pss[p], p }
-  ' "/proc/$1/smaps" | sort -rn | head -"$top"
-}
-mappings="$(breakdown "$agent_pid")"
+mappings="$(breakdown "$agent_pid" "$top")"
 still_alive=$(alive)  # after the reads: the request itself allocates in the agent
 in_window=""
 for f in pings indirect push_pulls tcp_pings ignored malformed; do

@@ -35,6 +35,8 @@ top="${TOP:-12}"
 
 # shellcheck source=scripts/lib/processes.sh
 source "$root/scripts/lib/processes.sh"
+# shellcheck source=scripts/lib/proc_memory.sh
+source "$root/scripts/lib/proc_memory.sh"
 cc_start_work cc-rss
 
 ip_of() { echo "$net.$(( first + $1 - 1 ))"; }
@@ -70,7 +72,6 @@ until all_see_all; do
 done
 converged_s=$(awk -v d=$(( $(now_ms) - t0 )) 'BEGIN { printf "%.1f", d / 1000 }')
 
-ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
 declare -A t_start
 for p in "${pids[@]}"; do t_start[$p]=$(ticks "$p"); done
 w0=$(now_ms)
@@ -83,18 +84,13 @@ for p in "${pids[@]:0:$k}"; do
   window_ms=$(( $(now_ms) - w0 ))
   cpu=$(awk -v a="$(ticks "$p")" -v b="${t_start[$p]}" -v hz="$hz" -v ms="$window_ms" \
     'BEGIN { printf "%.2f", (a - b) / hz * 100000 / ms }')
-  rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$p/status")
-  anon=$(awk '/^RssAnon:/ { print $2 }' "/proc/$p/status")
-  file=$(awk '/^RssFile:/ { print $2 }' "/proc/$p/status")
-  pss=$(awk '/^Pss:/ { print $2 }' "/proc/$p/smaps_rollup")
-  echo "$p $rss $pss $anon $file $cpu"
+  echo "$p $(memory_kib "$p") $cpu"
 done >"$work/agents"
 
 col_stats() {  # column number -> "median max"
   awk -v c="$1" '{ print $c }' "$work/agents" | sort -g |
     awk '{ v[NR] = $1 } END { m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%s %s", m, v[NR] }'
 }
-mib() { awk -v v="$1" 'BEGIN { printf "%.2f", v / 1024 }'; }
 
 echo "$("$bin" version 2>/dev/null | head -1)   binary: $bin"
 echo "K=$k agents on $(ip_of 1)..$(ip_of "$k"), all saw all after ${converged_s} s, idle ${idle} s; cores: $(nproc)"
@@ -111,21 +107,13 @@ sort -k2,2n "$work/agents" >"$work/by_rss"
 med_pid=$(awk -v n="$(( (k + 1) / 2 ))" 'NR == n { print $1 }' "$work/by_rss")
 max_pid=$(tail -1 "$work/by_rss" | awk '{ print $1 }')
 
-breakdown() {  # PID: resident KiB per mapped path, largest first
-  awk '
-    /^[0-9a-f]+-[0-9a-f]+ / { path = (NF >= 6) ? $6 : "[anon]"; next }
-    /^Rss:/ { rss[path] += $2 }
-    /^Pss:/ { pss[path] += $2 }
-    END { for (p in rss) if (rss[p] > 0) printf "%8d %8d  %s\n", rss[p], pss[p], p }
-  ' "/proc/$1/smaps" | sort -rn | head -"$top"
-}
 for who in "median:$med_pid" "max:$max_pid"; do
   p=${who#*:}
   read -r _ rss pss anon file cpu < <(awk -v p="$p" '$1 == p' "$work/agents")
   echo
   echo "${who%%:*} agent (pid $p): VmRSS $(mib "$rss") MiB, Pss $(mib "$pss") MiB, RssAnon $(mib "$anon") MiB, CPU ${cpu}%"
   echo "  Rss KiB  Pss KiB  mapping (top $top)"
-  breakdown "$p" | sed 's/^/ /'
+  breakdown "$p" "$top" | sed 's/^/ /'
 done
 
 read -r rmed rmax <<<"$(col_stats 2)"
