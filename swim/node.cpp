@@ -526,14 +526,19 @@ struct node::impl {
   void add_timer(time_point at, timer_kind k, std::uint32_t seq, std::string name) {
     timers.push(timer{at, timer_order++, k, seq, std::move(name)});
   }
+  /// The handler an ack timer (seq, at) still stands for; acks.end() once its ack came or the
+  /// sequence number waits with another deadline.
+  std::unordered_map<std::uint32_t, ack_handler>::iterator waiting_ack(std::uint32_t seq,
+                                                                       time_point at) {
+    auto it = acks.find(seq);
+    return it != acks.end() && it->second.deadline == at ? it : acks.end();
+  }
   /// Drop ack timers at the top of the heap whose ack came (ack_expired would ignore them),
   /// so next_deadline() does not wake us for nothing.
   void drop_answered_timers() {
-    while (!timers.empty() && timers.top().k == timer_kind::ack) {
-      auto it = acks.find(timers.top().seq);
-      if (it != acks.end() && it->second.deadline == timers.top().at) return;
+    while (!timers.empty() && timers.top().k == timer_kind::ack &&
+           waiting_ack(timers.top().seq, timers.top().at) == acks.end())
       timers.pop();
-    }
   }
 
   void drop(wire::error e) { st.drops[static_cast<std::size_t>(e)]++; }
@@ -1698,8 +1703,8 @@ struct node::impl {
   }
 
   void ack_expired(std::uint32_t seq, time_point at, time_point now) {
-    auto it = acks.find(seq);
-    if (it == acks.end() || it->second.deadline != at) return;
+    auto it = waiting_ack(seq, at);
+    if (it == acks.end()) return;
     ack_handler h = it->second;
     acks.erase(it);
     if (h.k == ack_handler::kind::probe) {
