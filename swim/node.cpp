@@ -168,6 +168,7 @@
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 
 #include "swim/awareness.hpp"
@@ -207,18 +208,14 @@ bytes vsn_bytes(const std::array<std::uint8_t, 6>& v) { return bytes(v.begin(), 
 // ---------------------------------------------------------------------------
 
 struct node::impl {
-  /// A member plus the bookkeeping the protocol needs.
-  struct entry {
-    member m;
+  /// What a member needs only while it is suspected, accused or checked. Allocated on first
+  /// use and freed when the member is plainly alive again (entry::settle), so a quiet member
+  /// costs its entry alone: the table is N entries in each of N simulated members
+  /// (docs/simulator.md, "Scale").
+  struct doubts {
     std::unique_ptr<suspicion> susp;  // non-null while suspect
-    // First-hand evidence from our own probes (docs/wire.md §7.6, "first-hand evidence").
-    time_point last_ack{};       // it answered one of our probes (UDP, indirect or TCP)
-    time_point last_failure{};   // one of our probes of it failed
     time_point hold_until{};     // a death we held back is re-checked then
     std::optional<time_point> port_check_at;  // our last TCP check after a port unreachable
-    int failures_in_row = 0;     // our probes of it that failed since it last answered
-    bool suspected_by_us = false;  // the running suspicion is ours (suspicion_history)
-    std::uint64_t intent_ltime = 0;  // newest Serf join/leave intent about it (Serf statusLTime)
     // A suspicion of this (alive) member heard from another member, passed on but not taken
     // until our own probe fails too (see suspect_node).
     bool heard_pending = false;
@@ -226,6 +223,37 @@ struct node::impl {
     time_point heard_since{};
     std::vector<std::string> heard_accusers;  // distinct members we heard it from
     std::optional<dead> doubted_death;  // declared by a member we did not hold alive
+  };
+
+  /// A member plus the bookkeeping the protocol needs.
+  struct entry {
+    member m;
+    // First-hand evidence from our own probes (docs/wire.md §7.6, "first-hand evidence").
+    time_point last_ack{};       // it answered one of our probes (UDP, indirect or TCP)
+    time_point last_failure{};   // one of our probes of it failed
+    std::uint64_t intent_ltime = 0;  // newest Serf join/leave intent about it (Serf statusLTime)
+    int failures_in_row = 0;     // our probes of it that failed since it last answered
+    bool suspected_by_us = false;  // the running suspicion is ours (suspicion_history)
+    std::unique_ptr<doubts> d;   // null while nothing is in doubt
+
+    /// The doubts, created on first use.
+    doubts& doubt() {
+      if (!d) d = std::make_unique<doubts>();
+      return *d;
+    }
+    suspicion* susp() const { return d ? d->susp.get() : nullptr; }
+    bool heard_pending() const { return d && d->heard_pending; }
+    /// A heard suspicion at incarnation `inc` is pending.
+    bool heard_pending_at(std::uint32_t inc) const {
+      return d && d->heard_pending && d->heard_inc == inc;
+    }
+    time_point hold_until() const { return d ? d->hold_until : time_point{}; }
+    bool has_doubted_death() const { return d && d->doubted_death.has_value(); }
+    /// Free the doubts once none is left: no suspicion, heard suspicion, doubted death or
+    /// recent port check.
+    void settle() {
+      if (d && !d->susp && !d->heard_pending && !d->doubted_death && !d->port_check_at) d.reset();
+    }
   };
 
   /// What an outstanding ack sequence number is for.
@@ -305,7 +333,8 @@ struct node::impl {
   node_stats st;
 
   std::vector<std::unique_ptr<entry>> nodes;          // probe order
-  std::unordered_map<std::string, entry*> node_map;   // by name
+  // By name; each key views its entry's own m.name, which never changes.
+  std::unordered_map<std::string_view, entry*> node_map;
   std::size_t probe_index = 0;
   static constexpr std::size_t announce_fanout = 64;  // direct sends of a death we declare
   std::uint32_t incarnation = 0;
@@ -488,7 +517,7 @@ struct node::impl {
   /// heard suspicion use it (a count of the live ones would cost O(n) per suspicion).
   std::size_t num_others() const { return nodes.empty() ? 0 : nodes.size() - 1; }
 
-  entry* lookup(const std::string& name) {
+  entry* lookup(std::string_view name) {
     auto it = node_map.find(name);
     return it == node_map.end() ? nullptr : it->second;
   }
@@ -644,8 +673,9 @@ struct node::impl {
       entry* e = lookup(v.name);
       if (e != nullptr && ((v.any_live && !is_dead_or_left(e->m.state)) ||
                            (e->m.state == member_state::suspect && e->m.state_change == v.since) ||
-                           (e->m.state == member_state::alive && e->heard_pending &&
-                            e->heard_since == v.since && e->heard_inc == e->m.incarnation))) {
+                           (e->m.state == member_state::alive &&
+                            e->heard_pending_at(e->m.incarnation) &&
+                            e->d->heard_since == v.since))) {
         st.suspicions_verified++;
         probe_node(*e, now);
         return;
@@ -809,9 +839,8 @@ struct node::impl {
           st.deaths_of_discounted++;
           dead_node(dead{t->m.incarnation, t->m.name, cfg.name}, now, origin::ours);
         } else if (health.score() >= cfg.t.awareness_max_multiplier - 1 &&
-                   !(t->heard_pending && t->heard_inc == t->m.incarnation &&
-                     !t->heard_accusers.empty()) &&
-                   !t->doubted_death) {
+                   !(t->heard_pending_at(t->m.incarnation) && !t->d->heard_accusers.empty()) &&
+                   !t->has_doubted_death()) {
           // Our own health is at its worst (probes fail and the relays' nacks do not reach
           // us): we are the likely problem, so we do not accuse on our own (Lifeguard's local
           // health, taken one step further). Others accusing it, or holding it dead, and our
@@ -984,9 +1013,9 @@ struct node::impl {
           if (r.state == member_state::dead) {
             // A death the peer holds: taken once our own probe of the member fails too.
             entry* e = lookup(r.name);
-            if (e != nullptr && e->heard_pending && e->heard_inc == r.incarnation &&
+            if (e != nullptr && e->heard_pending_at(r.incarnation) &&
                 e->m.state == member_state::alive)
-              e->doubted_death = dead{r.incarnation, r.name, cfg.name};
+              e->d->doubted_death = dead{r.incarnation, r.name, cfg.name};
           }
           break;
       }
@@ -1039,7 +1068,7 @@ struct node::impl {
       fresh->m.state_change = now;
       if (a.vsn.size() >= 6) std::copy_n(a.vsn.begin(), 6, fresh->m.vsn.begin());
       e = fresh.get();
-      node_map[a.node] = e;
+      node_map[std::string_view(e->m.name)] = e;
       // Insert at a random offset so the new member's first probe is not delayed a round.
       std::size_t n = nodes.size();
       std::size_t offset = random_offset(n + 1);
@@ -1080,9 +1109,9 @@ struct node::impl {
       return;
     if (a.incarnation < e->m.incarnation && is_local) return;
 
-    if (e->susp && e->m.state == member_state::suspect && !is_local)
-      note_wrong_accusers(*e->susp, now);  // it was alive after all
-    e->susp.reset();
+    if (e->susp() != nullptr && e->m.state == member_state::suspect && !is_local)
+      note_wrong_accusers(*e->susp(), now);  // it was alive after all
+    if (e->d) e->d->susp.reset();
     member_state old_state = e->m.state;
     bytes old_meta = e->m.meta;
     address old_addr = e->m.addr;
@@ -1098,6 +1127,11 @@ struct node::impl {
     e->m.incarnation = a.incarnation;
     e->m.meta = a.meta;
     e->m.addr = *addr;
+    if (e->d) {
+      // A suspicion heard at an older incarnation is refuted by this one: nothing reads it.
+      if (e->d->heard_pending && e->d->heard_inc < a.incarnation) e->d->heard_pending = false;
+      e->settle();
+    }
     if (e->m.state != member_state::alive) {
       if (e->m.state != member_state::suspect) successor_cached = false;  // a new live member
       e->m.state = member_state::alive;
@@ -1235,11 +1269,12 @@ struct node::impl {
       // The accused is told directly (it refutes, and its alive reaches those that hold it
       // dead), and we probe it ourselves; we suspect it only if that fails. Nothing is
       // gossiped in our name.
-      if (e.heard_pending && e.heard_inc >= s.incarnation) return;
-      e.heard_pending = true;
-      e.heard_inc = s.incarnation;
-      e.heard_since = now;
-      e.heard_accusers.clear();
+      if (e.heard_pending() && e.d->heard_inc >= s.incarnation) return;
+      doubts& h = e.doubt();
+      h.heard_pending = true;
+      h.heard_inc = s.incarnation;
+      h.heard_since = now;
+      h.heard_accusers.clear();
       send_msg(e.m.addr, &e, wire::encode(s));
       if (verify.size() < max_pending_verifications) verify.push_back({s.node, now, now});
       return;
@@ -1248,20 +1283,22 @@ struct node::impl {
       st.accusations_ignored++;
       return;
     }
-    if (e.heard_pending && e.heard_inc >= s.incarnation) {
+    if (e.heard_pending() && e.d->heard_inc >= s.incarnation) {
       // Heard already: pass on each new accuser up to the confirmations a timer can use.
-      if (e.heard_inc != s.incarnation ||
-          static_cast<int>(e.heard_accusers.size()) > cfg.t.suspicion_mult - 2 ||
-          std::find(e.heard_accusers.begin(), e.heard_accusers.end(), s.from) != e.heard_accusers.end())
+      auto& accusers = e.d->heard_accusers;
+      if (e.d->heard_inc != s.incarnation ||
+          static_cast<int>(accusers.size()) > cfg.t.suspicion_mult - 2 ||
+          std::find(accusers.begin(), accusers.end(), s.from) != accusers.end())
         return;
-      e.heard_accusers.push_back(s.from);
+      accusers.push_back(s.from);
       broadcast(s.node, wire::encode(s));
       return;
     }
-    e.heard_pending = true;
-    e.heard_inc = s.incarnation;
-    e.heard_since = now;
-    e.heard_accusers.assign(1, s.from);
+    doubts& h = e.doubt();
+    h.heard_pending = true;
+    h.heard_inc = s.incarnation;
+    h.heard_since = now;
+    h.heard_accusers.assign(1, s.from);
     st.suspicions_passed_on++;
     broadcast(s.node, wire::encode(s));
     emit(e.m, member_event::accused);
@@ -1284,15 +1321,15 @@ struct node::impl {
       st.accusations_discounted++;
       return;
     }
-    if (e->susp) {
+    if (suspicion* running = e->susp()) {
       // Independent confirmations shorten the timer; only new ones are re-gossiped.
       if (from == origin::heard && !may_confirm(s)) {
         st.confirmations_ignored++;
         return;
       }
-      if (e->susp->confirm(s.from, now)) {
+      if (running->confirm(s.from, now)) {
         broadcast(s.node, wire::encode(s));
-        add_timer(e->susp->deadline(), timer_kind::suspicion, 0, s.node);
+        add_timer(running->deadline(), timer_kind::suspicion, 0, s.node);
       }
       return;
     }
@@ -1318,25 +1355,27 @@ struct node::impl {
     if (static_cast<int>(n) - 2 < k) k = 0;
     duration min = suspicion_min_timeout(cfg.t.suspicion_mult, n, cfg.t.probe_interval);
     duration max = min * cfg.t.suspicion_max_timeout_mult;
-    e->susp = std::make_unique<suspicion>(s.from, k, min, max, now);
-    if (e->heard_pending && e->heard_inc == s.incarnation) {
+    doubts& h = e->doubt();
+    h.susp = std::make_unique<suspicion>(s.from, k, min, max, now);
+    if (h.heard_pending && h.heard_inc == s.incarnation) {
       // Those we heard it from before our own probe failed confirm it now.
-      for (const auto& who : e->heard_accusers) {
+      for (const auto& who : h.heard_accusers) {
         const entry* c = lookup(who);
-        if (who != s.from && c != nullptr && c->m.state == member_state::alive) e->susp->confirm(who, now);
+        if (who != s.from && c != nullptr && c->m.state == member_state::alive) h.susp->confirm(who, now);
       }
     }
-    e->heard_pending = false;
-    if (e->doubted_death && e->doubted_death->incarnation == e->m.incarnation) {
+    h.heard_pending = false;
+    h.heard_accusers.clear();
+    if (h.doubted_death && h.doubted_death->incarnation == e->m.incarnation) {
       // A death we doubted for its declarer, now that our own probe failed too.
-      const dead d = *e->doubted_death;
-      e->doubted_death.reset();
+      const dead d = *h.doubted_death;
+      h.doubted_death.reset();
       emit(e->m, member_event::suspect);
       dead_node(d, now, origin::heard);
       return;
     }
-    e->doubted_death.reset();
-    add_timer(e->susp->deadline(), timer_kind::suspicion, 0, s.node);
+    h.doubted_death.reset();
+    add_timer(h.susp->deadline(), timer_kind::suspicion, 0, s.node);
     // Our own probe failed already when we raised it; either way we gather first-hand
     // evidence one interval in, and then at every probe tick until it answers or has failed
     // evidence_needed() times (hold_death), well before the minimum timeout.
@@ -1359,9 +1398,9 @@ struct node::impl {
 
   void suspicion_expired(const std::string& name, time_point now) {
     entry* e = lookup(name);
-    if (e == nullptr || !e->susp || e->m.state != member_state::suspect) return;
-    if (e->susp->deadline() > now) return;  // moved; a newer timer entry exists
-    if (e->hold_until > now) return;        // held back; a newer timer entry exists
+    if (e == nullptr || e->susp() == nullptr || e->m.state != member_state::suspect) return;
+    if (e->susp()->deadline() > now) return;  // moved; a newer timer entry exists
+    if (e->hold_until() > now) return;        // held back; a newer timer entry exists
     if (hold_death(*e, now)) return;
     st.deaths_declared++;
     const dead d{e->m.incarnation, e->m.name, cfg.name};
@@ -1392,9 +1431,10 @@ struct node::impl {
     // and we follow their gossip. Give up waiting only at three times the maximum.
     if (waited >= 3 * limit) return false;
     st.deaths_held++;
-    e.hold_until = std::min(now + health.scale(cfg.t.probe_interval) + cfg.t.probe_timeout,
-                            since + 3 * limit);
-    add_timer(e.hold_until, timer_kind::suspicion, 0, e.m.name);
+    const time_point until =
+        std::min(now + health.scale(cfg.t.probe_interval) + cfg.t.probe_timeout, since + 3 * limit);
+    e.doubt().hold_until = until;
+    add_timer(until, timer_kind::suspicion, 0, e.m.name);
     if (verify.size() < max_pending_verifications) verify.push_front({e.m.name, since, now});
     return true;
   }
@@ -1517,21 +1557,24 @@ struct node::impl {
         // Not taken; checked with our own probe at the next tick instead, so a real death
         // is still found when the declarer only looked suspect to us for a moment.
         st.accusations_ignored++;
-        e->doubted_death = d;  // taken if our own probe fails too (suspect_node)
+        e->doubt().doubted_death = d;  // taken if our own probe fails too (suspect_node)
         if (verify.size() < max_pending_verifications) verify.push_front({d.node, now, now, true});
         return;
       }
     }
     if (from == origin::heard && d.node != d.from && e->m.name != cfg.name &&
         ((e->m.state == member_state::suspect && e->last_ack > e->m.state_change) ||
-         (e->m.state == member_state::alive && e->heard_pending &&
-          e->heard_inc == d.incarnation && e->last_ack > e->heard_since))) {
+         (e->m.state == member_state::alive && e->heard_pending_at(d.incarnation) &&
+          e->last_ack > e->d->heard_since))) {
       // It answered our own probe after the suspicion began: the death is hearsay from a
       // member that missed the refutation. Keep it suspect; our timer and probes decide.
       st.deaths_refused++;
       return;
     }
-    e->susp.reset();
+    if (e->d) {
+      e->d->susp.reset();
+      e->settle();
+    }
     if (is_dead_or_left(e->m.state)) return;
     if (e->m.name == cfg.name) {
       if (!leaving) {
@@ -1925,9 +1968,9 @@ void node::on_unreachable(const address& to, unreachable why, time_point now) {
   if (e->m.state != member_state::alive && e->m.state != member_state::suspect) return;
   if (why == unreachable::port_unreachable) {
     // Check with a TCP connect to the same port: a refusal (RST from that host) confirms.
-    if (e->port_check_at && now - *e->port_check_at < s.cfg.t.probe_interval)
+    if (e->d && e->d->port_check_at && now - *e->d->port_check_at < s.cfg.t.probe_interval)
       return;  // one check at a time
-    e->port_check_at = now;
+    e->doubt().port_check_at = now;
     stream_id id = s.next_stream++;
     s.streams[id] = impl::pending_stream{impl::stream_kind::port_check, 0, to};
     s.st.streams_out++;
@@ -2067,7 +2110,7 @@ const config& node::cfg() const { return p_->cfg; }
 const member& node::self() const { return p_->node_map.at(p_->cfg.name)->m; }
 
 const member* node::find(std::string_view name) const {
-  auto it = p_->node_map.find(std::string(name));
+  auto it = p_->node_map.find(name);
   return it == p_->node_map.end() ? nullptr : &it->second->m;
 }
 
