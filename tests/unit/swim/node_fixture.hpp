@@ -92,7 +92,7 @@ alive alive_for(const std::string& name, int i, std::uint32_t inc) {
 }
 
 // Advance `n` to `until`, calling tick at every deadline on the way.
-void run_until(node& n, time_point& now, time_point until) {
+inline void run_until(node& n, time_point& now, time_point until) {
   while (true) {
     time_point d = n.next_deadline();
     if (d > until) break;
