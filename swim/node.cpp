@@ -71,8 +71,8 @@
 //   many join at once that exchange comes while the burst's alives are still
 //   spreading, so a member whose table grew after it makes a second one once
 //   the table has been quiet for a probe interval (impl::repair_pending): N
-//   members joining one seed at once all know all in 3.5 / 6.5 / 20 virtual s
-//   at N = 250 / 500 / 1000 instead of 5.5 / 11.5 / 36.5.
+//   members joining one seed at once all know all in 4.1 / 6.4 / 17.6 virtual s
+//   at N = 250 / 500 / 1000 instead of 4.6 / 10.7 / 27.5 (swim-sim-bench).
 // - A suspect or dead about us at an incarnation we already out-bid means the
 //   accuser missed our refutation; memberlist ignores it, we answer the accuser
 //   directly with our current alive (at most once per accuser per probe
