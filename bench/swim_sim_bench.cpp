@@ -229,6 +229,15 @@ row run_row(const args& a, const std::string& profile, std::size_t n) {
   cluster c(o);
   const swim::timing& t = o.t;
   const duration poll = std::max<duration>(1ms, t.gossip_interval / 20);
+  // With --sizes, each phase is reported on stderr as it ends: a row at 5,000 members takes
+  // hours, and a run cut short still says how far it got.
+  auto progress = [&](const char* phase, const std::string& result) {
+    if (!a.scale) return;
+    std::fprintf(stderr, "[N=%zu] %s: %s (virtual %.1f s, wall %.0f s, RSS %.0f MiB)\n", n, phase,
+                 result.c_str(), secs(c.elapsed()),
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count(),
+                 current_rss_mib());
+  };
 
   // Cold bootstrap: N members join one seed at once (docs/simulator.md, "Baseline", row 1).
   c.start(n);
@@ -238,6 +247,7 @@ row run_row(const args& a, const std::string& profile, std::size_t n) {
     r.bootstrap.v.push_back(secs(c.now() - b0));
   else
     ++r.bootstrap.timeouts;
+  progress("bootstrap", r.bootstrap.str());
   c.run_for(5 * t.probe_interval);
   r.bootstrap_wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
   if (a.scale) {
@@ -249,6 +259,9 @@ row run_row(const args& a, const std::string& profile, std::size_t n) {
       return true;
     };
     if (c.run_until(drained, 1800s, 1s)) r.drain_s = secs(c.now() - d0);
+    char text[64];
+    std::snprintf(text, sizeof text, "%.0f s", r.drain_s);
+    progress("drain", r.drain_s < 0 ? std::string("not drained") : std::string(text));
   }
 
   // Idle traffic per member: UDP payload + 28 B IPv4/UDP header, plus stream bytes.
@@ -265,6 +278,12 @@ row run_row(const args& a, const std::string& profile, std::size_t n) {
                     members / a.idle_s;
     r.udp_bytes_per_s = static_cast<double>(tot.bytes_sent + 28 * tot.packets_sent) / members / a.idle_s;
     r.stream_bytes_per_s = static_cast<double>(tot.stream_bytes_sent) / members / a.idle_s;
+  }
+  {
+    char text[96];
+    std::snprintf(text, sizeof text, "%.2f pkt/s, %.1f B/s, %.3f CPU ms/s per member", r.pkts_per_s,
+                  r.bytes_per_s, r.cpu_ms_per_s);
+    progress("idle", text);
   }
 
   // Each trial keeps the cluster at N: a new member joins, an original member
@@ -311,10 +330,12 @@ row run_row(const args& a, const std::string& profile, std::size_t n) {
     c.join(v, 0);
     c.run_until([&] { return all_count(c, n); }, 120s, poll);
     c.run_for(3 * t.probe_interval);
+    progress("trial", "crash:all " + r.crash_all.str() + ", leave:all " + r.leave_all.str());
   }
 
   r.live_mib = current_rss_mib();
   r.loss10 = false_deaths(c, 0.10, from_secs(a.loss_s));
+  progress("10 % loss", r.loss10);
   if (!a.scale) r.loss20 = false_deaths(c, 0.20, from_secs(a.loss_s));
   r.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
   r.peak_mib = peak_rss_mib();
