@@ -1,4 +1,4 @@
-// The anti-entropy exchanges that follow a join (node.cpp, impl::repair_pending): an early
+// The anti-entropy exchanges that follow a join (node_impl.hpp, repair_pending): an early
 // one, and a second one once gossip has stopped bringing members we did not know.
 #include <doctest/doctest.h>
 
