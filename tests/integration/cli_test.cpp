@@ -133,7 +133,12 @@ TEST_CASE("cli: force-leave marks a failed member left everywhere; info; monitor
   CHECK(unknown.exit == 1);
   CHECK(unknown.err.find("no member named nobody") != std::string::npos);
 
-  // s2 crashes: failed everywhere, then force-left from s0 and left at s1 too.
+  // s2 crashes: failed everywhere, then force-left from s0 and left at s1 too. First s0's
+  // published list must hold s2, so that its death is a publish the monitor sees (a member
+  // that dies before a list held it changes no list).
+  process w({binary(), "watch", "--socket", sock}, dir / "watch.log");
+  REQUIRE(test_support::wait_until(
+      [&] { return w.log().find("\"name\":\"s2\"") != std::string::npos; }, timeout));
   REQUIRE(as[2]->proc().signal(SIGKILL));
   REQUIRE(as[2]->proc().wait_exit(timeout).has_value());
   for (int i = 0; i < 2; ++i)
