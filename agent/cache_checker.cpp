@@ -74,7 +74,7 @@ void cache_checker::on_result(bool ok, const std::string& detail) {
 }
 
 void cache_checker::mark(bool up) {
-  const swim::member& self = driver_.node().self();
+  const swim::member self = driver_.node().self();
   // Leaving: a new meta would gossip an alive with a higher incarnation and undo the leave.
   if (self.state == swim::member_state::left || self.state == swim::member_state::dead) return;
   auto tags = swim::decode_tags(self.meta).value_or(swim::tag_map{});

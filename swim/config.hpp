@@ -5,12 +5,14 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 
 #include "swim/address.hpp"
 #include "swim/bytes.hpp"
+#include "swim/identity_pool.hpp"
 #include "swim/time.hpp"
 
 namespace swim {
@@ -82,6 +84,10 @@ struct config {
   /// Members the table may hold in all, ourselves and not-yet-reaped dead ones included; an
   /// alive about a new member beyond it is refused (counted).
   std::size_t max_members = 20000;
+  /// Where the member table keeps names, addresses and meta. Null: the node keeps its own.
+  /// Nodes driven by one thread may share one pool (the simulator does), so each member's
+  /// identity is held once for all their tables (swim/identity_pool.hpp).
+  std::shared_ptr<identity_pool> identities;
 };
 
 }  // namespace swim

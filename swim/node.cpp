@@ -190,7 +190,7 @@ node::impl::entry* node::impl::lookup(std::string_view name) {
 
 node::impl::entry* node::impl::lookup_by_address(const address& a) {
   for (auto& e : nodes)
-    if (e->m.addr == a && !is_dead_or_left(e->m.state)) return e.get();
+    if (e->id->addr == a && !is_dead_or_left(e->state)) return e.get();
   return nullptr;
 }
 
@@ -224,7 +224,7 @@ void node::impl::raw_send_packet(const address& to, const entry* dest, bytes msg
     bytes c = wire::compress(msg);
     if (c.size() < msg.size()) msg = std::move(c);
   }
-  if (dest != nullptr && dest->m.pmax() >= 5) msg = wire::add_crc(msg);
+  if (dest != nullptr && dest->id->vsn[1] >= 5) msg = wire::add_crc(msg);
   if (encrypt_out()) msg = encryption::seal_packet(ring, msg, encryption::random_nonce());
   st.packets_out++;
   st.bytes_out += msg.size();
@@ -285,14 +285,14 @@ void node::impl::handle(const address& from, const ping& p, time_point now) {
   }
   entry* src = p.source_node.empty() ? nullptr : lookup(p.source_node);
   bytes ack = wire::encode(ack_resp{p.seq_no, {}});
-  if (src != nullptr && src->m.name != cfg.name &&
-      (src->m.state == member_state::suspect || src->m.state == member_state::dead)) {
+  if (src != nullptr && src->id->name != cfg.name &&
+      (src->state == member_state::suspect || src->state == member_state::dead)) {
     // The pinger is alive after all, yet we hold it suspect or dead: tell it in the ack so
     // it refutes now instead of after the next push-pull (a member resuming from a pause
     // otherwise stays dead for up to a push-pull interval).
-    bytes accusation = src->m.state == member_state::suspect
-                           ? wire::encode(suspect{src->m.incarnation, src->m.name, cfg.name})
-                           : wire::encode(dead{src->m.incarnation, src->m.name, cfg.name});
+    bytes accusation = src->state == member_state::suspect
+                           ? wire::encode(suspect{src->incarnation, src->id->name, cfg.name})
+                           : wire::encode(dead{src->incarnation, src->id->name, cfg.name});
     st.accusations_in_acks++;
     raw_send_packet(to, src, wire::make_compound({std::move(ack), std::move(accusation)}));
     return;
@@ -342,7 +342,7 @@ void node::impl::handle(const address&, const ack_resp& a, time_point now) {
       leave_acked.insert(l->second);
     check_leave_complete();
   } else if (h.k == ack_handler::kind::watch) {
-    if (entry* e = lookup(h.member); e != nullptr && e->m.addr == h.requester) {
+    if (entry* e = lookup(h.member); e != nullptr && e->id->addr == h.requester) {
       e->last_ack = now;
       e->failures_in_row = 0;
     }
@@ -542,8 +542,8 @@ void node::on_unreachable(const address& to, unreachable why, time_point now) {
   } else {
     s.st.connections_refused++;
   }
-  if (e == nullptr || e->m.name == s.cfg.name) return;
-  if (e->m.state != member_state::alive && e->m.state != member_state::suspect) return;
+  if (e == nullptr || e->id->name == s.cfg.name) return;
+  if (e->state != member_state::alive && e->state != member_state::suspect) return;
   if (why == unreachable::port_unreachable) {
     // Check with a TCP connect to the same port: a refusal (RST from that host) confirms.
     if (e->d && e->d->port_check_at && now - *e->d->port_check_at < s.cfg.t.probe_interval)
@@ -552,13 +552,13 @@ void node::on_unreachable(const address& to, unreachable why, time_point now) {
     stream_id id = s.next_stream++;
     s.streams[id] = impl::pending_stream{impl::stream_kind::port_check, 0, to};
     s.st.streams_out++;
-    s.out.send_stream(id, to, s.seal_frame(wire::encode(s.make_ping(e->m.name, s.next_seq()))),
+    s.out.send_stream(id, to, s.seal_frame(wire::encode(s.make_ping(e->id->name, s.next_seq()))),
                       true, now + s.cfg.t.probe_interval);
     return;
   }
   // The host answered our connect with a reset: nothing listens on the member's port.
   s.st.deaths_by_refusal++;
-  const dead d{e->m.incarnation, e->m.name, s.cfg.name};
+  const dead d{e->incarnation, e->id->name, s.cfg.name};
   s.dead_node(d, now, impl::origin::ours);
   s.announce_dead(d);
   s.check_leave_complete();
@@ -636,7 +636,7 @@ void node::leave(time_point now) {
     s.broadcast("_serf_intent", s.leave_intent);
   }
   impl::entry* self = s.self_entry();
-  const dead d{self->m.incarnation, s.cfg.name, s.cfg.name};
+  const dead d{self->incarnation, s.cfg.name, s.cfg.name};
   s.leave_dead = wire::encode(d);
   s.dead_node(d, now, impl::origin::ours);
   s.send_leave_round(now);  // acknowledged by a few peers at once, gossiped to the rest
@@ -649,9 +649,9 @@ node::force_leave_result node::force_leave(std::string_view name, time_point now
   auto& s = *p_;
   impl::entry* e = s.lookup(std::string(name));
   if (e == nullptr) return force_leave_result::unknown;
-  if (e->m.name == s.cfg.name) return force_leave_result::self;
-  if (e->m.state == member_state::left) return force_leave_result::already_left;
-  if (e->m.state != member_state::dead) return force_leave_result::not_failed;
+  if (e->id->name == s.cfg.name) return force_leave_result::self;
+  if (e->state == member_state::left) return force_leave_result::already_left;
+  if (e->state != member_state::dead) return force_leave_result::not_failed;
   if (!s.cfg.serf_compat) return force_leave_result::unsupported;
   // A sliding window: at most force_leave_burst intents per force_leave_window probe
   // intervals, so a script looping over force-leave cannot flood the gossip.
@@ -660,11 +660,11 @@ node::force_leave_result node::force_leave(std::string_view name, time_point now
     s.force_leaves.pop_front();
   if (s.force_leaves.size() >= force_leave_burst) return force_leave_result::rate_limited;
   s.force_leaves.push_back(now);
-  const serf::intent i{serf::message_type::leave, s.ltime, e->m.name, false};
+  const serf::intent i{serf::message_type::leave, s.ltime, e->id->name, false};
   s.ltime++;
   e->intent_ltime = i.ltime;
   s.mark_left(*e, now);
-  s.broadcast("_serf_leave:" + e->m.name, serf::encode_intent(i));
+  s.broadcast("_serf_leave:" + e->id->name, serf::encode_intent(i));
   return force_leave_result::left;
 }
 
@@ -690,23 +690,24 @@ void node::send_user(const address& to, bytes payload) {
 }
 
 const config& node::cfg() const { return p_->cfg; }
-const member& node::self() const { return p_->node_map.at(p_->cfg.name)->m; }
+member node::self() const { return impl::to_member(*p_->node_map.at(p_->cfg.name)); }
 
-const member* node::find(std::string_view name) const {
+std::optional<member> node::find(std::string_view name) const {
   auto it = p_->node_map.find(name);
-  return it == p_->node_map.end() ? nullptr : &it->second->m;
+  if (it == p_->node_map.end()) return std::nullopt;
+  return impl::to_member(*it->second);
 }
 
 std::vector<member> node::members() const {
   std::vector<member> out;
   out.reserve(p_->nodes.size());
-  for (const auto& e : p_->nodes) out.push_back(e->m);
+  for (const auto& e : p_->nodes) out.push_back(impl::to_member(*e));
   return out;
 }
 
 std::size_t node::num_live() const {
   return static_cast<std::size_t>(std::count_if(p_->nodes.begin(), p_->nodes.end(), [](const auto& e) {
-    return !impl::is_dead_or_left(e->m.state);
+    return !impl::is_dead_or_left(e->state);
   }));
 }
 

@@ -182,9 +182,10 @@ class node {
   const config& cfg() const;
   /// The gossip keys, primary first (empty: plaintext).
   const keyring& keys() const;
-  const member& self() const;
-  /// The member called `name`, if known (any state).
-  const member* find(std::string_view name) const;
+  /// Ourselves as the table holds us.
+  member self() const;
+  /// The member called `name`, if known (any state): a copy of what the table holds.
+  std::optional<member> find(std::string_view name) const;
   /// Every known member, self included, any state.
   std::vector<member> members() const;
   /// Number of members in state alive or suspect, self included.

@@ -76,7 +76,13 @@ struct node::impl {
 
   /// A member plus the bookkeeping the protocol needs.
   struct entry {
-    member m;
+    // What the member is known by (name, address, meta, versions), shared with every table
+    // that knows it the same way (identity_pool); replaced, never changed, when it moves or
+    // changes its meta (set_identity).
+    identity_pool::handle id;
+    std::uint32_t incarnation = 0;
+    member_state state = member_state::alive;
+    time_point state_change{};  // when `state` last changed
     // First-hand evidence from our own probes (docs/wire.md §7.6, "first-hand evidence").
     time_point last_ack{};       // it answered one of our probes (UDP, indirect or TCP)
     time_point last_failure{};   // one of our probes of it failed
@@ -153,7 +159,12 @@ struct node::impl {
   };
 
   impl(config c, transport& t, delegate& d, std::uint64_t seed, time_point now)
-      : cfg(std::move(c)), out(t), events(d), rng(seed), health(cfg.t.awareness_max_multiplier) {
+      : cfg(std::move(c)),
+        out(t),
+        events(d),
+        rng(seed),
+        health(cfg.t.awareness_max_multiplier),
+        pool(cfg.identities ? cfg.identities : std::make_shared<identity_pool>()) {
     if (auto why = meta_error(cfg.meta)) throw std::invalid_argument("node meta: " + *why);
     if (cfg.name.empty()) throw std::invalid_argument("node name must not be empty");
     std::string key_problem;
@@ -178,6 +189,7 @@ struct node::impl {
   std::mt19937_64 rng;
   keyring ring;  // gossip keys, primary first; empty: plaintext
   awareness health;
+  std::shared_ptr<identity_pool> pool;  // cfg.identities, or our own
   broadcast_queue queue;
   node_stats st;
 
@@ -341,7 +353,25 @@ struct node::impl {
 
   bytes self_addr_bytes() const;
 
-  void emit(const member& m, member_event ev) { events.on_member_event(m, ev); }
+  void emit(const entry& e, member_event ev) { events.on_member_event(to_member(e), ev); }
+  /// The public value of an entry (what events, find and members hand out).
+  static member to_member(const entry& e) {
+    return member{e.id->name, e.id->addr,   e.id->meta,       e.id->vsn,
+                  e.incarnation, e.state, e.state_change};
+  }
+  /// Give `e` the identity with these fields, from the pool.
+  void set_identity(entry& e, std::string_view name, const address& addr, const bytes& meta,
+                    const std::array<std::uint8_t, 6>& vsn) {
+    if (e.id && e.id->addr == addr && e.id->meta == meta && e.id->vsn == vsn) return;
+    identity_pool::handle next = pool->intern(name, addr, meta, vsn);
+    if (e.id) {
+      // The name index views the identity's name: move the key to the new identity before
+      // the old one can go.
+      node_map.erase(std::string_view(e.id->name));
+      node_map.emplace(std::string_view(next->name), &e);
+    }
+    e.id = std::move(next);
+  }
 
   // ---- sending ----
 

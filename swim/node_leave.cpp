@@ -8,7 +8,7 @@ bool node::impl::leave_complete() const {
   if (!leaving) return false;
   const std::size_t live_peers = static_cast<std::size_t>(
       std::count_if(nodes.begin(), nodes.end(), [&](const auto& e) {
-        return e->m.name != cfg.name && !is_dead_or_left(e->m.state);
+        return e->id->name != cfg.name && !is_dead_or_left(e->state);
       }));
   if (live_peers == 0) return true;
   // Acknowledged peers stay alive in our table, so they are among live_peers. Acknowledged,
@@ -32,29 +32,29 @@ void node::impl::send_leave_round(time_point now) {
   // first; suspect ones (live, and maybe only slow) when no alive peer is left to ask.
   std::vector<entry*> alive_peers, suspect_peers;
   for (const auto& e : nodes) {
-    if (e->m.name == cfg.name || leave_acked.count(e->m.name) != 0) continue;
+    if (e->id->name == cfg.name || leave_acked.count(e->id->name) != 0) continue;
     if (std::any_of(leave_pings.begin(), leave_pings.end(), [&](const auto& kv) {
-          return kv.second == e->m.name && acks.count(kv.first) != 0;
+          return kv.second == e->id->name && acks.count(kv.first) != 0;
         }))
       continue;
-    if (e->m.state == member_state::alive) alive_peers.push_back(e.get());
-    if (e->m.state == member_state::suspect) suspect_peers.push_back(e.get());
+    if (e->state == member_state::alive) alive_peers.push_back(e.get());
+    if (e->state == member_state::suspect) suspect_peers.push_back(e.get());
   }
   std::vector<entry*>& peers = alive_peers.empty() ? suspect_peers : alive_peers;
   for (std::size_t i = peers.size(); i > 1; --i) std::swap(peers[i - 1], peers[random_offset(i)]);
   if (peers.size() > leave_acks_needed + 1 - in_flight)
     peers.resize(leave_acks_needed + 1 - in_flight);
   for (entry* peer : peers) {
-    ping p = make_ping(peer->m.name, next_seq());
+    ping p = make_ping(peer->id->name, next_seq());
     const time_point deadline = now + cfg.t.probe_interval;
     acks[p.seq_no] = ack_handler{ack_handler::kind::leave, deadline, {}, 0, false, {}};
     add_timer(deadline, timer_kind::ack, p.seq_no, {});
-    leave_pings[p.seq_no] = peer->m.name;
+    leave_pings[p.seq_no] = peer->id->name;
     // The Serf leave intent first, as the gossip sends it, so Serf shows "left", not "failed".
     std::vector<bytes> parts{wire::encode(p)};
     if (!leave_intent.empty()) parts.push_back(leave_intent);
     parts.push_back(leave_dead);
-    raw_send_packet(peer->m.addr, peer, wire::make_compound(parts));
+    raw_send_packet(peer->id->addr, peer, wire::make_compound(parts));
   }
 }
 

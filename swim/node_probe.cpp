@@ -7,18 +7,18 @@ namespace swim {
 
 node::impl::entry* node::impl::ring_successor() {
   if (successor_cached) {
-    if (entry* s = lookup(successor_cache); s != nullptr && !is_dead_or_left(s->m.state)) return s;
+    if (entry* s = lookup(successor_cache); s != nullptr && !is_dead_or_left(s->state)) return s;
   }
   entry* next = nullptr;   // smallest name above ours
   entry* first = nullptr;  // smallest name overall (wrap-around)
   for (auto& e : nodes) {
-    if (e->m.name == cfg.name || is_dead_or_left(e->m.state)) continue;
-    if (e->m.name > cfg.name && (next == nullptr || e->m.name < next->m.name)) next = e.get();
-    if (first == nullptr || e->m.name < first->m.name) first = e.get();
+    if (e->id->name == cfg.name || is_dead_or_left(e->state)) continue;
+    if (e->id->name > cfg.name && (next == nullptr || e->id->name < next->id->name)) next = e.get();
+    if (first == nullptr || e->id->name < first->id->name) first = e.get();
   }
   entry* found = next != nullptr ? next : first;
   successor_cached = found != nullptr;
-  if (found != nullptr) successor_cache = found->m.name;
+  if (found != nullptr) successor_cache = found->id->name;
   return found;
 }
 
@@ -39,10 +39,10 @@ void node::impl::start_probe(time_point now) {
     pending_verify v = std::move(verify.front());
     verify.pop_front();
     entry* e = lookup(v.name);
-    if (e != nullptr && ((v.any_live && !is_dead_or_left(e->m.state)) ||
-                         (e->m.state == member_state::suspect && e->m.state_change == v.since) ||
-                         (e->m.state == member_state::alive &&
-                          e->heard_pending_at(e->m.incarnation) &&
+    if (e != nullptr && ((v.any_live && !is_dead_or_left(e->state)) ||
+                         (e->state == member_state::suspect && e->state_change == v.since) ||
+                         (e->state == member_state::alive &&
+                          e->heard_pending_at(e->incarnation) &&
                           e->d->heard_since == v.since))) {
       st.suspicions_verified++;
       probe_node(*e, now);
@@ -60,7 +60,7 @@ void node::impl::start_probe(time_point now) {
     }
     entry* e = nodes[probe_index].get();
     probe_index++;
-    if (e->m.name == cfg.name || is_dead_or_left(e->m.state)) {
+    if (e->id->name == cfg.name || is_dead_or_left(e->state)) {
       checks++;
       continue;
     }
@@ -71,8 +71,8 @@ void node::impl::start_probe(time_point now) {
 
 void node::impl::reset_nodes(time_point now) {
   auto reap = [&](const std::unique_ptr<entry>& e) {
-    return e->m.name != cfg.name && is_dead_or_left(e->m.state) &&
-           now - e->m.state_change > cfg.t.gossip_to_the_dead_time;
+    return e->id->name != cfg.name && is_dead_or_left(e->state) &&
+           now - e->state_change > cfg.t.gossip_to_the_dead_time;
   };
   for (auto it = tombstones.begin(); it != tombstones.end();)
     it = now >= it->second.until ? tombstones.erase(it) : std::next(it);
@@ -81,9 +81,9 @@ void node::impl::reset_nodes(time_point now) {
   for (auto& e : nodes) {
     if (reap(e)) {
       if (tombstones.size() < max_tombstones)
-        tombstones[e->m.name] = tombstone{e->m.incarnation, e->m.addr, now + tombstone_time(), {}};
-      node_map.erase(e->m.name);
-      emit(e->m, member_event::reaped);
+        tombstones[e->id->name] = tombstone{e->incarnation, e->id->addr, now + tombstone_time(), {}};
+      node_map.erase(e->id->name);
+      emit(*e, member_event::reaped);
     } else {
       keep.push_back(std::move(e));
     }
@@ -94,28 +94,28 @@ void node::impl::reset_nodes(time_point now) {
 
 void node::impl::watch_successor(time_point now) {
   entry* succ = ring_successor();
-  if (succ == nullptr || (probe.active && probe.target == succ->m.name)) return;
+  if (succ == nullptr || (probe.active && probe.target == succ->id->name)) return;
   st.successor_watches++;
-  ping p = make_ping(succ->m.name, next_seq());
+  ping p = make_ping(succ->id->name, next_seq());
   const time_point deadline = now + cfg.t.probe_timeout;
   acks[p.seq_no] =
-      ack_handler{ack_handler::kind::watch, deadline, succ->m.addr, 0, false, succ->m.name};
+      ack_handler{ack_handler::kind::watch, deadline, succ->id->addr, 0, false, succ->id->name};
   add_timer(deadline, timer_kind::ack, p.seq_no, {});
-  if (succ->m.state == member_state::alive) {
-    send_msg(succ->m.addr, succ, wire::encode(p));
+  if (succ->state == member_state::alive) {
+    send_msg(succ->id->addr, succ, wire::encode(p));
   } else {
-    suspect s{succ->m.incarnation, succ->m.name, cfg.name};
-    raw_send_packet(succ->m.addr, succ, wire::make_compound({wire::encode(p), wire::encode(s)}));
+    suspect s{succ->incarnation, succ->id->name, cfg.name};
+    raw_send_packet(succ->id->addr, succ, wire::make_compound({wire::encode(p), wire::encode(s)}));
   }
 }
 
 void node::impl::probe_node(entry& target, time_point now) {
   st.probes++;
   duration interval = health.scale(cfg.t.probe_interval);
-  ping p = make_ping(target.m.name, next_seq());
+  ping p = make_ping(target.id->name, next_seq());
   probe = probe_state{};
   probe.active = true;
-  probe.target = target.m.name;
+  probe.target = target.id->name;
   probe.seq = p.seq_no;
   probe.start = now;
   probe.timeout_at = now + cfg.t.probe_timeout;
@@ -123,12 +123,12 @@ void node::impl::probe_node(entry& target, time_point now) {
   acks[p.seq_no] = ack_handler{ack_handler::kind::probe, probe.end_at, {}, 0, false, {}};
   add_timer(probe.end_at, timer_kind::ack, p.seq_no, {});
 
-  if (target.m.state == member_state::alive) {
-    send_msg(target.m.addr, &target, wire::encode(p));
+  if (target.state == member_state::alive) {
+    send_msg(target.id->addr, &target, wire::encode(p));
   } else {
     // Buddy system: the suspicion rides along so the target can refute at once.
-    suspect s{target.m.incarnation, target.m.name, cfg.name};
-    raw_send_packet(target.m.addr, &target,
+    suspect s{target.incarnation, target.id->name, cfg.name};
+    raw_send_packet(target.id->addr, &target,
                     wire::make_compound({wire::encode(p), wire::encode(s)}));
   }
 }
@@ -139,31 +139,31 @@ void node::impl::probe_timeout(time_point now) {
   if (target == nullptr) return;  // reaped meanwhile; the handler expiry ends the probe
   // Indirect pings through random alive members.
   auto peers = k_random_nodes(static_cast<std::size_t>(cfg.t.indirect_checks), [&](const entry& e) {
-    return e.m.name == cfg.name || e.m.name == target->m.name ||
-           e.m.state != member_state::alive;
+    return e.id->name == cfg.name || e.id->name == target->id->name ||
+           e.state != member_state::alive;
   });
   indirect_ping_req ind;
   ind.seq_no = probe.seq;
-  ind.target = bytes(target->m.addr.ip_bytes().begin(), target->m.addr.ip_bytes().end());
-  ind.port = target->m.addr.port;
-  ind.node = target->m.name;
+  ind.target = bytes(target->id->addr.ip_bytes().begin(), target->id->addr.ip_bytes().end());
+  ind.port = target->id->addr.port;
+  ind.node = target->id->name;
   ind.source_addr = self_addr_bytes();
   ind.source_port = cfg.advertise.port;
   ind.source_node = cfg.name;
   for (entry* peer : peers) {
-    ind.nack = peer->m.pmax() >= 4;
+    ind.nack = peer->id->vsn[1] >= 4;
     if (ind.nack) probe.expected_nacks++;
     st.indirect_probes++;
-    send_msg(peer->m.addr, peer, wire::encode(ind));
+    send_msg(peer->id->addr, peer, wire::encode(ind));
   }
   // TCP fallback: the same ping over a stream, until the end of this probe.
-  if (!cfg.t.disable_tcp_pings && target->m.pmax() >= 3) {
-    ping p = make_ping(target->m.name, probe.seq);  // same SeqNo as the UDP probe
+  if (!cfg.t.disable_tcp_pings && target->id->vsn[1] >= 3) {
+    ping p = make_ping(target->id->name, probe.seq);  // same SeqNo as the UDP probe
     stream_id id = next_stream++;
-    streams[id] = pending_stream{stream_kind::tcp_ping, probe.seq, target->m.addr};
+    streams[id] = pending_stream{stream_kind::tcp_ping, probe.seq, target->id->addr};
     st.tcp_fallback_pings++;
     st.streams_out++;
-    out.send_stream(id, target->m.addr, seal_frame(wire::encode(p)), true, probe.end_at);
+    out.send_stream(id, target->id->addr, seal_frame(wire::encode(p)), true, probe.end_at);
   }
   (void)now;
 }
@@ -191,17 +191,17 @@ void node::impl::finish_probe(bool acked, time_point now) {
     if (entry* t = lookup(done.target)) {
       t->last_failure = now;
       t->failures_in_row++;
-      if (t->m.state == member_state::suspect && t->failures_in_row < evidence_needed(*t, now) &&
+      if (t->state == member_state::suspect && t->failures_in_row < evidence_needed(*t, now) &&
           verify.size() < max_pending_verifications)
-        verify.push_front({t->m.name, t->m.state_change, now});  // again at the next tick
-      if (discounted(t->m.name, now) && t->m.name != cfg.name) {
+        verify.push_front({t->id->name, t->state_change, now});  // again at the next tick
+      if (discounted(t->id->name, now) && t->id->name != cfg.name) {
         // A member whose accusations we discount, and that now fails our own probe: the
         // sick one of a grey failure. Remove it now; its refutations would outrun any
         // suspicion, and flap damping keeps it out of subscribers' lists while it flaps.
         st.deaths_of_discounted++;
-        dead_node(dead{t->m.incarnation, t->m.name, cfg.name}, now, origin::ours);
+        dead_node(dead{t->incarnation, t->id->name, cfg.name}, now, origin::ours);
       } else if (health.score() >= cfg.t.awareness_max_multiplier - 1 &&
-                 !(t->heard_pending_at(t->m.incarnation) && !t->d->heard_accusers.empty()) &&
+                 !(t->heard_pending_at(t->incarnation) && !t->d->heard_accusers.empty()) &&
                  !t->has_doubted_death()) {
         // Our own health is at its worst (probes fail and the relays' nacks do not reach
         // us): we are the likely problem, so we do not accuse on our own (Lifeguard's local
@@ -209,7 +209,7 @@ void node::impl::finish_probe(bool acked, time_point now) {
         // probe failing too is another matter.
         st.suspicions_withheld++;
       } else {
-        suspect s{t->m.incarnation, t->m.name, cfg.name};
+        suspect s{t->incarnation, t->id->name, cfg.name};
         st.suspicions_raised++;
         suspect_node(s, now, origin::ours);
       }
@@ -224,11 +224,11 @@ void node::impl::finish_probe(bool acked, time_point now) {
 void node::impl::gossip(time_point now) {
   if (leaving) ++leave_gossip_rounds;
   auto targets = k_random_nodes(static_cast<std::size_t>(cfg.t.gossip_nodes), [&](const entry& e) {
-    if (e.m.name == cfg.name) return true;
-    switch (e.m.state) {
+    if (e.id->name == cfg.name) return true;
+    switch (e.state) {
       case member_state::alive:
       case member_state::suspect: return false;
-      case member_state::dead: return now - e.m.state_change > cfg.t.gossip_to_the_dead_time;
+      case member_state::dead: return now - e.state_change > cfg.t.gossip_to_the_dead_time;
       default: return true;
     }
   });
@@ -237,9 +237,9 @@ void node::impl::gossip(time_point now) {
     auto msgs = queue.take(compound_overhead, avail, transmit_limit(), max_compound_parts);
     if (msgs.empty()) return;
     if (msgs.size() == 1)
-      raw_send_packet(e->m.addr, e, std::move(msgs.front()));
+      raw_send_packet(e->id->addr, e, std::move(msgs.front()));
     else
-      raw_send_packet(e->m.addr, e, wire::make_compound(msgs));
+      raw_send_packet(e->id->addr, e, wire::make_compound(msgs));
   }
 }
 
@@ -261,12 +261,12 @@ void node::impl::ack_expired(std::uint32_t seq, time_point at, time_point now) {
     // instead of waiting for the round-robin; at most once per two probe intervals, since
     // under loss a lone ping goes unanswered often and each probe takes a round-robin slot.
     entry* e = lookup(h.member);
-    if (e != nullptr && e->m.addr == h.requester && !is_dead_or_left(e->m.state) &&
+    if (e != nullptr && e->id->addr == h.requester && !is_dead_or_left(e->state) &&
         e->last_ack < at - cfg.t.probe_timeout &&
         now - last_watch_probe >= 2 * cfg.t.probe_interval &&
-        !(probe.active && probe.target == e->m.name) && verify.size() < max_pending_verifications) {
+        !(probe.active && probe.target == e->id->name) && verify.size() < max_pending_verifications) {
       last_watch_probe = now;
-      verify.push_front({e->m.name, now, now, true});
+      verify.push_front({e->id->name, now, now, true});
       // Between probes (the last one was answered early), start it now rather than at the
       // next tick, where that may be a whole watch interval away (probes no more frequent
       // than the watch, as on lan): up to a probe interval sooner to the first suspicion of

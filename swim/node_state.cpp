@@ -28,10 +28,10 @@ bytes node::impl::state_frame(bool join) {
 
 void node::impl::periodic_push_pull(time_point now) {
   auto peers = k_random_nodes(1, [&](const entry& e) {
-    return e.m.name == cfg.name || e.m.state != member_state::alive;
+    return e.id->name == cfg.name || e.state != member_state::alive;
   });
   if (peers.empty()) return;
-  start_push_pull(peers.front()->m.addr, false, now);
+  start_push_pull(peers.front()->id->addr, false, now);
 }
 
 push_pull node::impl::local_state(bool join) const {
@@ -40,13 +40,13 @@ push_pull node::impl::local_state(bool join) const {
   pp.states.reserve(nodes.size());
   for (const auto& e : nodes) {
     push_node_state s;
-    s.name = e->m.name;
-    s.addr = bytes(e->m.addr.ip_bytes().begin(), e->m.addr.ip_bytes().end());
-    s.port = e->m.addr.port;
-    s.meta = e->m.meta;
-    s.incarnation = e->m.incarnation;
-    s.state = e->m.state;
-    s.vsn = vsn_bytes(e->m.vsn);
+    s.name = e->id->name;
+    s.addr = bytes(e->id->addr.ip_bytes().begin(), e->id->addr.ip_bytes().end());
+    s.port = e->id->addr.port;
+    s.meta = e->id->meta;
+    s.incarnation = e->incarnation;
+    s.state = e->state;
+    s.vsn = vsn_bytes(e->id->vsn);
     pp.states.push_back(std::move(s));
   }
   return pp;
@@ -79,7 +79,7 @@ bool node::impl::verify_protocol(const std::vector<push_node_state>& remote) con
     if (r.state == member_state::alive) widen(r.vsn.data());
   }
   for (const auto& e : nodes)
-    if (e->m.state == member_state::alive) widen(e->m.vsn.data());
+    if (e->state == member_state::alive) widen(e->id->vsn.data());
   auto in_range = [&](std::uint8_t pcur, std::uint8_t dcur) {
     return pcur >= max_pmin && pcur <= min_pmax && dcur >= max_dmin && dcur <= min_dmax;
   };
@@ -88,7 +88,7 @@ bool node::impl::verify_protocol(const std::vector<push_node_state>& remote) con
     if (!in_range(r.vsn[2], r.vsn[5])) return false;
   }
   for (const auto& e : nodes)
-    if (!in_range(e->m.vsn[2], e->m.vsn[5])) return false;
+    if (!in_range(e->id->vsn[2], e->id->vsn[5])) return false;
   return true;
 }
 
@@ -124,7 +124,7 @@ bool node::impl::merge_remote(const push_pull& pp, time_point now) {
           // A death the peer holds: taken once our own probe of the member fails too.
           entry* e = lookup(r.name);
           if (e != nullptr && e->heard_pending_at(r.incarnation) &&
-              e->m.state == member_state::alive)
+              e->state == member_state::alive)
             e->d->doubted_death = dead{r.incarnation, r.name, cfg.name};
         }
         break;
@@ -168,14 +168,13 @@ void node::impl::alive_node(const alive& a, time_point now, bool bootstrap, bool
       return;
     }
     auto fresh = std::make_unique<entry>();
-    fresh->m.name = a.node;
-    fresh->m.addr = *addr;
-    fresh->m.meta = a.meta;
-    fresh->m.state = member_state::dead;  // so the join below is reported as one
-    fresh->m.state_change = now;
-    if (a.vsn.size() >= 6) std::copy_n(a.vsn.begin(), 6, fresh->m.vsn.begin());
+    std::array<std::uint8_t, 6> versions{};
+    if (a.vsn.size() >= 6) std::copy_n(a.vsn.begin(), 6, versions.begin());
+    set_identity(*fresh, a.node, *addr, a.meta, versions);
+    fresh->state = member_state::dead;  // so the join below is reported as one
+    fresh->state_change = now;
     e = fresh.get();
-    node_map[std::string_view(e->m.name)] = e;
+    node_map[std::string_view(e->id->name)] = e;
     // Insert at a random offset so the new member's first probe is not delayed a round.
     std::size_t n = nodes.size();
     std::size_t offset = random_offset(n + 1);
@@ -183,10 +182,10 @@ void node::impl::alive_node(const alive& a, time_point now, bool bootstrap, bool
     std::swap(nodes[offset], nodes[n]);
     is_new = true;
     last_new_member = now;
-  } else if (!(e->m.addr == *addr)) {
+  } else if (!(e->id->addr == *addr)) {
     bool can_reclaim = cfg.t.dead_node_reclaim_time > duration::zero() &&
-                       now - e->m.state_change > cfg.t.dead_node_reclaim_time;
-    if (e->m.state == member_state::left || (e->m.state == member_state::dead && can_reclaim)) {
+                       now - e->state_change > cfg.t.dead_node_reclaim_time;
+    if (e->state == member_state::left || (e->state == member_state::dead && can_reclaim)) {
       // A leave or a death is only a claim too: the name moves only if its old address
       // stays silent to a ping naming it (check_old_address); a member still there keeps it.
       if (!old_addr_silent) {
@@ -210,58 +209,57 @@ void node::impl::alive_node(const alive& a, time_point now, bool bootstrap, bool
   bool is_local = a.node == cfg.name;
   // Nothing out-bids an accusation at the top of the range, and there only our own probes
   // and timers accuse (suspect_node, dead_node): an alive at the top clears them.
-  bool clears_at_top = a.incarnation == max_incarnation && e->m.incarnation == max_incarnation &&
-                       (e->m.state == member_state::suspect || e->m.state == member_state::dead);
-  if (a.incarnation <= e->m.incarnation && !is_local && !updates_node && !is_new &&
+  bool clears_at_top = a.incarnation == max_incarnation && e->incarnation == max_incarnation &&
+                       (e->state == member_state::suspect || e->state == member_state::dead);
+  if (a.incarnation <= e->incarnation && !is_local && !updates_node && !is_new &&
       !clears_at_top)
     return;
-  if (a.incarnation < e->m.incarnation && is_local) return;
+  if (a.incarnation < e->incarnation && is_local) return;
 
-  if (e->susp() != nullptr && e->m.state == member_state::suspect && !is_local)
+  if (e->susp() != nullptr && e->state == member_state::suspect && !is_local)
     note_wrong_accusers(*e->susp(), now);  // it was alive after all
   if (e->d) e->d->susp.reset();
-  member_state old_state = e->m.state;
-  bytes old_meta = e->m.meta;
-  address old_addr = e->m.addr;
+  member_state old_state = e->state;
+  const identity_pool::handle old_id = e->id;
 
   if (!bootstrap && is_local) {
-    bytes versions = vsn_bytes(e->m.vsn);
-    if (a.incarnation == e->m.incarnation && a.meta == e->m.meta && a.vsn == versions) return;
+    bytes versions = vsn_bytes(e->id->vsn);
+    if (a.incarnation == e->incarnation && a.meta == e->id->meta && a.vsn == versions) return;
     refute(*e, a.incarnation);
     return;  // our own state is not changed by someone else's alive about us
   }
   broadcast(a.node, wire::encode(a));
-  if (a.vsn.size() >= 6) std::copy_n(a.vsn.begin(), 6, e->m.vsn.begin());
-  e->m.incarnation = a.incarnation;
-  e->m.meta = a.meta;
-  e->m.addr = *addr;
+  std::array<std::uint8_t, 6> versions = e->id->vsn;
+  if (a.vsn.size() >= 6) std::copy_n(a.vsn.begin(), 6, versions.begin());
+  e->incarnation = a.incarnation;
+  set_identity(*e, a.node, *addr, a.meta, versions);
   if (e->d) {
     // A suspicion heard at an older incarnation is refuted by this one: nothing reads it.
     if (e->d->heard_pending && e->d->heard_inc < a.incarnation) e->d->heard_pending = false;
     e->settle();
   }
-  if (e->m.state != member_state::alive) {
-    if (e->m.state != member_state::suspect) successor_cached = false;  // a new live member
-    e->m.state = member_state::alive;
-    e->m.state_change = now;
+  if (e->state != member_state::alive) {
+    if (e->state != member_state::suspect) successor_cached = false;  // a new live member
+    e->state = member_state::alive;
+    e->state_change = now;
   }
   if (is_local) return;  // no events about ourselves
   if (old_state == member_state::dead || old_state == member_state::left)
-    emit(e->m, member_event::join);
+    emit(*e, member_event::join);
   else if (old_state == member_state::suspect) {
     note_suspicion_outcome(*e, /*was_false=*/true);
-    emit(e->m, member_event::refuted);
+    emit(*e, member_event::refuted);
   }
-  else if (old_meta != e->m.meta || !(old_addr == e->m.addr))
-    emit(e->m, member_event::update);
+  else if (old_id->meta != e->id->meta || !(old_id->addr == e->id->addr))
+    emit(*e, member_event::update);
 }
 
 void node::impl::report_conflict(const entry& e, const address& addr, const bytes& meta) {
   st.conflicts++;
-  member other = e.m;
+  member other = to_member(e);
   other.addr = addr;
   other.meta = meta;
-  events.on_conflict(e.m, other);
+  events.on_conflict(to_member(e), other);
 }
 
 void node::impl::check_old_address(const entry& e, const alive& a, time_point now) {
@@ -272,7 +270,7 @@ void node::impl::check_old_address(const entry& e, const alive& a, time_point no
   if (addr_checks.size() >= max_addr_checks) return;  // later gossip or push-pull retries
   addr_check& c = addr_checks[a.node];
   c.claim = a;
-  c.old_addr = e.m.addr;
+  c.old_addr = e.id->addr;
   c.until = now + cfg.t.probe_interval;
   st.address_checks++;
   ping_old_address(a.node, c, now);
@@ -335,19 +333,19 @@ void node::impl::member_intent(const serf::intent& i, time_point now) {
   if (e == nullptr || i.ltime <= e->intent_ltime) return;
   e->intent_ltime = i.ltime;
   if (i.type != serf::message_type::leave) return;
-  if (e->m.name == cfg.name) {
+  if (e->id->name == cfg.name) {
     if (!leaving && cfg.serf_compat) send_join_intent();
     return;
   }
-  if (e->m.state != member_state::dead) return;
+  if (e->state != member_state::dead) return;
   mark_left(*e, now);
-  broadcast("_serf_leave:" + e->m.name, serf::encode_intent(i));
+  broadcast("_serf_leave:" + e->id->name, serf::encode_intent(i));
 }
 
 void node::impl::mark_left(entry& e, time_point now) {
-  e.m.state = member_state::left;
-  e.m.state_change = now;
-  emit(e.m, member_event::left);
+  e.state = member_state::left;
+  e.state_change = now;
+  emit(e, member_event::left);
 }
 
 void node::impl::send_join_intent() {

@@ -7,18 +7,18 @@ namespace swim {
 
 void node::impl::answer_stale_accusation(const std::string& accuser, time_point now) {
   entry* to = lookup(accuser);
-  if (to == nullptr || to->m.name == cfg.name || is_dead_or_left(to->m.state)) return;
+  if (to == nullptr || to->id->name == cfg.name || is_dead_or_left(to->state)) return;
   auto [it, fresh] = stale_answers.try_emplace(accuser, now);
   if (!fresh && now - it->second < cfg.t.probe_interval) return;
   it->second = now;
   if (stale_answers.size() > 4096) stale_answers.clear();  // bounded; only a rate limit
   entry* me = self_entry();
   st.stale_accusations_answered++;
-  raw_send_packet(to->m.addr, to, wire::encode(self_alive(me->m.incarnation, me->m.meta)));
+  raw_send_packet(to->id->addr, to, wire::encode(self_alive(me->incarnation, me->id->meta)));
 }
 
 bool node::impl::unanswerable(std::uint32_t incarnation, const entry& e, origin from) {
-  if (from == origin::ours || incarnation != max_incarnation || e.m.name == cfg.name)
+  if (from == origin::ours || incarnation != max_incarnation || e.id->name == cfg.name)
     return false;
   st.top_accusations_ignored++;
   return true;
@@ -27,7 +27,7 @@ bool node::impl::unanswerable(std::uint32_t incarnation, const entry& e, origin 
 bool node::impl::may_confirm(const suspect& s) {
   if (s.from == cfg.name || s.from == s.node) return false;
   const entry* c = lookup(s.from);
-  return c != nullptr && c->m.state == member_state::alive;
+  return c != nullptr && c->state == member_state::alive;
 }
 
 void node::impl::pass_on_heard_suspicion(entry& e, const suspect& s, time_point now) {
@@ -43,7 +43,7 @@ void node::impl::pass_on_heard_suspicion(entry& e, const suspect& s, time_point 
     h.heard_inc = s.incarnation;
     h.heard_since = now;
     h.heard_accusers.clear();
-    send_msg(e.m.addr, &e, wire::encode(s));
+    send_msg(e.id->addr, &e, wire::encode(s));
     if (verify.size() < max_pending_verifications) verify.push_back({s.node, now, now});
     return;
   }
@@ -69,7 +69,7 @@ void node::impl::pass_on_heard_suspicion(entry& e, const suspect& s, time_point 
   h.heard_accusers.assign(1, s.from);
   st.suspicions_passed_on++;
   broadcast(s.node, wire::encode(s));
-  emit(e.m, member_event::accused);
+  emit(e, member_event::accused);
   const double checkers = static_cast<double>(cfg.t.suspicion_mult);
   const double others = static_cast<double>(std::max<std::size_t>(1, num_others()));
   if (std::uniform_real_distribution<double>(0, 1)(rng) < checkers / others &&
@@ -80,8 +80,8 @@ void node::impl::pass_on_heard_suspicion(entry& e, const suspect& s, time_point 
 void node::impl::suspect_node(const suspect& s, time_point now, origin from) {
   entry* e = lookup(s.node);
   if (e == nullptr) return;
-  if (s.incarnation < e->m.incarnation) {
-    if (e->m.name == cfg.name && !leaving) answer_stale_accusation(s.from, now);
+  if (s.incarnation < e->incarnation) {
+    if (e->id->name == cfg.name && !leaving) answer_stale_accusation(s.from, now);
     return;
   }
   if (unanswerable(s.incarnation, *e, from)) return;
@@ -101,8 +101,8 @@ void node::impl::suspect_node(const suspect& s, time_point now, origin from) {
     }
     return;
   }
-  if (e->m.state != member_state::alive) return;
-  if (e->m.name == cfg.name) {
+  if (e->state != member_state::alive) return;
+  if (e->id->name == cfg.name) {
     refute(*e, s.incarnation, s.from);
     return;
   }
@@ -111,10 +111,10 @@ void node::impl::suspect_node(const suspect& s, time_point now, origin from) {
     return;
   }
   broadcast(s.node, wire::encode(s));
-  e->m.incarnation = s.incarnation;
-  if (is_dead_or_left(e->m.state)) successor_cached = false;  // live again (ring_successor)
-  e->m.state = member_state::suspect;
-  e->m.state_change = now;
+  e->incarnation = s.incarnation;
+  if (is_dead_or_left(e->state)) successor_cached = false;  // live again (ring_successor)
+  e->state = member_state::suspect;
+  e->state_change = now;
   e->suspected_by_us = s.from == cfg.name;
 
   // k confirmations expected, none when the cluster is too small to give them.
@@ -129,16 +129,16 @@ void node::impl::suspect_node(const suspect& s, time_point now, origin from) {
     // Those we heard it from before our own probe failed confirm it now.
     for (const auto& who : h.heard_accusers) {
       const entry* c = lookup(who);
-      if (who != s.from && c != nullptr && c->m.state == member_state::alive) h.susp->confirm(who, now);
+      if (who != s.from && c != nullptr && c->state == member_state::alive) h.susp->confirm(who, now);
     }
   }
   h.heard_pending = false;
   h.heard_accusers.clear();
-  if (h.doubted_death && h.doubted_death->incarnation == e->m.incarnation) {
+  if (h.doubted_death && h.doubted_death->incarnation == e->incarnation) {
     // A death we doubted for its declarer, now that our own probe failed too.
     const dead d = *h.doubted_death;
     h.doubted_death.reset();
-    emit(e->m, member_event::suspect);
+    emit(*e, member_event::suspect);
     dead_node(d, now, origin::heard);
     return;
   }
@@ -149,31 +149,31 @@ void node::impl::suspect_node(const suspect& s, time_point now, origin from) {
   // evidence_needed() times (hold_death), well before the minimum timeout.
   if (verify.size() < max_pending_verifications)
     verify.push_back({s.node, now, now + cfg.t.probe_interval});
-  emit(e->m, member_event::suspect);
+  emit(*e, member_event::suspect);
 }
 
 void node::impl::announce_dead(const dead& d) {
   const bytes msg = wire::encode(d);
   auto targets = sample_nodes(announce_fanout, [&](const entry& x) {
-    return x.m.name == cfg.name || x.m.name == d.node || is_dead_or_left(x.m.state);
+    return x.id->name == cfg.name || x.id->name == d.node || is_dead_or_left(x.state);
   });
-  for (entry* t : targets) send_msg(t->m.addr, t, msg);
+  for (entry* t : targets) send_msg(t->id->addr, t, msg);
 }
 
 void node::impl::suspicion_expired(const std::string& name, time_point now) {
   entry* e = lookup(name);
-  if (e == nullptr || e->susp() == nullptr || e->m.state != member_state::suspect) return;
+  if (e == nullptr || e->susp() == nullptr || e->state != member_state::suspect) return;
   if (e->susp()->deadline() > now) return;  // moved; a newer timer entry exists
   if (e->hold_until() > now) return;        // held back; a newer timer entry exists
   if (hold_death(*e, now)) return;
   st.deaths_declared++;
-  const dead d{e->m.incarnation, e->m.name, cfg.name};
+  const dead d{e->incarnation, e->id->name, cfg.name};
   dead_node(d, now, origin::ours);
   announce_dead(d);
 }
 
 bool node::impl::hold_death(entry& e, time_point now) {
-  const time_point since = e.m.state_change;
+  const time_point since = e.state_change;
   const duration limit = suspicion_max_for(nodes.size());
   const duration waited = now - since;
   // Our latest first-hand evidence is a failure, repeated as often as our recent record of
@@ -191,8 +191,8 @@ bool node::impl::hold_death(entry& e, time_point now) {
   const time_point until =
       std::min(now + health.scale(cfg.t.probe_interval) + cfg.t.probe_timeout, since + 3 * limit);
   e.doubt().hold_until = until;
-  add_timer(until, timer_kind::suspicion, 0, e.m.name);
-  if (verify.size() < max_pending_verifications) verify.push_front({e.m.name, since, now});
+  add_timer(until, timer_kind::suspicion, 0, e.id->name);
+  if (verify.size() < max_pending_verifications) verify.push_front({e.id->name, since, now});
   return true;
 }
 
@@ -217,7 +217,7 @@ int node::impl::evidence_needed(const entry& e, time_point now) {
   // A member whose own accusations we discount (a sick NIC, a starved CPU) is the problem:
   // one failed probe of ours is evidence enough to remove it (and flap damping keeps it out
   // of published lists while it keeps coming back).
-  if (discounted(e.m.name, now)) return 1;
+  if (discounted(e.id->name, now)) return 1;
   const int wrong = std::popcount(suspicion_history & 0xffffu);
   if (wrong == 0) return 1;  // our recent suspicions were right (crashes, partitions): none
   if (wrong <= 2) return 2;
@@ -239,18 +239,18 @@ duration node::impl::suspicion_max_for(std::size_t n) const {
 void node::impl::dead_node(const dead& d, time_point now, origin from) {
   entry* e = lookup(d.node);
   if (e == nullptr) return;
-  if (d.incarnation < e->m.incarnation) {
-    if (e->m.name == cfg.name && !leaving) answer_stale_accusation(d.from, now);
+  if (d.incarnation < e->incarnation) {
+    if (e->id->name == cfg.name && !leaving) answer_stale_accusation(d.from, now);
     return;
   }
   if (unanswerable(d.incarnation, *e, from)) return;
-  if (from == origin::heard && d.node != d.from && d.from != cfg.name && e->m.name != cfg.name &&
-      e->m.state == member_state::alive) {
+  if (from == origin::heard && d.node != d.from && d.from != cfg.name && e->id->name != cfg.name &&
+      e->state == member_state::alive) {
     // A death of a member we hold alive, declared by a member we suspect (or hold dead):
     // the likely problem is the declarer (a sick NIC, one-way reachability), as with its
     // accusations. (When we suspect the member ourselves, the death stands.)
     const entry* by = lookup(d.from);
-    if (by != nullptr && by->m.state != member_state::alive) {
+    if (by != nullptr && by->state != member_state::alive) {
       // Not taken; checked with our own probe at the next tick instead, so a real death
       // is still found when the declarer only looked suspect to us for a moment.
       st.accusations_ignored++;
@@ -259,9 +259,9 @@ void node::impl::dead_node(const dead& d, time_point now, origin from) {
       return;
     }
   }
-  if (from == origin::heard && d.node != d.from && e->m.name != cfg.name &&
-      ((e->m.state == member_state::suspect && e->last_ack > e->m.state_change) ||
-       (e->m.state == member_state::alive && e->heard_pending_at(d.incarnation) &&
+  if (from == origin::heard && d.node != d.from && e->id->name != cfg.name &&
+      ((e->state == member_state::suspect && e->last_ack > e->state_change) ||
+       (e->state == member_state::alive && e->heard_pending_at(d.incarnation) &&
         e->last_ack > e->d->heard_since))) {
     // It answered our own probe after the suspicion began: the death is hearsay from a
     // member that missed the refutation. Keep it suspect; our timer and probes decide.
@@ -272,8 +272,8 @@ void node::impl::dead_node(const dead& d, time_point now, origin from) {
     e->d->susp.reset();
     e->settle();
   }
-  if (is_dead_or_left(e->m.state)) return;
-  if (e->m.name == cfg.name) {
+  if (is_dead_or_left(e->state)) return;
+  if (e->id->name == cfg.name) {
     if (!leaving) {
       refute(*e, d.incarnation, d.from);
       return;
@@ -283,12 +283,12 @@ void node::impl::dead_node(const dead& d, time_point now, origin from) {
   } else {
     broadcast(d.node, wire::encode(d));
   }
-  e->m.incarnation = d.incarnation;
-  e->m.state = d.node == d.from ? member_state::left : member_state::dead;
-  e->m.state_change = now;
-  if (e->m.name != cfg.name) {
+  e->incarnation = d.incarnation;
+  e->state = d.node == d.from ? member_state::left : member_state::dead;
+  e->state_change = now;
+  if (e->id->name != cfg.name) {
     note_suspicion_outcome(*e, /*was_false=*/false);
-    emit(e->m, e->m.state == member_state::left ? member_event::left : member_event::dead);
+    emit(*e, e->state == member_state::left ? member_event::left : member_event::dead);
   }
 }
 
@@ -297,18 +297,18 @@ void node::impl::refute(entry& self, std::uint32_t accused, const std::string& a
   // 0xFFFFFFFF, never at 0 (which every peer would ignore as older, leaving us dead).
   if (accused > incarnation) incarnation = accused;
   std::uint32_t inc = next_incarnation();
-  self.m.incarnation = inc;
+  self.incarnation = inc;
   health.apply_delta(1);
   st.refutations++;
-  bytes msg = wire::encode(self_alive(inc, self.m.meta));
+  bytes msg = wire::encode(self_alive(inc, self.id->meta));
   // The accuser is the one member sure to be running a suspicion timer on us; gossip
   // may miss it (more so under loss), so it also gets the refutation directly.
   if (entry* to = accuser.empty() ? nullptr : lookup(accuser);
-      to != nullptr && to != &self && !is_dead_or_left(to->m.state)) {
+      to != nullptr && to != &self && !is_dead_or_left(to->state)) {
     st.refutations_sent_direct++;
-    raw_send_packet(to->m.addr, to, msg);
+    raw_send_packet(to->id->addr, to, msg);
   }
-  broadcast(self.m.name, std::move(msg));
+  broadcast(self.id->name, std::move(msg));
 }
 
 }  // namespace swim

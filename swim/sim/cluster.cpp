@@ -59,6 +59,7 @@ class cluster::member_host final : public endpoint, public delegate {
     cfg.t = c_.opt_.t;
     cfg.serf_compat = c_.opt_.serf_compat;
     cfg.enable_compression = c_.opt_.enable_compression;
+    cfg.identities = c_.identities_;  // one copy of each member's name, address and meta
     if (c_.opt_.configure) c_.opt_.configure(index_, cfg);
     const std::uint64_t seed = mix_seed(c_.opt_.seed ^ mix_seed(index_ * 1000003ull + boots_));
     ++boots_;
@@ -308,7 +309,7 @@ std::size_t cluster::running_count() const {
 std::optional<member_state> cluster::view(std::size_t observer, std::size_t subject) const {
   const node* n = members_.at(observer)->get();
   if (!n) return std::nullopt;
-  const member* m = n->find(name(subject));
+  const auto m = n->find(name(subject));
   if (!m) return std::nullopt;
   return m->state;
 }

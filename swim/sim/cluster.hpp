@@ -185,6 +185,9 @@ class cluster {
   std::vector<std::unique_ptr<member_host>> members_;
   std::unordered_map<std::string, std::size_t> by_name_;
   std::vector<event_record> log_;
+  // Shared by every member's node (one thread drives them all): N tables of N members hold
+  // each member's identity once, not N times.
+  std::shared_ptr<identity_pool> identities_ = std::make_shared<identity_pool>();
 };
 
 /// "lan" or "250ms" style profile names used by the tests and the benchmark.

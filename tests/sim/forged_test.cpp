@@ -40,8 +40,8 @@ std::size_t holding_at(cluster& c, std::size_t subject, const swim::address& a) 
   std::size_t k = 0;
   for (std::size_t i = 0; i < c.size(); ++i) {
     if (i == subject || !c.is_running(i)) continue;
-    const swim::member* m = c.at(i).find(c.name(subject));
-    if (m != nullptr && m->addr == a) ++k;
+    const auto m = c.at(i).find(c.name(subject));
+    if (m && m->addr == a) ++k;
   }
   return k;
 }
@@ -84,8 +84,8 @@ TEST_CASE("sim: lan, N=8: forged suspect and dead at 0xFFFFFFFF never evict a me
   CHECK(c.count_events(victim, member_event::left, t0) == 0);
   for (std::size_t i = 0; i < n; ++i) {
     if (i == victim) continue;
-    const swim::member* m = c.at(i).find(name);
-    REQUIRE(m != nullptr);
+    const auto m = c.at(i).find(name);
+    REQUIRE(m.has_value());
     CHECK(m->incarnation == top);
     CHECK(c.at(i).stats().top_accusations_ignored >= 1);
   }

@@ -32,8 +32,8 @@ class subscriber {
 
   void on_event(const swim::sim::event_record& r) {
     if (r.observer != obs_ || r.subject == cluster::unknown_subject) return;
-    const swim::member* m = c_.at(obs_).find(c_.name(r.subject));
-    if (m == nullptr) return;  // reaped: it left the list long ago
+    const auto m = c_.at(obs_).find(c_.name(r.subject));
+    if (!m) return;  // reaped: it left the list long ago
     if (r.ev == member_event::dead || r.ev == member_event::left) dead_at_[m->name] = c_.now();
     if (r.ev == member_event::accused)
       p_.member_accused(*m, to_pub(c_.now()));

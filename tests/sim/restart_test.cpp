@@ -29,15 +29,15 @@ TEST_CASE("sim: a restarted member rejoins with a higher incarnation") {
       [&] {
         for (std::size_t i = 0; i < n; ++i) {
           if (i == victim || !c.is_running(i)) continue;
-          const swim::member* m = c.at(i).find(c.name(victim));
+          const auto m = c.at(i).find(c.name(victim));
           if (m && m->state == member_state::alive && m->incarnation <= inc_before) stale_seen = true;
         }
         if (!c.converged()) return false;
         // ... and everyone holds its latest incarnation (a second refutation may be under way).
         for (std::size_t i = 0; i < n; ++i) {
           if (i == victim) continue;
-          const swim::member* m = c.at(i).find(c.name(victim));
-          if (m == nullptr || m->incarnation != c.at(victim).self().incarnation) return false;
+          const auto m = c.at(i).find(c.name(victim));
+          if (!m || m->incarnation != c.at(victim).self().incarnation) return false;
         }
         return true;
       },
@@ -50,8 +50,8 @@ TEST_CASE("sim: a restarted member rejoins with a higher incarnation") {
   CHECK(c.at(victim).self().incarnation > inc_before);
   for (std::size_t i = 0; i < n; ++i) {
     if (i == victim) continue;
-    const swim::member* m = c.at(i).find(c.name(victim));
-    REQUIRE(m != nullptr);
+    const auto m = c.at(i).find(c.name(victim));
+    REQUIRE(m.has_value());
     CHECK(m->incarnation == c.at(victim).self().incarnation);
   }
 }
@@ -73,8 +73,8 @@ TEST_CASE("sim: 250 ms profile, N=20: a re-created VM (same name, new IP) is eve
   auto everywhere = [&] {
     for (std::size_t i = 0; i < n; ++i) {
       if (i == old_index) continue;
-      const swim::member* m = c.at(i).find(name);
-      if (m == nullptr || !(m->addr == c.addr(fresh)) || m->state != member_state::alive)
+      const auto m = c.at(i).find(name);
+      if (!m || !(m->addr == c.addr(fresh)) || m->state != member_state::alive)
         return false;
     }
     return true;
@@ -110,8 +110,8 @@ TEST_CASE("sim: a name claimed from a second address stays with the member that 
   std::size_t at_original = 0;
   for (std::size_t i = 0; i < n; ++i) {
     if (i == 4) continue;
-    const swim::member* m = c.at(i).find(name);
-    if (m != nullptr && m->addr == original) ++at_original;
+    const auto m = c.at(i).find(name);
+    if (m && m->addr == original) ++at_original;
   }
   INFO(at_original << " of " << n - 1 << " members hold the name at its first address");
   CHECK(at_original == n - 1);

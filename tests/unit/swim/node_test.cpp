@@ -19,7 +19,8 @@ TEST_CASE("node: starts alone, alive at incarnation 1, with its own alive queued
   CHECK(f.n.self().incarnation == 1);
   CHECK(f.n.num_known() == 1);
   CHECK(f.n.queued_broadcasts() == 1);
-  CHECK(std::equal(f.n.self().vsn.begin(), f.n.self().vsn.end(), default_vsn().begin()));
+  const member me = f.n.self();
+  CHECK(std::equal(me.vsn.begin(), me.vsn.end(), default_vsn().begin()));
 }
 
 TEST_CASE("node: a ping for us is acked to its source address with the same seq") {
@@ -265,7 +266,7 @@ TEST_CASE("node: inbound push-pull replies with our state first, then merges the
   REQUIRE(mine.states.size() == 1);
   CHECK(mine.states[0].name == "a");
   CHECK(f.n.find("b")->incarnation == 4);
-  CHECK(f.n.find("c") == nullptr);  // a remote death of an unknown member adds nothing
+  CHECK_FALSE(f.n.find("c").has_value());  // a remote death of an unknown member adds nothing
   CHECK(f.n.stats().push_pulls == 1);
 }
 
@@ -274,10 +275,10 @@ TEST_CASE("node: push-pull with an incompatible or short Vsn is rejected whole")
   push_pull pp;
   pp.states.push_back({"b", bytes{127, 0, 0, 2}, 7946, {}, 1, member_state::alive, bytes{1, 5, 2}});
   f.n.on_stream(addr_of(2), pp, f.now);
-  CHECK(f.n.find("b") == nullptr);
+  CHECK_FALSE(f.n.find("b").has_value());
   pp.states[0].vsn = {1, 5, 2, 0, 0, 0};  // memberlist's plain defaults: delegate version 0
   f.n.on_stream(addr_of(2), pp, f.now);
-  CHECK(f.n.find("b") == nullptr);
+  CHECK_FALSE(f.n.find("b").has_value());
   CHECK(f.n.stats().push_pull_failures == 2);
 }
 
@@ -754,21 +755,21 @@ TEST_CASE("node: one push-pull adds at most max_push_pull_new_members, the table
   CHECK(n.stats().push_pulls == 1);
   CHECK(n.find("b")->incarnation == 4);
   CHECK(n.find("c")->state == member_state::left);
-  for (int i = 0; i < 10; ++i) CHECK((n.find("new" + std::to_string(i)) != nullptr) == (i < 5));
+  for (int i = 0; i < 10; ++i) CHECK(n.find("new" + std::to_string(i)).has_value() == (i < 5));
   CHECK(n.num_known() == 8);
   CHECK(n.stats().push_pull_new_members_refused == 5);
   // The table holds 8 of 9: one more new member fits, by gossip; the next does not.
   n.on_packet(addr_of(9), wire::encode(alive_for("g1", 20, 1)), now);
   n.on_packet(addr_of(9), wire::encode(alive_for("g2", 21, 1)), now);
-  CHECK(n.find("g1") != nullptr);
-  CHECK(n.find("g2") == nullptr);
+  CHECK(n.find("g1").has_value());
+  CHECK_FALSE(n.find("g2").has_value());
   CHECK(n.stats().members_refused_table_full == 1);
   // A full table still takes news about the members it holds.
   push_pull more;
   more.states.push_back(state("new7", 8, 1, member_state::alive));
   more.states.push_back({"b", bytes{127, 0, 0, 2}, 7946, {}, 5, member_state::alive, default_vsn()});
   n.on_stream(addr_of(2), more, now);
-  CHECK(n.find("new7") == nullptr);
+  CHECK_FALSE(n.find("new7").has_value());
   CHECK(n.find("b")->incarnation == 5);
   CHECK(n.stats().members_refused_table_full == 2);
   CHECK(n.stats().push_pull_new_members_refused == 5);
@@ -837,8 +838,8 @@ TEST_CASE("node: by default one push-pull adds 10,000 new members and no more") 
                          7946, {}, 1, member_state::alive, default_vsn()});
   f.n.on_stream(addr_of(2), pp, f.now);
   CHECK(f.n.num_known() == 10001);  // ourselves and 10,000
-  CHECK(f.n.find("n9999") != nullptr);
-  CHECK(f.n.find("n10000") == nullptr);
+  CHECK(f.n.find("n9999").has_value());
+  CHECK_FALSE(f.n.find("n10000").has_value());
   CHECK(f.n.stats().push_pull_new_members_refused == 1);
 }
 
@@ -871,8 +872,8 @@ TEST_CASE("node: a refused connect declares the member dead at once and tells ot
   f.add_members(4);  // m2..m5
   f.out.clear();
   f.n.on_unreachable(addr_of(4), node::unreachable::connection_refused, f.now);
-  const member* m4 = f.n.find("m4");
-  REQUIRE(m4 != nullptr);
+  const auto m4 = f.n.find("m4");
+  REQUIRE(m4.has_value());
   CHECK(m4->state == member_state::dead);
   CHECK(f.events.saw("m4", member_event::dead));
   CHECK(f.n.stats().deaths_by_refusal == 1);
