@@ -11,6 +11,7 @@
 //   swim-sim-bench --sizes 1000,2000,5000,10000 --large   N above 2000 needs --large
 //   SIM_SEED=7 swim-sim-bench ...       another seed
 
+#include <malloc.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -259,9 +260,13 @@ row run_row(const args& a, const std::string& profile, std::size_t n) {
       return true;
     };
     if (c.run_until(drained, 1800s, 1s)) r.drain_s = secs(c.now() - d0);
-    char text[64];
-    std::snprintf(text, sizeof text, "%.0f s", r.drain_s);
-    progress("drain", r.drain_s < 0 ? std::string("not drained") : std::string(text));
+    // The heap in use once the bootstrap's queues are empty: the member tables, N x N entries.
+    const double heap = static_cast<double>(mallinfo2().uordblks);
+    char text[128];
+    std::snprintf(text, sizeof text, "%s; heap in use %.0f MiB, %.0f B per (observer, subject) pair",
+                  r.drain_s < 0 ? "not drained" : (std::to_string(static_cast<long>(r.drain_s)) + " s").c_str(),
+                  heap / (1024.0 * 1024.0), heap / (static_cast<double>(n) * static_cast<double>(n)));
+    progress("drain", text);
   }
 
   // Idle traffic per member: UDP payload + 28 B IPv4/UDP header, plus stream bytes.
