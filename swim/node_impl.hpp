@@ -511,6 +511,12 @@ struct node::impl {
   /// ignored (a member we suspect is the likely problem; a forged From is nobody).
   void pass_on_heard_suspicion(entry& e, const suspect& s, time_point now);
 
+  /// The member a suspect or dead about `name` at `incarnation` concerns, or null when there
+  /// is nothing to take: unknown, stale (a stale one about us is answered with
+  /// answer_stale_accusation), or heard at the top of the range (unanswerable).
+  entry* accused(const std::string& name, std::uint32_t incarnation, const std::string& accuser,
+                 time_point now, origin from);
+
   void suspect_node(const suspect& s, time_point now, origin from);
 
   /// A death we declared on our own evidence goes straight to up to announce_fanout live

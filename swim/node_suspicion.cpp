@@ -77,14 +77,21 @@ void node::impl::pass_on_heard_suspicion(entry& e, const suspect& s, time_point 
     verify.push_back({s.node, now, now});
 }
 
-void node::impl::suspect_node(const suspect& s, time_point now, origin from) {
-  entry* e = lookup(s.node);
-  if (e == nullptr) return;
-  if (s.incarnation < e->incarnation) {
-    if (e->id->name == cfg.name && !leaving) answer_stale_accusation(s.from, now);
-    return;
+node::impl::entry* node::impl::accused(const std::string& name, std::uint32_t incarnation,
+                                       const std::string& accuser, time_point now, origin from) {
+  entry* e = lookup(name);
+  if (e == nullptr) return nullptr;
+  if (incarnation < e->incarnation) {
+    if (e->id->name == cfg.name && !leaving) answer_stale_accusation(accuser, now);
+    return nullptr;
   }
-  if (unanswerable(s.incarnation, *e, from)) return;
+  if (unanswerable(incarnation, *e, from)) return nullptr;
+  return e;
+}
+
+void node::impl::suspect_node(const suspect& s, time_point now, origin from) {
+  entry* e = accused(s.node, s.incarnation, s.from, now, from);
+  if (e == nullptr) return;
   if (from == origin::heard && discounted(s.from, now)) {
     st.accusations_discounted++;
     return;
@@ -237,13 +244,8 @@ duration node::impl::suspicion_max_for(std::size_t n) const {
 }
 
 void node::impl::dead_node(const dead& d, time_point now, origin from) {
-  entry* e = lookup(d.node);
+  entry* e = accused(d.node, d.incarnation, d.from, now, from);
   if (e == nullptr) return;
-  if (d.incarnation < e->incarnation) {
-    if (e->id->name == cfg.name && !leaving) answer_stale_accusation(d.from, now);
-    return;
-  }
-  if (unanswerable(d.incarnation, *e, from)) return;
   if (from == origin::heard && d.node != d.from && d.from != cfg.name && e->id->name != cfg.name &&
       e->state == member_state::alive) {
     // A death of a member we hold alive, declared by a member we suspect (or hold dead):
