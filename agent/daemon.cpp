@@ -190,7 +190,7 @@ class daemon : public swim::delegate {
   }
 
   void start_serf_queries(const swim::config& sc, std::uint64_t seed) {
-    const auto& self = driver_->node().self();
+    const swim::member self = driver_->node().self();
     serf_queries_config qc;
     qc.name = self.name;
     qc.advertise = self.addr;
