@@ -706,9 +706,7 @@ std::vector<member> node::members() const {
 }
 
 std::size_t node::num_live() const {
-  return static_cast<std::size_t>(std::count_if(p_->nodes.begin(), p_->nodes.end(), [](const auto& e) {
-    return !impl::is_dead_or_left(e->state);
-  }));
+  return p_->live;
 }
 
 std::size_t node::num_known() const { return p_->nodes.size(); }

@@ -240,7 +240,7 @@ void node::impl::alive_node(const alive& a, time_point now, bool bootstrap, bool
   }
   if (e->state != member_state::alive) {
     if (e->state != member_state::suspect) successor_cached = false;  // a new live member
-    e->state = member_state::alive;
+    set_state(*e, member_state::alive);
     e->state_change = now;
   }
   if (is_local) return;  // no events about ourselves
@@ -343,7 +343,7 @@ void node::impl::member_intent(const serf::intent& i, time_point now) {
 }
 
 void node::impl::mark_left(entry& e, time_point now) {
-  e.state = member_state::left;
+  set_state(e, member_state::left);
   e.state_change = now;
   emit(e, member_event::left);
 }

@@ -120,7 +120,7 @@ void node::impl::suspect_node(const suspect& s, time_point now, origin from) {
   broadcast(s.node, wire::encode(s));
   e->incarnation = s.incarnation;
   if (is_dead_or_left(e->state)) successor_cached = false;  // live again (ring_successor)
-  e->state = member_state::suspect;
+  set_state(*e, member_state::suspect);
   e->state_change = now;
   e->suspected_by_us = s.from == cfg.name;
 
@@ -286,7 +286,7 @@ void node::impl::dead_node(const dead& d, time_point now, origin from) {
     broadcast(d.node, wire::encode(d));
   }
   e->incarnation = d.incarnation;
-  e->state = d.node == d.from ? member_state::left : member_state::dead;
+  set_state(*e, d.node == d.from ? member_state::left : member_state::dead);
   e->state_change = now;
   if (e->id->name != cfg.name) {
     note_suspicion_outcome(*e, /*was_false=*/false);
