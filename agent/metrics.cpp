@@ -163,6 +163,9 @@ std::string render_metrics(const status& s) {
 
   // ---- state exchange ----
   m.counter("cachecluster_push_pulls_total", "Push-pull state exchanges completed.", n.push_pulls);
+  m.counter("cachecluster_repair_push_pulls_total",
+            "Push-pulls started after the join because the member table kept growing.",
+            n.repair_push_pulls);
   m.counter("cachecluster_push_pull_failures_total", "Push-pull exchanges that failed.",
             n.push_pull_failures);
   m.counter("cachecluster_joins_total", "Join push-pulls that succeeded.", n.joins);

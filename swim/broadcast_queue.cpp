@@ -27,7 +27,7 @@ std::uint64_t broadcast_queue::push(broadcast_class cls, std::string key, bytes 
   if (!key.empty()) by_key_[std::move(key)] = id;
   // Bounded: past the bound the most-sent message of the class goes (the last in the order),
   // never the one just queued.
-  if (l.items.size() > max_per_class_) {
+  if (l.items.size() > l.bound) {
     auto victim = std::prev(l.items.end());
     if (victim->id == id) victim = std::prev(victim);
     erase(cls, victim);

@@ -40,13 +40,20 @@ inline constexpr std::size_t broadcast_class_count = 2;
 /// The gossip queue of one node.
 class broadcast_queue {
  public:
-  /// Most messages queued per class; past it the most-sent one of the class is dropped.
+  /// Most messages queued per class, unless set_bound raises it; past the bound the most-sent
+  /// message of the class is dropped.
   static constexpr std::size_t default_max_per_class = 4096;
   /// The user share of a packet's room while user messages wait: 1/user_share_divisor.
   static constexpr std::size_t user_share_divisor = 4;
 
-  explicit broadcast_queue(std::size_t max_per_class = default_max_per_class)
-      : max_per_class_(max_per_class == 0 ? 1 : max_per_class) {}
+  explicit broadcast_queue(std::size_t max_per_class = default_max_per_class) {
+    for (auto& l : lanes_) l.bound = max_per_class == 0 ? 1 : max_per_class;
+  }
+
+  /// Most messages of class `cls` queued from now on (at least 1). A lower bound takes effect
+  /// at the next push; nothing queued is dropped by the change itself.
+  void set_bound(broadcast_class cls, std::size_t n) { lane_of(cls).bound = n == 0 ? 1 : n; }
+  std::size_t bound(broadcast_class cls) const { return lane_of(cls).bound; }
 
   /// Queue a complete encoded membership message (see the overload with a class).
   std::uint64_t push(std::string key, bytes message) {
@@ -92,6 +99,7 @@ class broadcast_queue {
     set_t items;
     std::map<std::size_t, std::size_t> sizes;  // message size -> how many: the smallest bounds take()
     std::uint64_t dropped = 0;
+    std::size_t bound = default_max_per_class;
   };
   struct where {
     broadcast_class cls;
@@ -106,7 +114,6 @@ class broadcast_queue {
   void erase(broadcast_class cls, set_t::iterator it);
   static void count_size(lane& l, std::size_t size, int delta);
 
-  std::size_t max_per_class_;
   std::array<lane, broadcast_class_count> lanes_;
   std::unordered_map<std::uint64_t, where> by_id_;
   std::unordered_map<std::string, std::uint64_t> by_key_;

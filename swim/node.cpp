@@ -170,6 +170,24 @@ time_point node::impl::repair_due() const {
   return std::min(repair_at_latest, std::max(repair_not_before, last_new_member) + repair_quiet());
 }
 
+void node::impl::repair_tick(time_point now) {
+  if (last_new_member < repair_since) {
+    // Nothing new since the last exchange began, its own reply included: the table settled.
+    repair_pending = false;
+    return;
+  }
+  next_push_pull_at = now;  // the exchange, in this tick
+  st.repair_push_pulls++;
+  repair_gap *= 2;
+  if (repair_gap > push_pull_period()) {
+    repair_pending = false;  // the periodic exchange comes as soon as another repair would
+    return;
+  }
+  repair_since = now;
+  repair_not_before = now;
+  repair_at_latest = now + repair_gap;
+}
+
 duration node::impl::random_stagger(duration d) {
   if (d.count() <= 0) return duration::zero();
   return duration(static_cast<std::int64_t>(rng() % static_cast<std::uint64_t>(d.count())));
@@ -516,8 +534,10 @@ void node::on_stream_reply(stream_id id, const std::optional<wire::stream_messag
         const time_point early = now + s.cfg.t.probe_interval + s.random_stagger(s.cfg.t.probe_interval);
         s.next_push_pull_at = std::min(s.next_push_pull_at, early);
         s.repair_pending = true;
+        s.repair_since = early;
         s.repair_not_before = early;
-        s.repair_at_latest = now + s.cfg.t.push_pull_interval;
+        s.repair_gap = s.cfg.t.push_pull_interval;
+        s.repair_at_latest = now + s.repair_gap;
       }
       if (join) s.events.on_join_result(ps.to, merged);
       s.check_leave_complete();
@@ -599,10 +619,7 @@ void node::tick(time_point now) {
     s.next_watch_at = now + w;
     if (!s.leaving) s.watch_successor(now);
   }
-  if (s.repair_pending && s.repair_due() <= now) {
-    s.repair_pending = false;
-    if (s.last_new_member > s.repair_not_before) s.next_push_pull_at = now;
-  }
+  if (s.repair_pending && s.repair_due() <= now) s.repair_tick(now);
   if (s.next_push_pull_at <= now) {
     s.next_push_pull_at = now + s.push_pull_period();
     s.periodic_push_pull(now);

@@ -46,6 +46,8 @@ struct node_stats {
   std::uint64_t suspicions_withheld = 0;     ///< our probe failed while our health was worst
   std::uint64_t push_pulls = 0;          ///< push-pull exchanges completed (both directions)
   std::uint64_t joins = 0;               ///< join push-pulls that succeeded
+  /// Push-pulls started after our join because the table kept growing (docs/wire.md §7.8).
+  std::uint64_t repair_push_pulls = 0;
   std::uint64_t push_pull_failures = 0;
   std::uint64_t broadcasts_queued = 0;
   std::uint64_t conflicts = 0;

@@ -191,6 +191,15 @@ struct node::impl {
   awareness health;
   std::shared_ptr<identity_pool> pool;  // cfg.identities, or our own
   broadcast_queue queue;
+  /// The queue's bound per class follows the table: max(4096, 2 x members), the dynamic depth
+  /// Serf applies to its own queues when MinQueueDepth is set (Consul sets 4096). Updates are
+  /// coalesced per member, so a mass join of more than 4,096 members drops no alive for want
+  /// of room; the fixed bound still holds a forged flood to twice the table (max_members).
+  void size_queue() {
+    const std::size_t b = std::max(broadcast_queue::default_max_per_class, 2 * nodes.size());
+    queue.set_bound(broadcast_class::membership, b);
+    queue.set_bound(broadcast_class::user, b);
+  }
   node_stats st;
 
   std::vector<std::unique_ptr<entry>> nodes;          // probe order
@@ -205,20 +214,28 @@ struct node::impl {
 
   time_point next_probe_at, next_gossip_at, next_push_pull_at, next_watch_at;
 
-  /// After a join, a second anti-entropy push-pull once our table has stopped growing, if it
-  /// grew after the early one. Gossip leaves a few pairs uninformed when many join at once
-  /// (each update goes out retransmit_mult * log10(n) times to random members); the early
-  /// exchange one to two probe intervals after the join comes while the burst's alives are
-  /// still spreading, and the next periodic one is minutes away at a thousand members.
-  /// Waiting for a quiet table puts the second one after the burst (docs/simulator.md,
-  /// "Scale"). A join into a settled cluster adds nothing after the early exchange.
+  /// After a join, more anti-entropy push-pulls while our table keeps growing. Gossip leaves a
+  /// few pairs uninformed when many join at once (each update goes out retransmit_mult *
+  /// log10(n) times to random members); the early exchange one to two probe intervals after
+  /// the join comes while the burst's alives are still spreading, and the next periodic one
+  /// is minutes away at a thousand members. So a repair exchange follows once the table has
+  /// been quiet for repair_quiet, if it grew since the previous exchange began, and at the
+  /// latest repair_gap after it: push_pull_interval after the join, the gap doubling at each
+  /// repair, so a burst that goes on for minutes (thousands joining) is repaired while it
+  /// lasts at a cost of a few exchanges. The repairs end at the first one with nothing new
+  /// before it, or once the gap outgrows the periodic push-pull's period (docs/wire.md §7.8).
+  /// A join into a settled cluster adds nothing after the early exchange.
   bool repair_pending = false;
   time_point repair_not_before{}, repair_at_latest{};
-  time_point last_new_member{};  // when a member we did not know was added
+  time_point repair_since{};  // members first seen after this make the next repair worth it
+  duration repair_gap{};
+  time_point last_new_member{};  // when a member we did not know last entered the table
   /// How long the table must not have grown before the repair: a probe interval, at least
   /// 500 ms.
   duration repair_quiet() const { return std::max<duration>(cfg.t.probe_interval, milliseconds(500)); }
   time_point repair_due() const;
+  /// At repair_due: the repair exchange if the table grew since the last one, and the next.
+  void repair_tick(time_point now);
   probe_state probe;
   bool probe_tick_pending = false;  // a grid tick passed during a long probe (Go ticker buffer)
 
@@ -313,19 +330,26 @@ struct node::impl {
 
   entry* self_entry() { return node_map.at(cfg.name); }
 
-  /// Members other than us, the recently dead and left included: only the odds of checking a
-  /// heard suspicion use it (a count of the live ones would cost O(n) per suspicion).
+  /// Members other than us, the recently dead and left included: the odds of checking a heard
+  /// suspicion use it (the recently dead still count as members that may hear the rumour).
   std::size_t num_others() const { return nodes.empty() ? 0 : nodes.size() - 1; }
 
   entry* lookup(std::string_view name);
 
   /// The next member after us by name, wrapping around, that is alive or suspect. The answer
-  /// is cached: it stays right while the member stays live and nobody becomes live (alive or
-  /// suspect from dead, left or unknown), which clears the cache, so the O(N) walk runs only
-  /// after a join instead of at every watch ping (steady-state CPU per member flat in N).
+  /// is cached and stays right while the cached member stays live: a member that becomes live
+  /// (set_state) takes its place when it comes before it on the ring (successor_candidate), so
+  /// the O(N) walk runs only when the successor itself dies or leaves, not after every join
+  /// (a mass join of N members would otherwise cost O(N) per join).
   std::string successor_cache;
   bool successor_cached = false;
   entry* ring_successor();
+  void successor_candidate(const entry& e) {
+    if (!successor_cached || e.id->name == cfg.name) return;
+    // Ring order from us: names above ours first, then the wrap-around to the smallest.
+    auto ring_key = [&](std::string_view n) { return std::pair{n <= cfg.name, n}; };
+    if (ring_key(e.id->name) < ring_key(successor_cache)) successor_cache = e.id->name;
+  }
 
   /// The member at `a` that is alive or suspect (a dead one may share a re-used address).
   entry* lookup_by_address(const address& a);
@@ -359,7 +383,10 @@ struct node::impl {
   /// (alive_node) and leaves it dead or left (reset_nodes), so neither changes it.
   std::size_t live = 0;
   void set_state(entry& e, member_state s) {
-    if (is_dead_or_left(e.state) && !is_dead_or_left(s)) ++live;
+    if (is_dead_or_left(e.state) && !is_dead_or_left(s)) {
+      ++live;
+      successor_candidate(e);
+    }
     if (!is_dead_or_left(e.state) && is_dead_or_left(s)) --live;
     e.state = s;
   }

@@ -90,6 +90,7 @@ void node::impl::reset_nodes(time_point now) {
   }
   nodes = std::move(keep);
   std::shuffle(nodes.begin(), nodes.end(), rng);
+  size_queue();
 }
 
 void node::impl::watch_successor(time_point now) {

@@ -180,6 +180,7 @@ void node::impl::alive_node(const alive& a, time_point now, bool bootstrap, bool
     std::size_t offset = random_offset(n + 1);
     nodes.push_back(std::move(fresh));
     std::swap(nodes[offset], nodes[n]);
+    size_queue();
     is_new = true;
     last_new_member = now;
   } else if (!(e->id->addr == *addr)) {
@@ -239,7 +240,6 @@ void node::impl::alive_node(const alive& a, time_point now, bool bootstrap, bool
     e->settle();
   }
   if (e->state != member_state::alive) {
-    if (e->state != member_state::suspect) successor_cached = false;  // a new live member
     set_state(*e, member_state::alive);
     e->state_change = now;
   }

@@ -119,7 +119,6 @@ void node::impl::suspect_node(const suspect& s, time_point now, origin from) {
   }
   broadcast(s.node, wire::encode(s));
   e->incarnation = s.incarnation;
-  if (is_dead_or_left(e->state)) successor_cached = false;  // live again (ring_successor)
   set_state(*e, member_state::suspect);
   e->state_change = now;
   e->suspected_by_us = s.from == cfg.name;

@@ -175,3 +175,22 @@ TEST_CASE("broadcast_queue: each class is bounded; the most-sent message goes an
   CHECK(q2.size() == 4);
   CHECK(q2.dropped(broadcast_class::membership) == 0);
 }
+
+TEST_CASE("broadcast_queue: a class's bound can be raised and lowered while messages wait") {
+  broadcast_queue q(2);
+  q.set_bound(broadcast_class::membership, 3);
+  CHECK(q.bound(broadcast_class::membership) == 3);
+  CHECK(q.bound(broadcast_class::user) == 2);
+  for (int i = 0; i < 3; ++i) q.push("m" + std::to_string(i), msg(10, 1));
+  CHECK(q.size(broadcast_class::membership) == 3);
+  CHECK(q.dropped(broadcast_class::membership) == 0);
+  // Lowered: what waits stays until the next push, which brings the class back to the bound.
+  q.set_bound(broadcast_class::membership, 1);
+  CHECK(q.size(broadcast_class::membership) == 3);
+  const auto last = q.push("m3", msg(10, 1));
+  CHECK(q.size(broadcast_class::membership) == 3);  // one in, one out
+  CHECK(q.pending(last));
+  CHECK(q.dropped(broadcast_class::membership) == 1);
+  q.set_bound(broadcast_class::membership, 0);  // never below one
+  CHECK(q.bound(broadcast_class::membership) == 1);
+}

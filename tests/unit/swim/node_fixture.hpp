@@ -106,7 +106,10 @@ struct fixture {
   recording_transport out;
   recording_delegate events;
   time_point now{};
-  node n{make_config("a", 1), out, events, 42, now};
+  node n;
+
+  fixture() : fixture(make_config("a", 1)) {}
+  explicit fixture(config c) : n{std::move(c), out, events, 42, now} {}
 
   void deliver(const auto& msg, int from = 9) { n.on_packet(addr_of(from), wire::encode(msg), now); }
   void add_members(int count) {

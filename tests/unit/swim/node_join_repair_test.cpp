@@ -1,7 +1,10 @@
 // The anti-entropy exchanges that follow a join (node_impl.hpp, repair_pending): an early
-// one, and a second one once gossip has stopped bringing members we did not know.
+// one, and repairs while the table keeps growing, each once gossip has stopped bringing members
+// we did not know or at the latest twice as far from the last as the one before.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -10,6 +13,8 @@
 #include "swim/wire.hpp"
 
 namespace {
+
+duration repair_quiet(const timing& t) { return std::max<duration>(t.probe_interval, 500ms); }
 
 /// Join through m2, whose reply knows only itself and us.
 void join_through_m2(fixture& f) {
@@ -81,4 +86,106 @@ TEST_CASE("node: a join into a settled cluster makes only the early push-pull") 
   auto started = run_counting_push_pulls(f, joined + f.n.cfg().t.push_pull_interval - interval);
   REQUIRE(started.size() == 1);
   CHECK(started[0] <= joined + 2 * interval);
+}
+
+namespace {
+
+/// As run_counting_push_pulls, and each periodic push-pull's reply brings one member we did not
+/// know (the peer's table holds someone gossip has not brought us yet) until `stop_bringing`.
+std::vector<time_point> run_with_productive_replies(fixture& f, time_point until, time_point stop_bringing,
+                                                    int& next_member) {
+  std::vector<time_point> started;
+  while (f.now < until) {
+    f.now = std::min(f.n.next_deadline(), until);
+    f.n.tick(f.now);
+    for (const auto& [to, pi] : f.out.all<ping>())
+      f.n.on_packet(to, wire::encode(ack_resp{pi.seq_no, {}}), f.now);
+    for (const auto& s : f.out.streams) {
+      const auto* pp = std::get_if<push_pull>(&s.msg);
+      if (pp == nullptr || pp->join) continue;
+      started.push_back(f.now);
+      push_pull reply = *pp;
+      if (f.now < stop_bringing) {
+        const int i = next_member++;
+        reply.states.push_back({"r" + std::to_string(i), bytes{127, 0, 1, static_cast<std::uint8_t>(i)}, 7946,
+                                {}, 1, member_state::alive, default_vsn()});
+      }
+      f.n.on_stream_reply(s.id, wire::stream_message{reply}, f.now);
+    }
+    f.out.clear();
+  }
+  return started;
+}
+
+}  // namespace
+
+TEST_CASE("node: repairs go on while each brings new members, each at most twice as far from the last") {
+  fixture f;
+  const timing& t = f.n.cfg().t;
+  const time_point joined = f.now;
+  join_through_m2(f);
+  // A burst that goes on for minutes: a new member every half probe interval for 5 minutes,
+  // so the table is never quiet; the exchanges themselves bring nothing.
+  std::vector<time_point> started;
+  for (time_point until = joined + 5min; f.now < until;) {
+    auto s = run_counting_push_pulls(f, f.now + t.probe_interval / 2);
+    started.insert(started.end(), s.begin(), s.end());
+    f.deliver(alive_for("b" + std::to_string(f.n.num_known()), 2, 1), 9);
+  }
+  // The early exchange, then repairs at the latest 30, 60, 120 s apart (lan: push_pull_interval
+  // 30 s) while the burst lasts; none at the quiet rule, since the table never rests.
+  REQUIRE(started.size() >= 4);
+  CHECK(started[0] <= joined + 2 * t.probe_interval);
+  CHECK(started[1] <= joined + t.push_pull_interval);
+  CHECK(started[1] >= joined + t.push_pull_interval - 10ms);
+  CHECK(started[2] - started[1] <= 2 * t.push_pull_interval);
+  CHECK(started[2] - started[1] >= 2 * t.push_pull_interval - 10ms);
+  CHECK(started[3] - started[2] <= 4 * t.push_pull_interval);
+  CHECK(f.n.stats().repair_push_pulls >= 3);
+  const auto repairs = f.n.stats().repair_push_pulls;
+  // A few exchanges in all, not one per probe interval: the gap doubles until it outgrows the
+  // periodic exchange's period, which then takes over.
+  CHECK(repairs <= 5);
+  CHECK(started.size() <= repairs + 3);
+}
+
+TEST_CASE("node: in a quiet table, repairs follow each other while each exchange brings new members") {
+  // A small anti-entropy budget makes the periodic exchange minutes apart, as at a thousand
+  // members, so the repairs are not cut short by it.
+  config c = make_config("a", 1);
+  c.t.push_pull_budget = 1;
+  fixture f(c);
+  const timing& t = f.n.cfg().t;
+  const time_point joined = f.now;
+  join_through_m2(f);
+  int next_member = 1;
+  // The early exchange brings a member we did not know, and so do the repairs that follow,
+  // until 4 s after the join; after that the exchanges bring nothing.
+  auto started = run_with_productive_replies(f, joined + 40s, joined + 4s, next_member);
+  REQUIRE(started.size() == 4);
+  CHECK(started[0] >= joined + t.probe_interval);
+  CHECK(started[0] <= joined + 2 * t.probe_interval);
+  // Each repair a quiet interval after the previous exchange brought its member.
+  for (std::size_t i = 1; i < started.size(); ++i) {
+    CHECK(started[i] - started[i - 1] >= repair_quiet(t));
+    CHECK(started[i] - started[i - 1] <= repair_quiet(t) + 10ms);
+  }
+  CHECK(started[3] >= joined + 4s);  // the first exchange to bring nothing ends the repairs
+  CHECK(f.n.stats().repair_push_pulls == 3);
+  CHECK(f.n.num_known() == 2 + 3);   // m2 and us, and one from each of the first 3 exchanges
+}
+
+TEST_CASE("node: repairs end once the gap outgrows the periodic exchange, even if each brings news") {
+  config c = make_config("a", 1);
+  c.t.push_pull_budget = 1;
+  fixture f(c);
+  const time_point joined = f.now;
+  join_through_m2(f);
+  int next_member = 1;
+  auto started = run_with_productive_replies(f, joined + 60s, joined + 60s, next_member);
+  // Gaps 30, 60, 120, 240, 480 s: five repairs at most, whatever the budget's period.
+  const auto repairs = f.n.stats().repair_push_pulls;
+  CHECK(repairs >= 3);
+  CHECK(repairs <= 5);
+  CHECK(started.size() == repairs + 1);
 }

@@ -936,6 +936,65 @@ TEST_CASE("node: the ring successor is pinged every successor_watch, besides the
   CHECK(f.now - *unanswered <= t.probe_timeout + t.probe_interval);
 }
 
+TEST_CASE("node: the gossip queue grows with the table: a join of 5,000 members drops no alive") {
+  fixture f;
+  const int n = 5000;  // above the queue's least bound of 4,096
+  for (int i = 0; i < n; ++i) {
+    const address a = address::v4(127, 1, static_cast<std::uint8_t>(i / 256),
+                                  static_cast<std::uint8_t>(i % 256), 7946);
+    f.deliver(alive{1, "j" + std::to_string(i), bytes(a.ip_bytes().begin(), a.ip_bytes().end()),
+                    7946, {}, default_vsn()});
+  }
+  CHECK(f.n.num_live() == n + 1);
+  // Every alive waits to be passed on (ours too), none dropped for want of room.
+  CHECK(f.n.queued_broadcasts(broadcast_class::membership) == n + 1);
+  CHECK(f.n.dropped_broadcasts(broadcast_class::membership) == 0);
+}
+
+// The member pinged most often over `span`, everyone answering: the watched ring successor
+// gets a ping a second on top of its share of the round-robin probes.
+static std::string most_pinged(fixture& f, std::chrono::milliseconds span) {
+  std::map<std::string, int> pinged;
+  const time_point until = f.now + span;
+  while (f.now < until) {
+    f.now = std::min(f.n.next_deadline(), until);
+    f.n.tick(f.now);
+    for (const auto& [to, p] : f.out.all<ping>()) {
+      pinged[p.node]++;
+      f.n.on_packet(to, wire::encode(ack_resp{p.seq_no, {}}), f.now);
+    }
+    f.out.clear();
+  }
+  std::vector<std::pair<int, std::string>> by_count;
+  for (const auto& [name, n] : pinged) by_count.emplace_back(n, name);
+  std::sort(by_count.rbegin(), by_count.rend());
+  REQUIRE(!by_count.empty());
+  if (by_count.size() > 1) CHECK(by_count[0].first >= by_count[1].first + 4);
+  return by_count[0].second;
+}
+
+TEST_CASE("node: the watched successor follows the ring as members join, wrap around and leave") {
+  fixture f;  // "a"
+  f.deliver(alive_for("m5", 5, 1));
+  f.deliver(alive_for("m7", 7, 1));
+  CHECK(most_pinged(f, 8s) == "m5");
+  // A member between us and the successor takes its place; one past it or before us does not.
+  f.deliver(alive_for("c", 3, 1));
+  f.deliver(alive_for("m6", 6, 1));
+  f.deliver(alive_for("0", 2, 1));  // sorts before "a": only reached by wrapping around
+  CHECK(most_pinged(f, 8s) == "c");
+  // The successor leaves: the next one by name.
+  f.deliver(dead{2, "c", "c"});
+  REQUIRE(f.n.find("c")->state == member_state::left);
+  CHECK(most_pinged(f, 8s) == "m5");
+  // Everyone above us gone: the ring wraps around to the smallest name.
+  for (const char* name : {"m5", "m6", "m7"}) f.deliver(dead{2, name, name});
+  CHECK(most_pinged(f, 8s) == "0");
+  // Back from left: a member between us and the wrapped-around successor is watched again.
+  f.deliver(alive_for("m6", 6, 3));
+  CHECK(most_pinged(f, 8s) == "m6");
+}
+
 TEST_CASE("node: the watch ping of a killed successor draws the port unreachable that removes it") {
   fixture f;
   f.add_members(3);  // m2..m4
