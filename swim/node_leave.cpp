@@ -6,10 +6,10 @@ namespace swim {
 
 bool node::impl::leave_complete() const {
   if (!leaving) return false;
-  const std::size_t live_peers = static_cast<std::size_t>(
-      std::count_if(nodes.begin(), nodes.end(), [&](const auto& e) {
-        return e->id->name != cfg.name && !is_dead_or_left(e->state);
-      }));
+  // The kept count of live members, less ourselves while our own entry still counts (it is
+  // left once the leave's dead about us was processed).
+  const bool self_live = !is_dead_or_left(node_map.at(cfg.name)->state);
+  const std::size_t live_peers = live - (self_live ? 1 : 0);
   if (live_peers == 0) return true;
   // Acknowledged peers stay alive in our table, so they are among live_peers. Acknowledged,
   // we also give gossip retransmit_mult rounds (or until the leave's transmits are spent) to
