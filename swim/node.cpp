@@ -73,8 +73,8 @@
 //   while it keeps growing, each once the table has been quiet for a probe
 //   interval or at the latest twice as far from the last as the one before
 //   (impl::repair_pending): N members joining one seed at once all know all in
-//   4.1 / 6.4 / 17.6 virtual s at N = 250 / 500 / 1000 instead of 4.6 / 10.7 /
-//   27.5 with the early exchange alone (swim-sim-bench).
+//   4.1 / 6.7 / 12.6 / 28.5 virtual s at N = 250 / 500 / 1000 / 2000 instead of
+//   4.6 / 10.7 / 27.5 / 182 with the early exchange alone (swim-sim-bench).
 // - A suspect or dead about us at an incarnation we already out-bid means the
 //   accuser missed our refutation; memberlist ignores it, we answer the accuser
 //   directly with our current alive (at most once per accuser per probe
