@@ -90,6 +90,7 @@ agent::status sample_status() {
   n.address_checks = 123;
   n.push_pull_new_members_refused = 124;
   n.members_refused_table_full = 125;
+  n.repair_push_pulls = 126;
   n.drops[static_cast<std::size_t>(swim::wire::error::bad_crc)] = 7;
   n.drops[static_cast<std::size_t>(swim::wire::error::truncated)] = 3;
   auto& d = s.driver;
@@ -448,6 +449,7 @@ TEST_CASE("http_handler: /metrics parses as the text format, HELP and TYPE for e
       {"cachecluster_push_pulls_total", "counter"},
       {"cachecluster_push_pull_failures_total", "counter"},
       {"cachecluster_joins_total", "counter"},
+      {"cachecluster_repair_push_pulls_total", "counter"},
       {"cachecluster_incarnation_saturated_total", "counter"},
       {"cachecluster_top_accusations_ignored_total", "counter"},
       {"cachecluster_confirmations_ignored_total", "counter"},
@@ -543,6 +545,7 @@ TEST_CASE("http_handler: /metrics values come from the right fields") {
       {"cachecluster_address_checks_total", 123},
       {"cachecluster_push_pull_new_members_refused_total", 124},
       {"cachecluster_members_refused_table_full_total", 125},
+      {"cachecluster_repair_push_pulls_total", 126},
       {"cachecluster_broadcast_queue_depth", 3},
       {"cachecluster_inbound_streams_total", 201},
       {"cachecluster_inbound_streams_rejected_total", 202},
