@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -28,9 +29,12 @@ void join_through_m2(fixture& f) {
   f.out.clear();
 }
 
-/// Run until `until`, acking every ping and answering every push-pull with our own state;
-/// returns the times at which periodic (not join) push-pulls were started.
-std::vector<time_point> run_counting_push_pulls(fixture& f, time_point until) {
+/// Run until `until`, acking every ping and answering every periodic push-pull with `answer`
+/// (by default our own state back: nothing new); returns the times at which periodic (not
+/// join) push-pulls were started.
+std::vector<time_point> run_counting_push_pulls(
+    fixture& f, time_point until,
+    const std::function<push_pull(const push_pull&)>& answer = [](const push_pull& pp) { return pp; }) {
   std::vector<time_point> started;
   while (f.now < until) {
     f.now = std::min(f.n.next_deadline(), until);
@@ -41,7 +45,7 @@ std::vector<time_point> run_counting_push_pulls(fixture& f, time_point until) {
       const auto* pp = std::get_if<push_pull>(&s.msg);
       if (pp == nullptr || pp->join) continue;
       started.push_back(f.now);
-      f.n.on_stream_reply(s.id, wire::stream_message{*pp}, f.now);
+      f.n.on_stream_reply(s.id, wire::stream_message{answer(*pp)}, f.now);
     }
     f.out.clear();
   }
@@ -94,27 +98,15 @@ namespace {
 /// know (the peer's table holds someone gossip has not brought us yet) until `stop_bringing`.
 std::vector<time_point> run_with_productive_replies(fixture& f, time_point until, time_point stop_bringing,
                                                     int& next_member) {
-  std::vector<time_point> started;
-  while (f.now < until) {
-    f.now = std::min(f.n.next_deadline(), until);
-    f.n.tick(f.now);
-    for (const auto& [to, pi] : f.out.all<ping>())
-      f.n.on_packet(to, wire::encode(ack_resp{pi.seq_no, {}}), f.now);
-    for (const auto& s : f.out.streams) {
-      const auto* pp = std::get_if<push_pull>(&s.msg);
-      if (pp == nullptr || pp->join) continue;
-      started.push_back(f.now);
-      push_pull reply = *pp;
-      if (f.now < stop_bringing) {
-        const int i = next_member++;
-        reply.states.push_back({"r" + std::to_string(i), bytes{127, 0, 1, static_cast<std::uint8_t>(i)}, 7946,
-                                {}, 1, member_state::alive, default_vsn()});
-      }
-      f.n.on_stream_reply(s.id, wire::stream_message{reply}, f.now);
+  return run_counting_push_pulls(f, until, [&](const push_pull& pp) {
+    push_pull reply = pp;
+    if (f.now < stop_bringing) {
+      const int i = next_member++;
+      reply.states.push_back({"r" + std::to_string(i), bytes{127, 0, 1, static_cast<std::uint8_t>(i)}, 7946,
+                              {}, 1, member_state::alive, default_vsn()});
     }
-    f.out.clear();
-  }
-  return started;
+    return reply;
+  });
 }
 
 }  // namespace
