@@ -181,7 +181,7 @@ void node::impl::repair_tick(time_point now) {
   next_push_pull_at = now;  // the exchange, in this tick
   st.repair_push_pulls++;
   repair_gap *= 2;
-  if (repair_gap > push_pull_period()) {
+  if (repair_gap <= duration::zero() || repair_gap > push_pull_period()) {
     repair_pending = false;  // the periodic exchange comes as soon as another repair would
     return;
   }
