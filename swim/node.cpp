@@ -173,7 +173,7 @@ time_point node::impl::repair_due() const {
 }
 
 void node::impl::repair_tick(time_point now) {
-  if (last_new_member < repair_since) {
+  if (last_new_member < repair_not_before) {
     // Nothing new since the last exchange began, its own reply included: the table settled.
     repair_pending = false;
     return;
@@ -185,7 +185,6 @@ void node::impl::repair_tick(time_point now) {
     repair_pending = false;  // the periodic exchange comes as soon as another repair would
     return;
   }
-  repair_since = now;
   repair_not_before = now;
   repair_at_latest = now + repair_gap;
 }
@@ -536,7 +535,6 @@ void node::on_stream_reply(stream_id id, const std::optional<wire::stream_messag
         const time_point early = now + s.cfg.t.probe_interval + s.random_stagger(s.cfg.t.probe_interval);
         s.next_push_pull_at = std::min(s.next_push_pull_at, early);
         s.repair_pending = true;
-        s.repair_since = early;
         s.repair_not_before = early;
         s.repair_gap = s.cfg.t.push_pull_interval;
         s.repair_at_latest = now + s.repair_gap;

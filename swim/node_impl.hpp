@@ -226,8 +226,10 @@ struct node::impl {
   /// before it, or once the gap outgrows the periodic push-pull's period (docs/wire.md §7.8).
   /// A join into a settled cluster adds nothing after the early exchange.
   bool repair_pending = false;
-  time_point repair_not_before{}, repair_at_latest{};
-  time_point repair_since{};  // members first seen after this make the next repair worth it
+  // The last exchange's start (the early one's, then each repair's): the next repair comes a
+  // quiet interval after it at the soonest, and only if members arrived since.
+  time_point repair_not_before{};
+  time_point repair_at_latest{};
   duration repair_gap{};
   time_point last_new_member{};  // when a member we did not know last entered the table
   /// How long the table must not have grown before the repair: a probe interval, at least
