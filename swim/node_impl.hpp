@@ -381,16 +381,17 @@ struct node::impl {
 
   void emit(const entry& e, member_event ev) { events.on_member_event(to_member(e), ev); }
   /// Members alive or suspect, ourselves included (num_live). Every change of an entry's
-  /// state goes through set_state, which keeps it exact; an entry enters the table dead
+  /// state goes through set_state, which keeps it exact and notes when the state changed; an entry enters the table dead
   /// (alive_node) and leaves it dead or left (reset_nodes), so neither changes it.
   std::size_t live = 0;
-  void set_state(entry& e, member_state s) {
+  void set_state(entry& e, member_state s, time_point now) {
     if (is_dead_or_left(e.state) && !is_dead_or_left(s)) {
       ++live;
       successor_candidate(e);
     }
     if (!is_dead_or_left(e.state) && is_dead_or_left(s)) --live;
     e.state = s;
+    e.state_change = now;
   }
   /// The public value of an entry (what events, find and members hand out).
   static member to_member(const entry& e) {

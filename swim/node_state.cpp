@@ -240,8 +240,7 @@ void node::impl::alive_node(const alive& a, time_point now, bool bootstrap, bool
     e->settle();
   }
   if (e->state != member_state::alive) {
-    set_state(*e, member_state::alive);
-    e->state_change = now;
+    set_state(*e, member_state::alive, now);
   }
   if (is_local) return;  // no events about ourselves
   if (old_state == member_state::dead || old_state == member_state::left)
@@ -343,8 +342,7 @@ void node::impl::member_intent(const serf::intent& i, time_point now) {
 }
 
 void node::impl::mark_left(entry& e, time_point now) {
-  set_state(e, member_state::left);
-  e.state_change = now;
+  set_state(e, member_state::left, now);
   emit(e, member_event::left);
 }
 

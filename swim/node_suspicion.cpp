@@ -119,8 +119,7 @@ void node::impl::suspect_node(const suspect& s, time_point now, origin from) {
   }
   broadcast(s.node, wire::encode(s));
   e->incarnation = s.incarnation;
-  set_state(*e, member_state::suspect);
-  e->state_change = now;
+  set_state(*e, member_state::suspect, now);
   e->suspected_by_us = s.from == cfg.name;
 
   // k confirmations expected, none when the cluster is too small to give them.
@@ -285,8 +284,7 @@ void node::impl::dead_node(const dead& d, time_point now, origin from) {
     broadcast(d.node, wire::encode(d));
   }
   e->incarnation = d.incarnation;
-  set_state(*e, d.node == d.from ? member_state::left : member_state::dead);
-  e->state_change = now;
+  set_state(*e, d.node == d.from ? member_state::left : member_state::dead, now);
   if (e->id->name != cfg.name) {
     note_suspicion_outcome(*e, /*was_false=*/false);
     emit(*e, e->state == member_state::left ? member_event::left : member_event::dead);
