@@ -25,6 +25,9 @@ struct member_identity {
   address addr;
   bytes meta;
   std::array<std::uint8_t, 6> vsn{};  ///< [PMin, PMax, PCur, DMin, DMax, DCur]
+
+  /// The highest protocol version the member speaks (as member::pmax).
+  std::uint8_t pmax() const { return vsn[1]; }
 };
 
 /// Interns identities: equal ones come back as the same shared object. Not thread-safe: share

@@ -243,7 +243,7 @@ void node::impl::raw_send_packet(const address& to, const entry* dest, bytes msg
     bytes c = wire::compress(msg);
     if (c.size() < msg.size()) msg = std::move(c);
   }
-  if (dest != nullptr && dest->id->vsn[1] >= 5) msg = wire::add_crc(msg);
+  if (dest != nullptr && dest->id->pmax() >= 5) msg = wire::add_crc(msg);
   if (encrypt_out()) msg = encryption::seal_packet(ring, msg, encryption::random_nonce());
   st.packets_out++;
   st.bytes_out += msg.size();

@@ -152,13 +152,13 @@ void node::impl::probe_timeout(time_point now) {
   ind.source_port = cfg.advertise.port;
   ind.source_node = cfg.name;
   for (entry* peer : peers) {
-    ind.nack = peer->id->vsn[1] >= 4;
+    ind.nack = peer->id->pmax() >= 4;
     if (ind.nack) probe.expected_nacks++;
     st.indirect_probes++;
     send_msg(peer->id->addr, peer, wire::encode(ind));
   }
   // TCP fallback: the same ping over a stream, until the end of this probe.
-  if (!cfg.t.disable_tcp_pings && target->id->vsn[1] >= 3) {
+  if (!cfg.t.disable_tcp_pings && target->id->pmax() >= 3) {
     ping p = make_ping(target->id->name, probe.seq);  // same SeqNo as the UDP probe
     stream_id id = next_stream++;
     streams[id] = pending_stream{stream_kind::tcp_ping, probe.seq, target->id->addr};
