@@ -203,13 +203,12 @@ std::uint32_t node::impl::next_incarnation() {
 }
 
 node::impl::entry* node::impl::lookup(std::string_view name) {
-  auto it = node_map.find(name);
-  return it == node_map.end() ? nullptr : it->second;
+  return node_map.find(name);
 }
 
 node::impl::entry* node::impl::lookup_by_address(const address& a) {
   for (auto& e : nodes)
-    if (e->id->addr == a && !is_dead_or_left(e->state)) return e.get();
+    if (e->id->addr == a && !is_dead_or_left(e->state)) return e;
   return nullptr;
 }
 
@@ -707,12 +706,12 @@ void node::send_user(const address& to, bytes payload) {
 }
 
 const config& node::cfg() const { return p_->cfg; }
-member node::self() const { return impl::to_member(*p_->node_map.at(p_->cfg.name)); }
+member node::self() const { return impl::to_member(*p_->node_map.find(p_->cfg.name)); }
 
 std::optional<member> node::find(std::string_view name) const {
-  auto it = p_->node_map.find(name);
-  if (it == p_->node_map.end()) return std::nullopt;
-  return impl::to_member(*it->second);
+  const impl::entry* e = p_->node_map.find(name);
+  if (!e) return std::nullopt;
+  return impl::to_member(*e);
 }
 
 std::vector<member> node::members() const {

@@ -15,6 +15,7 @@
 #include <bit>
 #include <cmath>
 #include <deque>
+#include <memory_resource>
 #include <queue>
 #include <random>
 #include <set>
@@ -26,6 +27,7 @@
 #include "swim/awareness.hpp"
 #include "swim/broadcast_queue.hpp"
 #include "swim/encryption.hpp"
+#include "swim/name_index.hpp"
 #include "swim/serf.hpp"
 #include "swim/suspicion.hpp"
 #include "swim/tags.hpp"
@@ -79,17 +81,27 @@ struct node::impl {
     // What the member is known by (name, address, meta, versions), shared with every table
     // that knows it the same way (identity_pool); replaced, never changed, when it moves or
     // changes its meta (set_identity).
+    // The fields are ordered to pack into 64 bytes: a simulator holds N² entries.
     identity_pool::handle id;
     std::uint32_t incarnation = 0;
     member_state state = member_state::alive;
+    bool suspected_by_us = false;  // the running suspicion is ours (suspicion_history)
+    // Our probes of it that failed since it last answered (saturates; see probe_failed()).
+    std::uint16_t failures_in_row = 0;
     time_point state_change{};  // when `state` last changed
     // First-hand evidence from our own probes (docs/wire.md §7.6, "first-hand evidence").
     time_point last_ack{};       // it answered one of our probes (UDP, indirect or TCP)
     time_point last_failure{};   // one of our probes of it failed
     std::uint64_t intent_ltime = 0;  // newest Serf join/leave intent about it (Serf statusLTime)
-    int failures_in_row = 0;     // our probes of it that failed since it last answered
-    bool suspected_by_us = false;  // the running suspicion is ours (suspicion_history)
     std::unique_ptr<doubts> d;   // null while nothing is in doubt
+
+    /// Count one more failed probe in a row.
+    void probe_failed() {
+      if (failures_in_row < UINT16_MAX) ++failures_in_row;
+    }
+
+    /// The name the table indexes it by.
+    static std::string_view key(const entry& e) { return e.id->name; }
 
     /// The doubts, created on first use.
     doubts& doubt() {
@@ -110,6 +122,7 @@ struct node::impl {
       if (d && !d->susp && !d->heard_pending && !d->doubted_death && !d->port_check_at) d.reset();
     }
   };
+  static_assert(sizeof(entry) <= 64, "entry: keep the fields packed (see the comment on its fields)");
 
   /// What an outstanding ack sequence number is for.
   struct ack_handler {
@@ -181,6 +194,11 @@ struct node::impl {
     // memberlist setAlive: an alive about ourselves, processed as a bootstrap.
     alive_node(self_alive(next_incarnation(), cfg.meta), now, /*bootstrap=*/true);
   }
+  ~impl() {
+    for (entry* e : nodes) entries.free(e);
+  }
+  impl(const impl&) = delete;
+  impl& operator=(const impl&) = delete;
 
   // ---- state ----
   config cfg;
@@ -202,9 +220,22 @@ struct node::impl {
   }
   node_stats st;
 
-  std::vector<std::unique_ptr<entry>> nodes;          // probe order
-  // By name; each key views its entry's own m.name, which never changes.
-  std::unordered_map<std::string_view, entry*> node_map;
+  // The entries, from a pool: no allocator header per entry (a simulator holds N² of them).
+  // Every entry in `nodes` was made here and is freed here (reset_nodes, ~impl).
+  class entry_store {
+   public:
+    entry* make() { return alloc_.new_object<entry>(); }
+    void free(entry* e) { alloc_.delete_object(e); }
+
+   private:
+    // Chunks of at most 128 entries: a table's last chunk wastes 8 KiB at most.
+    std::pmr::unsynchronized_pool_resource res_{std::pmr::pool_options{128, sizeof(entry)}};
+    std::pmr::polymorphic_allocator<entry> alloc_{&res_};
+  };
+  entry_store entries;
+  std::vector<entry*> nodes;  // probe order; owned through `entries`
+  // By name (the entry's identity's name; set_identity re-indexes an entry it changes).
+  name_index<entry, &entry::key> node_map;
   std::size_t probe_index = 0;
   static constexpr std::size_t announce_fanout = 64;  // direct sends of a death we declare
   std::uint32_t incarnation = 0;
@@ -330,7 +361,7 @@ struct node::impl {
   /// which every peer would take as older than what it holds.
   std::uint32_t next_incarnation();
 
-  entry* self_entry() { return node_map.at(cfg.name); }
+  entry* self_entry() { return node_map.find(cfg.name); }
 
   /// Members other than us, the recently dead and left included: the odds of checking a heard
   /// suspicion use it (the recently dead still count as members that may hear the rumour).
@@ -403,13 +434,11 @@ struct node::impl {
                     const std::array<std::uint8_t, 6>& vsn) {
     if (e.id && e.id->addr == addr && e.id->meta == meta && e.id->vsn == vsn) return;
     identity_pool::handle next = pool->intern(name, addr, meta, vsn);
-    if (e.id) {
-      // The name index views the identity's name: move the key to the new identity before
-      // the old one can go.
-      node_map.erase(std::string_view(e.id->name));
-      node_map.emplace(std::string_view(next->name), &e);
-    }
+    // The name index reads the name through the identity: take the entry out under the old
+    // one and put it back under the new.
+    const bool indexed = e.id && node_map.erase(e.id->name);
     e.id = std::move(next);
+    if (indexed) node_map.insert(&e);
   }
 
   // ---- sending ----
@@ -459,7 +488,7 @@ struct node::impl {
   std::vector<entry*> sample_nodes(std::size_t k, Filter skip) {
     std::vector<entry*> all;
     for (auto& e : nodes)
-      if (!skip(*e)) all.push_back(e.get());
+      if (!skip(*e)) all.push_back(e);
     if (all.size() > k) {
       for (std::size_t i = 0; i < k; ++i) std::swap(all[i], all[i + random_offset(all.size() - i)]);
       all.resize(k);
@@ -473,7 +502,7 @@ struct node::impl {
     std::vector<entry*> picked;
     std::size_t n = nodes.size();
     for (std::size_t i = 0; i < 3 * n && picked.size() < k; ++i) {
-      entry* e = nodes[random_offset(n)].get();
+      entry* e = nodes[random_offset(n)];
       if (skip(*e)) continue;
       if (std::find(picked.begin(), picked.end(), e) != picked.end()) continue;
       picked.push_back(e);

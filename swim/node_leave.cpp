@@ -8,7 +8,7 @@ bool node::impl::leave_complete() const {
   if (!leaving) return false;
   // The kept count of live members, less ourselves while our own entry still counts (it is
   // left once the leave's dead about us was processed).
-  const bool self_live = !is_dead_or_left(node_map.at(cfg.name)->state);
+  const bool self_live = !is_dead_or_left(node_map.find(cfg.name)->state);
   const std::size_t live_peers = live - (self_live ? 1 : 0);
   if (live_peers == 0) return true;
   // Acknowledged peers stay alive in our table, so they are among live_peers. Acknowledged,
@@ -37,8 +37,8 @@ void node::impl::send_leave_round(time_point now) {
           return kv.second == e->id->name && acks.count(kv.first) != 0;
         }))
       continue;
-    if (e->state == member_state::alive) alive_peers.push_back(e.get());
-    if (e->state == member_state::suspect) suspect_peers.push_back(e.get());
+    if (e->state == member_state::alive) alive_peers.push_back(e);
+    if (e->state == member_state::suspect) suspect_peers.push_back(e);
   }
   std::vector<entry*>& peers = alive_peers.empty() ? suspect_peers : alive_peers;
   for (std::size_t i = peers.size(); i > 1; --i) std::swap(peers[i - 1], peers[random_offset(i)]);

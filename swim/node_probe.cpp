@@ -13,8 +13,8 @@ node::impl::entry* node::impl::ring_successor() {
   entry* first = nullptr;  // smallest name overall (wrap-around)
   for (auto& e : nodes) {
     if (e->id->name == cfg.name || is_dead_or_left(e->state)) continue;
-    if (e->id->name > cfg.name && (next == nullptr || e->id->name < next->id->name)) next = e.get();
-    if (first == nullptr || e->id->name < first->id->name) first = e.get();
+    if (e->id->name > cfg.name && (next == nullptr || e->id->name < next->id->name)) next = e;
+    if (first == nullptr || e->id->name < first->id->name) first = e;
   }
   entry* found = next != nullptr ? next : first;
   successor_cached = found != nullptr;
@@ -58,7 +58,7 @@ void node::impl::start_probe(time_point now) {
       checks++;
       continue;
     }
-    entry* e = nodes[probe_index].get();
+    entry* e = nodes[probe_index];
     probe_index++;
     if (e->id->name == cfg.name || is_dead_or_left(e->state)) {
       checks++;
@@ -70,25 +70,27 @@ void node::impl::start_probe(time_point now) {
 }
 
 void node::impl::reset_nodes(time_point now) {
-  auto reap = [&](const std::unique_ptr<entry>& e) {
+  auto reap = [&](const entry* e) {
     return e->id->name != cfg.name && is_dead_or_left(e->state) &&
            now - e->state_change > cfg.t.gossip_to_the_dead_time;
   };
   for (auto it = tombstones.begin(); it != tombstones.end();)
     it = now >= it->second.until ? tombstones.erase(it) : std::next(it);
-  std::vector<std::unique_ptr<entry>> keep;
+  std::vector<entry*> keep, reaped;
   keep.reserve(nodes.size());
-  for (auto& e : nodes) {
+  for (entry* e : nodes) {
     if (reap(e)) {
       if (tombstones.size() < max_tombstones)
         tombstones[e->id->name] = tombstone{e->incarnation, e->id->addr, now + tombstone_time(), {}};
       node_map.erase(e->id->name);
       emit(*e, member_event::reaped);
+      reaped.push_back(e);
     } else {
-      keep.push_back(std::move(e));
+      keep.push_back(e);
     }
   }
   nodes = std::move(keep);
+  for (entry* e : reaped) entries.free(e);
   std::shuffle(nodes.begin(), nodes.end(), rng);
   size_queue();
 }
@@ -191,7 +193,7 @@ void node::impl::finish_probe(bool acked, time_point now) {
     st.probe_failures++;
     if (entry* t = lookup(done.target)) {
       t->last_failure = now;
-      t->failures_in_row++;
+      t->probe_failed();
       if (t->state == member_state::suspect && t->failures_in_row < evidence_needed(*t, now) &&
           verify.size() < max_pending_verifications)
         verify.push_front({t->id->name, t->state_change, now});  // again at the next tick

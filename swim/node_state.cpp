@@ -167,18 +167,17 @@ void node::impl::alive_node(const alive& a, time_point now, bool bootstrap, bool
       st.members_refused_table_full++;
       return;
     }
-    auto fresh = std::make_unique<entry>();
     std::array<std::uint8_t, 6> versions{};
     if (a.vsn.size() >= 6) std::copy_n(a.vsn.begin(), 6, versions.begin());
-    set_identity(*fresh, a.node, *addr, a.meta, versions);
-    fresh->state = member_state::dead;  // so the join below is reported as one
-    fresh->state_change = now;
-    e = fresh.get();
-    node_map[std::string_view(e->id->name)] = e;
+    e = entries.make();
+    set_identity(*e, a.node, *addr, a.meta, versions);
+    e->state = member_state::dead;  // so the join below is reported as one
+    e->state_change = now;
+    node_map.insert(e);
     // Insert at a random offset so the new member's first probe is not delayed a round.
     std::size_t n = nodes.size();
     std::size_t offset = random_offset(n + 1);
-    nodes.push_back(std::move(fresh));
+    nodes.push_back(e);
     std::swap(nodes[offset], nodes[n]);
     size_queue();
     is_new = true;
