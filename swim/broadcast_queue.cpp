@@ -11,20 +11,23 @@ int retransmit_limit(int retransmit_mult, std::size_t n) {
   return retransmit_mult * node_scale;
 }
 
-std::uint64_t broadcast_queue::push(broadcast_class cls, std::string key, bytes message) {
+std::uint64_t broadcast_queue::push(broadcast_class cls, std::string_view key, bytes message) {
   if (!key.empty()) {
-    if (auto k = by_key_.find(key); k != by_key_.end()) {
-      if (auto old = by_id_.find(k->second); old != by_id_.end())
-        erase(old->second.cls, old->second.it);
-    }
+    if (const item* old = by_key_.find(key)) erase(old->cls, lane_of(old->cls).items.find(*old));
   }
+  // A key too long for the item's length field (names are far shorter) is not coalesced.
+  if (key.size() > UINT16_MAX) key = {};
   lane& l = lane_of(cls);
   const std::uint64_t id = next_id_++;
-  count_size(l, message.size(), 1);
-  auto [it, inserted] = l.items.insert(item{id, 0, key, std::move(message)});
+  auto data = std::make_unique_for_overwrite<std::uint8_t[]>(key.size() + message.size());
+  std::copy(key.begin(), key.end(), data.get());
+  std::copy(message.begin(), message.end(), data.get() + key.size());
+  const auto size = static_cast<std::uint32_t>(message.size());
+  count_size(l, size, 1);
+  auto [it, inserted] = l.items.insert(
+      item{id, std::move(data), size, static_cast<std::uint16_t>(key.size()), 0, cls});
   (void)inserted;  // ids are unique, so the insert always succeeds
-  by_id_.emplace(id, where{cls, it});
-  if (!key.empty()) by_key_[std::move(key)] = id;
+  if (it->key_len != 0) by_key_.insert(&*it);
   // Bounded: past the bound the most-sent message of the class goes (the last in the order),
   // never the one just queued.
   if (l.items.size() > l.bound) {
@@ -54,7 +57,7 @@ void broadcast_queue::pick(broadcast_class cls, std::size_t overhead, std::size_
       continue;
     }
     if (limit - used < smallest) break;
-    const std::size_t cost = overhead + it->message.size();
+    const std::size_t cost = overhead + it->size;
     if (used + cost > limit) continue;
     used += cost;
     taken.push_back(where{cls, it});
@@ -64,13 +67,13 @@ void broadcast_queue::pick(broadcast_class cls, std::size_t overhead, std::size_
 std::vector<bytes> broadcast_queue::take(std::size_t overhead, std::size_t limit,
                                          int transmit_limit, std::size_t max_count) {
   std::vector<bytes> out;
-  if (by_id_.empty() || limit <= overhead || max_count == 0) return out;
+  if (size() == 0 || limit <= overhead || max_count == 0) return out;
   // The user share: while user messages wait, membership first fills only the room left
   // after a quarter of it, or after the next user message when that is larger.
   std::size_t reserve = 0;
   if (const lane& u = lane_of(broadcast_class::user); !u.items.empty())
     reserve = std::min(limit, std::max(limit / user_share_divisor,
-                                       overhead + u.items.begin()->message.size()));
+                                       overhead + u.items.begin()->size));
   std::vector<where> taken;
   std::size_t used = 0;
   pick(broadcast_class::membership, overhead, limit - reserve, used, max_count, taken);
@@ -84,19 +87,16 @@ std::vector<bytes> broadcast_queue::take(std::size_t overhead, std::size_t limit
   for (const where& w : taken) {
     lane& l = lane_of(w.cls);
     auto node = l.items.extract(w.it);
-    out.push_back(node.value().message);
-    node.value().transmits++;
-    if (node.value().transmits >= transmit_limit) {
-      count_size(l, node.value().message.size(), -1);
-      by_id_.erase(node.value().id);
-      if (!node.value().key.empty()) {
-        auto k = by_key_.find(node.value().key);
-        if (k != by_key_.end() && k->second == node.value().id) by_key_.erase(k);
-      }
+    item& i = node.value();
+    out.emplace_back(i.message(), i.message() + i.size);
+    if (i.transmits < UINT8_MAX) i.transmits++;
+    if (i.transmits >= std::min(transmit_limit, static_cast<int>(UINT8_MAX))) {
+      count_size(l, i.size, -1);
+      if (i.key_len != 0) by_key_.erase(i.key());
       continue;
     }
-    auto res = l.items.insert(std::move(node));
-    by_id_[res.position->id] = where{w.cls, res.position};
+    // The same node goes back, at its new place: the key index's pointer stays good.
+    l.items.insert(std::move(node));
   }
   return out;
 }
@@ -111,12 +111,8 @@ void broadcast_queue::count_size(lane& l, std::size_t size, int delta) {
 
 void broadcast_queue::erase(broadcast_class cls, set_t::iterator it) {
   lane& l = lane_of(cls);
-  count_size(l, it->message.size(), -1);
-  by_id_.erase(it->id);
-  if (!it->key.empty()) {
-    auto k = by_key_.find(it->key);
-    if (k != by_key_.end() && k->second == it->id) by_key_.erase(k);
-  }
+  count_size(l, it->size, -1);
+  if (it->key_len != 0) by_key_.erase(it->key());
   l.items.erase(it);
 }
 
@@ -125,8 +121,14 @@ void broadcast_queue::clear() {
     l.items.clear();
     l.sizes.clear();
   }
-  by_id_.clear();
   by_key_.clear();
+}
+
+bool broadcast_queue::pending(std::uint64_t id) const {
+  for (const lane& l : lanes_)
+    for (const item& i : l.items)
+      if (i.id == id) return true;
+  return false;
 }
 
 }  // namespace swim

@@ -18,12 +18,14 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
-#include <unordered_map>
+#include <string_view>
 #include <vector>
 
 #include "swim/bytes.hpp"
+#include "swim/name_index.hpp"
 
 namespace swim {
 
@@ -56,12 +58,12 @@ class broadcast_queue {
   std::size_t bound(broadcast_class cls) const { return lane_of(cls).bound; }
 
   /// Queue a complete encoded membership message (see the overload with a class).
-  std::uint64_t push(std::string key, bytes message) {
-    return push(broadcast_class::membership, std::move(key), std::move(message));
+  std::uint64_t push(std::string_view key, bytes message) {
+    return push(broadcast_class::membership, key, std::move(message));
   }
   /// Queue a complete encoded message of class `cls`. A non-empty `key` invalidates a queued
   /// message with the same key (in any class). Returns an id for `pending`.
-  std::uint64_t push(broadcast_class cls, std::string key, bytes message);
+  std::uint64_t push(broadcast_class cls, std::string_view key, bytes message);
 
   /// Messages for one packet: each costs `overhead` + its size, all within `limit` bytes,
   /// at most `max_count`; membership messages first, user messages within their share. Each
@@ -69,10 +71,11 @@ class broadcast_queue {
   std::vector<bytes> take(std::size_t overhead, std::size_t limit, int transmit_limit,
                           std::size_t max_count = 255);
 
-  /// True while the message `id` is still queued.
-  bool pending(std::uint64_t id) const { return by_id_.count(id) != 0; }
+  /// True while the message `id` is still queued. Walks the queue: for the rare caller that
+  /// waits on one message (a leave), not for every packet.
+  bool pending(std::uint64_t id) const;
   /// Number of queued messages.
-  std::size_t size() const { return by_id_.size(); }
+  std::size_t size() const { return lanes_[0].items.size() + lanes_[1].items.size(); }
   /// Number of queued messages of class `cls`.
   std::size_t size(broadcast_class cls) const { return lane_of(cls).items.size(); }
   /// Messages of class `cls` dropped because the class was full (never reset).
@@ -81,16 +84,27 @@ class broadcast_queue {
   void clear();
 
  private:
+  // One queued message: its key and its encoding in one allocation, and 24 bytes beside them
+  // in the set's node (a mass join queues one alive per member on every member, and the
+  // simulator holds N such queues).
   struct item {
     std::uint64_t id;
-    int transmits;
-    std::string key;
-    bytes message;
+    std::unique_ptr<std::uint8_t[]> data;  // the key, then the message
+    std::uint32_t size;                    // of the message
+    std::uint16_t key_len;
+    std::uint8_t transmits;  // saturates at 255: a message is sent at most that often
+    broadcast_class cls;
+
+    std::string_view key() const {
+      return {reinterpret_cast<const char*>(data.get()), key_len};
+    }
+    const std::uint8_t* message() const { return data.get() + key_len; }
+    static std::string_view key_of(const item& i) { return i.key(); }
   };
   struct order {
     bool operator()(const item& a, const item& b) const {
       if (a.transmits != b.transmits) return a.transmits < b.transmits;
-      if (a.message.size() != b.message.size()) return a.message.size() > b.message.size();
+      if (a.size != b.size) return a.size > b.size;
       return a.id > b.id;  // newest first
     }
   };
@@ -115,8 +129,10 @@ class broadcast_queue {
   static void count_size(lane& l, std::size_t size, int delta);
 
   std::array<lane, broadcast_class_count> lanes_;
-  std::unordered_map<std::uint64_t, where> by_id_;
-  std::unordered_map<std::string, std::uint64_t> by_key_;
+  // Keyed messages by key, viewing each item's own key (a set node does not move, also not
+  // when take() extracts and reinserts it). Each queued message costs its set node, its
+  // encoding and a slot here: a mass join queues one alive per member on every member.
+  name_index<const item, &item::key_of> by_key_;
   std::uint64_t next_id_ = 1;
 };
 

@@ -44,6 +44,32 @@ TEST_CASE("broadcast_queue: messages drop out after the transmit limit") {
   CHECK(q.take(2, 100, 3).empty());
 }
 
+TEST_CASE("broadcast_queue: a key still replaces its message after the message was sent") {
+  // take() moves a sent message to its new place in the order; the key must follow it.
+  broadcast_queue q;
+  for (int i = 0; i < 50; ++i) q.push("m" + std::to_string(i), msg(10, static_cast<std::uint8_t>(i)));
+  for (int round = 0; round < 3; ++round) CHECK(q.take(2, 1400, 10).size() == 50);
+  for (int i = 0; i < 50; i += 2) q.push("m" + std::to_string(i), msg(11, 200));
+  CHECK(q.size() == 50);
+  // The replacements have not been sent yet, so they come first; the rest keep their count.
+  auto out = q.take(2, 1400, 10);
+  REQUIRE(out.size() == 50);
+  for (int i = 0; i < 25; ++i) CHECK(out[static_cast<std::size_t>(i)] == msg(11, 200));
+  // An unkeyed message never replaces one.
+  q.push("", msg(5, 9));
+  q.push("", msg(5, 9));
+  CHECK(q.size() == 52);
+}
+
+TEST_CASE("broadcast_queue: a transmit limit above 255 ends at 255 sends") {
+  broadcast_queue q;
+  auto id = q.push("k", msg(10, 1));
+  int sent = 0;
+  while (!q.take(2, 100, 1000).empty()) ++sent;
+  CHECK(sent == 255);
+  CHECK_FALSE(q.pending(id));
+}
+
 TEST_CASE("broadcast_queue: fewest transmissions first, then largest that fits, then newest") {
   broadcast_queue q;
   q.push("old", msg(20, 1));
