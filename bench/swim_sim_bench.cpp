@@ -9,6 +9,8 @@
 //   swim-sim-bench --sizes 1000,2000    the scale table: lan, 1 trial, 10 % loss only,
 //                                       steady state measured once the gossip queues drained
 //   swim-sim-bench --sizes 1000,2000,5000,10000 --large   N above 2000 needs --large
+//   swim-sim-bench --sizes 10000 --large --waves 2  the bootstrap in 2 waves of 5,000: the
+//                                       gossip queues of a wave drain before the next
 //   SIM_SEED=7 swim-sim-bench ...       another seed
 
 #include <malloc.h>
@@ -52,6 +54,7 @@ struct args {
   std::uint64_t seed = 1;
   bool scale = false;  ///< --sizes: skip join1 and the 20 % window; drain queues before idling
   bool large = false;  ///< allow N above 2000 (hours of wall time, many GiB)
+  std::size_t waves = 1;  ///< --sizes: the bootstrap joins N/waves members at a time
   std::optional<std::size_t> push_pull_budget;  ///< swim::timing::push_pull_budget, else the default
 };
 
@@ -60,7 +63,7 @@ struct args {
                "usage: swim-sim-bench [--full] [--n 10,100,...] [--profiles lan,250ms]\n"
                "                      [--trials K] [--idle-seconds S] [--loss-seconds S]\n"
                "                      [--speed N [--speed-seconds S] [--speed-settle S]]\n"
-               "                      [--sizes 1000,2000[,5000,10000 --large]]\n"
+               "                      [--sizes 1000,2000[,5000,10000 --large] [--waves K]]\n"
                "                      [--push-pull-budget BYTES_PER_S (0: memberlist's schedule)]\n"
                "SIM_SEED overrides the seed (default 1).\n");
   std::exit(code);
@@ -98,6 +101,8 @@ args parse(int argc, char** argv) {
       a.trials = 1;
     } else if (k == "--large") {
       a.large = true;
+    } else if (k == "--waves") {
+      a.waves = std::max<std::size_t>(1, std::stoul(val()));
     } else if (k == "--push-pull-budget") {
       a.push_pull_budget = std::stoul(val());
     } else if (k == "--profiles") {
@@ -240,25 +245,52 @@ row run_row(const args& a, const std::string& profile, std::size_t n) {
                  current_rss_mib());
   };
 
+  auto drained = [&] {
+    for (std::size_t i = 0; i < c.size(); ++i)
+      if (c.is_running(i) && c.at(i).queued_broadcasts() != 0) return false;
+    return true;
+  };
   // Cold bootstrap: N members join one seed at once (docs/simulator.md, "Baseline", row 1).
-  c.start(n);
-  c.join_all(0);
-  const time_point b0 = c.now();
-  if (c.run_until([&] { return all_count(c, n); }, 300s, poll))
-    r.bootstrap.v.push_back(secs(c.now() - b0));
-  else
-    ++r.bootstrap.timeouts;
+  // With --waves K, N/K at a time, each wave once the one before has converged and its queues
+  // are empty; the figure is the last wave's, N/K members joining a cluster of N - N/K.
+  const std::size_t waves = a.scale ? std::min(a.waves, n) : 1;
+  std::size_t started = 0;
+  for (std::size_t w = 0; w < waves; ++w) {
+    const std::size_t k = n * (w + 1) / waves - started;
+    const std::size_t first = c.start(k);
+    if (w == 0) {
+      c.join_all(0);
+    } else {
+      for (std::size_t i = first; i < first + k; ++i) c.join(i, 0);
+    }
+    started += k;
+    const time_point b0 = c.now();
+    const bool ok = c.run_until([&] { return all_count(c, started); }, 300s, poll);
+    if (w + 1 < waves) {
+      char text[96];
+      if (ok)
+        std::snprintf(text, sizeof text, "wave %zu of %zu: %zu members in %.2f s", w + 1, waves,
+                      started, secs(c.now() - b0));
+      else
+        std::snprintf(text, sizeof text, "wave %zu of %zu: %zu members, timeout", w + 1, waves, started);
+      progress("bootstrap", text);
+      if (!ok || !c.run_until(drained, 1800s, 1s)) {
+        ++r.bootstrap.timeouts;
+        break;
+      }
+      continue;
+    }
+    if (ok)
+      r.bootstrap.v.push_back(secs(c.now() - b0));
+    else
+      ++r.bootstrap.timeouts;
+  }
   progress("bootstrap", r.bootstrap.str());
   c.run_for(5 * t.probe_interval);
   r.bootstrap_wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
   if (a.scale) {
     // The bootstrap queues N alives on each of N members; steady state begins when they are sent.
     const time_point d0 = c.now();
-    auto drained = [&] {
-      for (std::size_t i = 0; i < c.size(); ++i)
-        if (c.is_running(i) && c.at(i).queued_broadcasts() != 0) return false;
-      return true;
-    };
     if (c.run_until(drained, 1800s, 1s)) r.drain_s = secs(c.now() - d0);
     // The heap in use once the bootstrap's queues are empty: the member tables, N x N entries.
     const double heap = static_cast<double>(mallinfo2().uordblks);
