@@ -124,6 +124,9 @@ std::string render_metrics(const status& s) {
             n.deaths_held);
   m.counter("cachecluster_deaths_refused_total",
             "Heard deaths not applied: the suspect answered our own probe since.", n.deaths_refused);
+  m.counter("cachecluster_suspicion_history_cleared_total",
+            "Records of our wrong suspicions forgotten after 16 probes in a row answered at once.",
+            n.suspicion_history_cleared);
   m.counter("cachecluster_deaths_by_refusal_total",
             "Members declared dead at once: their host refused our TCP connect.",
             n.deaths_by_refusal);

@@ -38,6 +38,8 @@ struct node_stats {
   std::uint64_t deaths_declared = 0;     ///< our suspicion timers that expired
   std::uint64_t deaths_held = 0;         ///< expiries held back for want of first-hand evidence
   std::uint64_t deaths_refused = 0;      ///< heard deaths of a suspect that answered our probe
+  /// Our record of wrong suspicions forgotten after a clean run of probes (docs/wire.md §7.6).
+  std::uint64_t suspicion_history_cleared = 0;
   std::uint64_t port_unreachables = 0;   ///< ICMP port unreachable from a member's address
   std::uint64_t connections_refused = 0; ///< TCP connects to a member's address refused
   std::uint64_t deaths_by_refusal = 0;   ///< members declared dead on a refused connect

@@ -666,8 +666,27 @@ struct node::impl {
   /// strength of a few lost packets.
   int evidence_needed(const entry& e, time_point now);
   /// How our own last 16 suspicions ended: 1 = the member refuted (we were wrong, most
-  /// likely because of packet loss), 0 = it died or left.
+  /// likely because of packet loss), 0 = it died or left. Forgotten after a clean streak
+  /// (note_probe_path).
   std::uint32_t suspicion_history = 0;
+  /// Our probes in a row answered on the first ping, without the indirect phase.
+  int clean_probes_in_row = 0;
+  /// A run of this many such probes shows the loss that made our suspicions wrong has ended:
+  /// the history is forgotten, and deaths are declared at memberlist's speed again. Under
+  /// 20 % loss a first ping is answered 64 % of the time, so such a run takes about an hour
+  /// of probes; on a clean network, 16 s on lan.
+  static constexpr int clean_probes_forget = 16;
+  /// Count a finished probe: `direct` when the first ping was answered.
+  void note_probe_path(bool direct) {
+    if (!direct) {
+      clean_probes_in_row = 0;
+      return;
+    }
+    if (++clean_probes_in_row < clean_probes_forget) return;
+    clean_probes_in_row = 0;
+    if (suspicion_history != 0) st.suspicion_history_cleared++;
+    suspicion_history = 0;
+  }
 
   void note_suspicion_outcome(entry& e, bool was_false);
 

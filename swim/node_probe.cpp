@@ -176,6 +176,7 @@ void node::impl::finish_probe(bool acked, time_point now) {
   probe_state done = probe;
   probe = probe_state{};
   acks.erase(done.seq);
+  note_probe_path(acked && !done.indirect);
   if (acked || done.tcp_ok) {
     health.apply_delta(-1);
     if (entry* t = lookup(done.target)) {

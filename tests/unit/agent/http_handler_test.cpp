@@ -432,6 +432,7 @@ TEST_CASE("http_handler: /metrics parses as the text format, HELP and TYPE for e
       {"cachecluster_deaths_declared_total", "counter"},
       {"cachecluster_deaths_held_total", "counter"},
       {"cachecluster_deaths_refused_total", "counter"},
+      {"cachecluster_suspicion_history_cleared_total", "counter"},
       {"cachecluster_deaths_by_refusal_total", "counter"},
       {"cachecluster_connections_refused_total", "counter"},
       {"cachecluster_suspicions_withheld_total", "counter"},
