@@ -5,6 +5,7 @@
 #   sudo scripts/lab-figures.sh                 the full set (about 37 min, see below)
 #   sudo scripts/lab-figures.sh --quick         N=10, short windows, one run each (about 15 min)
 #   sudo scripts/lab-figures.sh --only serf,cachecluster   a subset of the three agents
+#   sudo scripts/lab-figures.sh --batches B     a subset of the batches below
 #
 # Agents: serf (Debian's serf 0.9.4, -profile=lan), cachecluster (default
 # timings, 250 ms heartbeat) and cachecluster-lan (--profile lan, Serf's timings).
@@ -43,14 +44,17 @@ lab="$root/bench/lab"
 out_dir="$lab/results"
 quick=0
 only="serf,cachecluster,cachecluster-lan"
+batches="A,B,C,D,E"
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --quick) quick=1 ;;
     --only) only=$2; shift ;;
     --only=*) only=${1#--only=} ;;
+    --batches) batches=$2; shift ;;
+    --batches=*) batches=${1#--batches=} ;;
     --out-dir) out_dir=$2; shift ;;
     --out-dir=*) out_dir=${1#--out-dir=} ;;
-    -h | --help) sed -n '2,38p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,39p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "lab-figures.sh: unknown option '$1'" >&2; exit 64 ;;
   esac
   shift
@@ -132,9 +136,13 @@ agent_args() {  # label -> profile arguments
 
 IFS=, read -r -a agents <<<"$only"
 for a in "${agents[@]}"; do agent_args "$a" >/dev/null; done
+IFS=, read -r -a batch_list <<<"$batches"
+for b in "${batch_list[@]}"; do
+  [[ -n "$(batch_args "$b")" ]] || { echo "lab-figures.sh: unknown batch '$b' (A-E)" >&2; exit 64; }
+done
 t_start=$(date +%s)
 echo "lab-figures: $version ($sha, $rev), $serf_version; N=$n (grey $grey_n); results in $base.*" >&2
-for b in A B C D E; do
+for b in "${batch_list[@]}"; do
   for a in "${agents[@]}"; do
     read -r -a args <<<"$(agent_args "$a") $(batch_args "$b")"
     echo "lab-figures: batch $b, $a: lab.py run ${args[*]}" >&2
@@ -151,7 +159,7 @@ others=$(IFS=,; echo "${agents[*]}" | sed 's/^serf,\{0,1\}//; s/,serf//')
   echo "# Serf and cachecluster in the membership lab, $stamp"
   echo
   echo "cachecluster: \`$version\` (binary sha256 $sha…, source $rev); serf: \`$serf_version\`."
-  echo "N=$n (grey: N=$grey_n). The whole sitting took $(( elapsed / 60 )) min."
+  echo "N=$n (grey: N=$grey_n), batches $batches. The whole sitting took $(( elapsed / 60 )) min."
   echo "Cells: median (min..max) over runs; [k/n]: only k of n runs reached the condition."
   echo "Ratios: agent / serf, below 1 is better for times and counts of false events."
   echo "\"Not alive\" counts cachecluster's \`suspect\` state, which Serf does not show; \"failed/gone\" and"
