@@ -95,7 +95,8 @@
 // - First-hand evidence before a death (docs/wire.md §7.6): a suspicion timer
 //   declares a death only when our own probes of the member since the suspicion
 //   began failed K times in a row (K = 1..4, from how many of our own recent
-//   suspicions were refuted, i.e. how lossy the network has been); otherwise it
+//   suspicions were refuted, i.e. how lossy the network has been, forgotten after
+//   16 of our probes in a row are answered on the first ping); otherwise it
 //   holds the death back, probes again and waits for the refutation, at most
 //   three times the maximum timeout. A heard dead about a suspect that answered
 //   our probe after the suspicion began is not applied. memberlist lets any
