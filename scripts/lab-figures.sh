@@ -60,6 +60,10 @@ while [[ $# -gt 0 ]]; do
   shift
 done
 
+IFS=, read -r -a batch_list <<<"$batches"
+for b in "${batch_list[@]}"; do
+  [[ $b =~ ^[A-E]$ ]] || { echo "lab-figures.sh: unknown batch '$b' (A-E)" >&2; exit 64; }
+done
 [[ $(id -u) -eq 0 ]] || { echo "lab-figures.sh: needs root (network namespaces)" >&2; exit 1; }
 for tool in ip nft serf python3 flock; do
   command -v "$tool" >/dev/null || { echo "lab-figures.sh: $tool not found" >&2; exit 1; }
@@ -136,10 +140,7 @@ agent_args() {  # label -> profile arguments
 
 IFS=, read -r -a agents <<<"$only"
 for a in "${agents[@]}"; do agent_args "$a" >/dev/null; done
-IFS=, read -r -a batch_list <<<"$batches"
-for b in "${batch_list[@]}"; do
-  [[ -n "$(batch_args "$b")" ]] || { echo "lab-figures.sh: unknown batch '$b' (A-E)" >&2; exit 64; }
-done
+
 t_start=$(date +%s)
 echo "lab-figures: $version ($sha, $rev), $serf_version; N=$n (grey $grey_n); results in $base.*" >&2
 for b in "${batch_list[@]}"; do
