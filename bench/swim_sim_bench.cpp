@@ -9,7 +9,7 @@
 //   swim-sim-bench --sizes 1000,2000    the scale table: lan, 1 trial, 10 % loss only,
 //                                       steady state measured once the gossip queues drained
 //   swim-sim-bench --sizes 1000,2000,5000,10000 --large   N above 2000 needs --large
-//   swim-sim-bench --sizes 10000 --large --waves 2  the bootstrap in 2 waves of 5,000: the
+//   swim-sim-bench --sizes 10000 --large --waves 4  the bootstrap in 4 waves of 2,500: the
 //                                       gossip queues of a wave drain before the next
 //   SIM_SEED=7 swim-sim-bench ...       another seed
 

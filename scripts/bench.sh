@@ -8,7 +8,7 @@
 #   scripts/bench.sh --n 5,50,200 --profiles lan --trials 5   the N of docs/simulator.md's baseline
 #   scripts/bench.sh --speed 1000          wall time of 1000 members x 60 virtual s
 #   scripts/bench.sh --sizes 1000,2000 --idle-seconds 240   the scale table
-#   scripts/bench.sh --sizes 10000 --large --waves 2        N above 2000; the bootstrap in waves
+#   scripts/bench.sh --sizes 10000 --large --waves 4        N above 2000; the bootstrap in waves
 #   SIM_SEED=7 scripts/bench.sh            another seed
 #
 # The build uses RelWithDebInfo (-O2): GCC 12 at -O3 raises a false -Wrestrict
