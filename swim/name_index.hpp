@@ -26,12 +26,7 @@ class name_index {
   /// The object named `name`, or null.
   T* find(std::string_view name) const {
     if (size_ == 0) return nullptr;
-    const std::size_t h = hash(name);
-    const std::uint8_t t = tag_of(h);
-    for (std::size_t i = h & mask_;; i = (i + 1) & mask_) {
-      if (tags_[i] == 0) return nullptr;
-      if (tags_[i] == t && KeyOf(*slots_[i]) == name) return slots_[i];
-    }
+    return slots_[slot_of(name, hash(name))];  // null when the slot is empty
   }
 
   /// Index `obj` under its name. Returns false (and changes nothing) if that name is taken.
@@ -39,12 +34,10 @@ class name_index {
     if ((size_ + 1) * 4 > slots_.size() * 3) rehash(slots_.empty() ? 8 : slots_.size() * 2);
     const std::string_view name = KeyOf(*obj);
     const std::size_t h = hash(name);
-    const std::uint8_t t = tag_of(h);
-    std::size_t i = h & mask_;
-    for (; tags_[i] != 0; i = (i + 1) & mask_)
-      if (tags_[i] == t && KeyOf(*slots_[i]) == name) return false;
+    const std::size_t i = slot_of(name, h);
+    if (tags_[i] != 0) return false;
     slots_[i] = obj;
-    tags_[i] = t;
+    tags_[i] = tag_of(h);
     ++size_;
     return true;
   }
@@ -52,13 +45,8 @@ class name_index {
   /// Remove the object named `name`. Returns whether one was indexed.
   bool erase(std::string_view name) {
     if (size_ == 0) return false;
-    const std::size_t h = hash(name);
-    const std::uint8_t t = tag_of(h);
-    std::size_t i = h & mask_;
-    for (;; i = (i + 1) & mask_) {
-      if (tags_[i] == 0) return false;
-      if (tags_[i] == t && KeyOf(*slots_[i]) == name) break;
-    }
+    std::size_t i = slot_of(name, hash(name));
+    if (tags_[i] == 0) return false;
     // Backward shift: move later members of the probe run into the hole when their home slot
     // does not lie after it, so that no run is ever broken by an empty slot.
     for (std::size_t j = (i + 1) & mask_; tags_[j] != 0; j = (j + 1) & mask_) {
@@ -96,6 +84,15 @@ class name_index {
   // 1..128 from the top bits (the slot comes from the low ones); 0 marks an empty slot.
   static std::uint8_t tag_of(std::size_t h) {
     return static_cast<std::uint8_t>((h >> (8 * sizeof(std::size_t) - 7)) + 1);
+  }
+
+  /// The slot holding `name` (hash `h`), or the empty slot where its probe run ends. The
+  /// table is never full (load at most 3/4), so the walk always stops.
+  std::size_t slot_of(std::string_view name, std::size_t h) const {
+    const std::uint8_t t = tag_of(h);
+    std::size_t i = h & mask_;
+    while (tags_[i] != 0 && !(tags_[i] == t && KeyOf(*slots_[i]) == name)) i = (i + 1) & mask_;
+    return i;
   }
 
   void rehash(std::size_t n) {
