@@ -707,7 +707,7 @@ void node::send_user(const address& to, bytes payload) {
 }
 
 const config& node::cfg() const { return p_->cfg; }
-member node::self() const { return impl::to_member(*p_->node_map.find(p_->cfg.name)); }
+member node::self() const { return impl::to_member(*p_->self_entry()); }
 
 std::optional<member> node::find(std::string_view name) const {
   const impl::entry* e = p_->node_map.find(name);

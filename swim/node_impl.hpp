@@ -361,7 +361,8 @@ struct node::impl {
   /// which every peer would take as older than what it holds.
   std::uint32_t next_incarnation();
 
-  entry* self_entry() { return node_map.find(cfg.name); }
+  /// Our own entry: always in the table (reset_nodes never reaps it).
+  entry* self_entry() const { return node_map.find(cfg.name); }
 
   /// Members other than us, the recently dead and left included: the odds of checking a heard
   /// suspicion use it (the recently dead still count as members that may hear the rumour).

@@ -8,7 +8,7 @@ bool node::impl::leave_complete() const {
   if (!leaving) return false;
   // The kept count of live members, less ourselves while our own entry still counts (it is
   // left once the leave's dead about us was processed).
-  const bool self_live = !is_dead_or_left(node_map.find(cfg.name)->state);
+  const bool self_live = !is_dead_or_left(self_entry()->state);
   const std::size_t live_peers = live - (self_live ? 1 : 0);
   if (live_peers == 0) return true;
   // Acknowledged peers stay alive in our table, so they are among live_peers. Acknowledged,
