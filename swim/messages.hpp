@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "swim/bytes.hpp"
+#include "swim/short_bytes.hpp"
 
 namespace swim {
 
@@ -83,10 +84,10 @@ struct suspect {
 struct alive {
   std::uint32_t incarnation = 0;  ///< Incarnation
   std::string node;               ///< Node
-  bytes addr;                     ///< Addr (4 or 16 bytes)
+  short_bytes addr;               ///< Addr (4 or 16 bytes)
   std::uint16_t port = 0;         ///< Port
   bytes meta;                     ///< Meta (<= 512 bytes; empty encodes as nil)
-  bytes vsn;                      ///< Vsn: always 6 bytes when we send
+  short_bytes vsn;                ///< Vsn: always 6 bytes when we send
   friend bool operator==(const alive&, const alive&) = default;
 };
 
@@ -109,12 +110,12 @@ struct push_pull_header {
 /// memberlist: pushNodeState.
 struct push_node_state {
   std::string name;               ///< Name
-  bytes addr;                     ///< Addr
+  short_bytes addr;               ///< Addr
   std::uint16_t port = 0;         ///< Port
   bytes meta;                     ///< Meta
   std::uint32_t incarnation = 0;  ///< Incarnation
   member_state state = member_state::alive;  ///< State
-  bytes vsn;                      ///< Vsn
+  short_bytes vsn;                ///< Vsn
   friend bool operator==(const push_node_state&, const push_node_state&) = default;
 };
 
@@ -141,6 +142,6 @@ struct err_resp {
 
 /// The protocol version vector every node of ours advertises:
 /// [PMin, PMax, PCur, DMin, DMax, DCur] = [1, 5, 2, 2, 5, 5], exactly as a stock serf agent.
-inline bytes default_vsn() { return {1, 5, 2, 2, 5, 5}; }
+inline short_bytes default_vsn() { return {1, 5, 2, 2, 5, 5}; }
 
 }  // namespace swim

@@ -256,7 +256,8 @@ status reader::read_string(std::string& out) {
   return status::ok;
 }
 
-status reader::read_bytes(bytes& out) {
+template <class Out>
+status reader::read_bytes_into(Out& out) {
   if (status s = need(1); s != status::ok) return s;
   const std::uint8_t b = in_[pos_];
   if ((b & 0xf0) == 0x90 || b == array16 || b == array32) {
@@ -272,7 +273,7 @@ status reader::read_bytes(bytes& out) {
       if (status s = read_uint(v); s != status::ok) return s;
       tmp.push_back(v);
     }
-    out = std::move(tmp);
+    out.assign(tmp.begin(), tmp.end());
     return status::ok;
   }
   std::size_t len = 0;
@@ -284,6 +285,9 @@ status reader::read_bytes(bytes& out) {
   pos_ += len;
   return status::ok;
 }
+
+status reader::read_bytes(bytes& out) { return read_bytes_into(out); }
+status reader::read_bytes(short_bytes& out) { return read_bytes_into(out); }
 
 status reader::read_uint64(std::uint64_t& out) {
   if (status s = need(1); s != status::ok) return s;

@@ -24,6 +24,7 @@
 #include <type_traits>
 
 #include "swim/bytes.hpp"
+#include "swim/short_bytes.hpp"
 
 namespace swim::msgpack {
 
@@ -98,6 +99,8 @@ class reader {
   status read_string_view(std::string_view& out);
   /// Go []byte: str family, bin family, nil (empty), or an array of 0..255 integers.
   status read_bytes(bytes& out);
+  /// The same into an inline buffer (an address, a version vector): no allocation when short.
+  status read_bytes(short_bytes& out);
   /// Any msgpack integer into a uint64; negative values give out_of_range. nil gives 0
   /// (go-msgpack's decodeValue sets the zero value on nil; same for the int, bool and float reads).
   status read_uint64(std::uint64_t& out);
@@ -161,6 +164,8 @@ class reader {
   }
 
  private:
+  template <class Out>
+  status read_bytes_into(Out& out);
   status need(std::size_t n) const { return remaining() >= n ? status::ok : status::truncated; }
   std::uint64_t get_be(int n);
   std::uint64_t peek_be(std::size_t offset, int n) const;

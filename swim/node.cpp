@@ -278,7 +278,7 @@ address node::impl::addr_from(const bytes& ip, std::uint16_t port) const {
 }
 
 alive node::impl::self_alive(std::uint32_t inc, bytes meta) const {
-  return alive{inc, cfg.name, self_addr_bytes(), cfg.advertise.port, std::move(meta),
+  return alive{inc, cfg.name, cfg.advertise.ip_bytes(), cfg.advertise.port, std::move(meta),
                default_vsn()};
 }
 

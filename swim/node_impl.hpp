@@ -57,7 +57,7 @@ struct node::impl {
     return duration(static_cast<std::int64_t>(multiplier) * interval.count());
   }
 
-  static bytes vsn_bytes(const std::array<std::uint8_t, 6>& v) { return bytes(v.begin(), v.end()); }
+  static short_bytes vsn_bytes(const std::array<std::uint8_t, 6>& v) { return {v.begin(), v.end()}; }
 
   /// What a member needs only while it is suspected, accused or checked. Allocated on first
   /// use and freed when the member is plainly alive again (entry::settle), so a quiet member

@@ -41,7 +41,7 @@ push_pull node::impl::local_state(bool join) const {
   for (const auto& e : nodes) {
     push_node_state s;
     s.name = e->id->name;
-    s.addr = bytes(e->id->addr.ip_bytes().begin(), e->id->addr.ip_bytes().end());
+    s.addr = e->id->addr.ip_bytes();
     s.port = e->id->addr.port;
     s.meta = e->id->meta;
     s.incarnation = e->incarnation;
@@ -223,8 +223,8 @@ void node::impl::alive_node(const alive& a, time_point now, bool bootstrap, bool
   const identity_pool::handle old_id = e->id;
 
   if (!bootstrap && is_local) {
-    bytes versions = vsn_bytes(e->id->vsn);
-    if (a.incarnation == e->incarnation && a.meta == e->id->meta && a.vsn == versions) return;
+    if (a.incarnation == e->incarnation && a.meta == e->id->meta && a.vsn == vsn_bytes(e->id->vsn))
+      return;
     refute(*e, a.incarnation);
     return;  // our own state is not changed by someone else's alive about us
   }

@@ -35,8 +35,8 @@ error to_error(status s) {
 bytes start(message_type t) { return bytes{static_cast<std::uint8_t>(t)}; }
 
 // An IP on the wire is 4 bytes, or 16 (IPv4-mapped when Go binds 0.0.0.0).
-bool is_ip(const bytes& b) { return b.size() == 4 || b.size() == 16; }
-bool is_ip_or_empty(const bytes& b) { return b.empty() || is_ip(b); }
+bool is_ip(byte_view b) { return b.size() == 4 || b.size() == 16; }
+bool is_ip_or_empty(byte_view b) { return b.empty() || is_ip(b); }
 
 // ---- struct field tables, in Go declaration order (for the array form) -------
 // memberlist: net.go ping, indirectPingReq, ackResp, nackResp, suspect, alive,

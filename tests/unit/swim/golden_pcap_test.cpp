@@ -268,7 +268,7 @@ TEST_CASE("golden: err.pcap's broken peers are valid at the wire level") {
     const auto* pp = std::get_if<swim::push_pull>(&r.message);
     REQUIRE(pp != nullptr);
     REQUIRE(pp->states.size() == 1);
-    request_vsns.push_back(pp->states[0].vsn);
+    request_vsns.push_back(pp->states[0].vsn.to_bytes());
   }
   // "badvsn": delegate versions 0 (DMin > DMax check fails on the agent);
   // "novsn": a 3-byte Vsn, which crashed the serf agent.
