@@ -28,33 +28,40 @@ constexpr unsigned max_width = 12;
 constexpr std::uint32_t max_code = (1u << max_width) - 1;  // 4095
 constexpr std::uint32_t no_code = 0xFFFFFFFFu;
 
-/// Packs codes least-significant-bit first.
+/// Packs codes least-significant-bit first into a buffer sized for the worst case up front
+/// (at most 12 bits per code, one code per input byte plus the clear and EOF codes), so the
+/// hot loop writes through a pointer instead of growing a vector byte by byte.
 class bit_writer {
  public:
-  explicit bit_writer(bytes& out) : out_(out) {}
+  bit_writer(bytes& out, std::size_t max_codes) : out_(out) {
+    out_.resize(max_codes * max_width / 8 + 8);
+    p_ = out_.data();
+  }
 
   void put(std::uint32_t code, unsigned width) {
-    acc_ |= code << n_bits_;
+    acc_ |= static_cast<std::uint64_t>(code) << n_bits_;
     n_bits_ += width;
-    while (n_bits_ >= 8) {
-      out_.push_back(static_cast<std::uint8_t>(acc_));
-      acc_ >>= 8;
-      n_bits_ -= 8;
+    if (n_bits_ >= 32) {  // keep at most 31 bits pending
+      for (int i = 0; i < 4; ++i) *p_++ = static_cast<std::uint8_t>(acc_ >> (8 * i));
+      acc_ >>= 32;
+      n_bits_ -= 32;
     }
   }
 
-  /// Write out a final partial byte, zero-padded.
+  /// Write out what is pending, the last byte zero-padded, and trim the buffer.
   void flush() {
-    if (n_bits_ > 0) {
-      out_.push_back(static_cast<std::uint8_t>(acc_));
-      acc_ = 0;
-      n_bits_ = 0;
+    while (n_bits_ > 0) {
+      *p_++ = static_cast<std::uint8_t>(acc_);
+      acc_ >>= 8;
+      n_bits_ = n_bits_ > 8 ? n_bits_ - 8 : 0;
     }
+    out_.resize(static_cast<std::size_t>(p_ - out_.data()));
   }
 
  private:
   bytes& out_;
-  std::uint32_t acc_ = 0;
+  std::uint8_t* p_ = nullptr;
+  std::uint64_t acc_ = 0;
   unsigned n_bits_ = 0;
 };
 
@@ -62,38 +69,41 @@ class bit_writer {
 /// most 4095 - 258 entries live in 8192 slots, so probes stay short. A slot
 /// counts only if it carries the current generation, so clearing is O(1): one
 /// table per thread serves every call without being zeroed each time (gossip
-/// compresses many small packets).
+/// compresses many small packets). A slot is one word, generation above the
+/// 20-bit key and 12-bit code, so a probe is one load.
 class dictionary {
  public:
   static constexpr std::uint32_t size = 8192;
 
   void clear() {
     if (++generation_ == 0) {  // wrapped: really empty it once every 2^32 clears
-      gens_.fill(0);
+      slots_.fill(0);
       generation_ = 1;
     }
   }
 
   /// The code for `key`, or no_code.
   std::uint32_t find(std::uint32_t key) const {
+    const std::uint64_t want = tag(key);
     for (std::uint32_t h = hash(key);; h = (h + 1) & (size - 1)) {
-      if (gens_[h] != generation_) return no_code;
-      const std::uint32_t s = slots_[h];
-      if ((s >> 12) == key) return s & max_code;
+      const std::uint64_t s = slots_[h];
+      if ((s >> 32) != generation_) return no_code;
+      if ((s & ~std::uint64_t{max_code}) == want) return static_cast<std::uint32_t>(s) & max_code;
     }
   }
 
   void insert(std::uint32_t key, std::uint32_t code) {
     std::uint32_t h = hash(key);
-    while (gens_[h] == generation_) h = (h + 1) & (size - 1);
-    gens_[h] = generation_;
-    slots_[h] = (key << 12) | code;
+    while ((slots_[h] >> 32) == generation_) h = (h + 1) & (size - 1);
+    slots_[h] = tag(key) | code;
   }
 
  private:
   static std::uint32_t hash(std::uint32_t key) { return ((key >> 12) ^ key) & (size - 1); }
-  std::array<std::uint32_t, size> slots_{};
-  std::array<std::uint32_t, size> gens_{};
+  std::uint64_t tag(std::uint32_t key) const {
+    return std::uint64_t{generation_} << 32 | std::uint64_t{key} << 12;
+  }
+  std::array<std::uint64_t, size> slots_{};
   std::uint32_t generation_ = 1;
 };
 
@@ -101,8 +111,9 @@ class dictionary {
 
 bytes compress(byte_view input) {
   bytes out;
-  out.reserve(input.size() / 2 + 8);
-  bit_writer bits(out);
+  // Codes: the leading clear, at most one per input byte, a clear each time the table
+  // fills (every >= 3,837 codes) and EOF.
+  bit_writer bits(out, input.size() + input.size() / 1024 + 4);
   thread_local auto dict = std::make_unique<dictionary>();
   dict->clear();
 
@@ -190,6 +201,9 @@ std::optional<bytes> decompress(byte_view input, std::size_t max_output) {
   };
 
   bytes out;
+  // Gossip and push-pull payloads inflate about threefold; reserving that up front (never
+  // beyond the cap) spares the regrowth copies.
+  out.reserve(std::min(max_output, input.size() * 4));
   std::size_t pos = 0;
   std::uint32_t acc = 0;
   unsigned n_bits = 0;
