@@ -74,7 +74,9 @@
 //   interval or at the latest twice as far from the last as the one before
 //   (impl::repair_pending): N members joining one seed at once all know all in
 //   4.1 / 6.7 / 12.6 / 28.5 virtual s at N = 250 / 500 / 1000 / 2000 instead of
-//   4.6 / 10.7 / 27.5 / 182 with the early exchange alone (swim-sim-bench).
+//   4.6 / 10.7 / 27.5 / 182 with the early exchange alone (swim-sim-bench). A
+//   settled member whose table grows by a wave of new members (a growing managed
+//   instance group) starts the same repairs (impl::note_new_member).
 // - A suspect or dead about us at an incarnation we already out-bid means the
 //   accuser missed our refutation; memberlist ignores it, we answer the accuser
 //   directly with our current alive (at most once per accuser per probe

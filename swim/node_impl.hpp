@@ -256,6 +256,10 @@ struct node::impl {
   /// lasts at a cost of a few exchanges. The repairs end at the first one with nothing new
   /// before it, or once the gap outgrows the periodic push-pull's period (docs/wire.md §7.8).
   /// A join into a settled cluster adds nothing after the early exchange.
+  /// A settled member starts the same repairs when its table grows by many at once: a wave of
+  /// members joining a running cluster (a managed instance group growing) reaches the settled
+  /// members by gossip alone, each update as one small message among all of the wave's, and
+  /// only the joiners' own exchanges carry the wave in bulk (note_new_member).
   bool repair_pending = false;
   // The last exchange's start (the early one's, then each repair's): the next repair comes a
   // quiet interval after it at the soonest, and only if members arrived since.
@@ -263,6 +267,13 @@ struct node::impl {
   time_point repair_at_latest{};
   duration repair_gap{};
   time_point last_new_member{};  // when a member we did not know last entered the table
+  std::size_t new_since_exchange = 0;  // members new to us since our last push-pull began
+  /// A member we did not know entered the table. Once wave_size() have since our last
+  /// push-pull began, repairs start as after a join, if none are pending.
+  void note_new_member(time_point now);
+  /// How many new members make a wave: 8, or a sixteenth of the table if more. One VM joining
+  /// now and then, or a few at a time, is gossiped to all in seconds and costs no exchange.
+  std::size_t wave_size() const { return std::max<std::size_t>(8, nodes.size() / 16); }
   /// How long the table must not have grown before the repair: a probe interval, at least
   /// 500 ms.
   duration repair_quiet() const { return std::max<duration>(cfg.t.probe_interval, milliseconds(500)); }

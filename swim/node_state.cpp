@@ -56,7 +56,18 @@ bytes node::impl::stream_frame(bytes frame) const {
   return seal_frame(cfg.enable_compression ? wire::compress(frame) : std::move(frame));
 }
 
+void node::impl::note_new_member(time_point now) {
+  last_new_member = now;
+  ++new_since_exchange;
+  if (repair_pending || new_since_exchange < wave_size()) return;
+  repair_pending = true;
+  repair_not_before = now;
+  repair_gap = cfg.t.push_pull_interval;
+  repair_at_latest = now + repair_gap;
+}
+
 void node::impl::start_push_pull(const address& to, bool join, time_point now) {
+  new_since_exchange = 0;
   stream_id id = next_stream++;
   streams[id] = pending_stream{join ? stream_kind::push_pull_join : stream_kind::push_pull, 0, to};
   st.streams_out++;
@@ -181,7 +192,7 @@ void node::impl::alive_node(const alive& a, time_point now, bool bootstrap, bool
     std::swap(nodes[offset], nodes[n]);
     size_queue();
     is_new = true;
-    last_new_member = now;
+    note_new_member(now);
   } else if (!(e->id->addr == *addr)) {
     bool can_reclaim = cfg.t.dead_node_reclaim_time > duration::zero() &&
                        now - e->state_change > cfg.t.dead_node_reclaim_time;

@@ -181,3 +181,38 @@ TEST_CASE("node: repairs end once the gap outgrows the periodic exchange, even i
   CHECK(repairs <= 5);
   CHECK(started.size() == repairs + 1);
 }
+
+namespace {
+
+/// Joined through m2 and settled: the early exchange is over and found nothing new, and the
+/// periodic one is far off. Gossip then brings `count` members we did not know at once (a
+/// wave joining the cluster); returns the push-pulls started within 5 s of it.
+std::vector<time_point> settled_member_sees_wave(fixture& f, int count) {
+  const time_point joined = f.now;
+  join_through_m2(f);
+  REQUIRE(run_counting_push_pulls(f, joined + 4s).size() == 1);  // the early exchange
+  REQUIRE(f.n.stats().repair_push_pulls == 0);
+  for (int i = 0; i < count; ++i) f.deliver(alive_for("w" + std::to_string(i), 10 + i, 1));
+  REQUIRE(f.n.num_known() == static_cast<std::size_t>(2 + count));
+  return run_counting_push_pulls(f, f.now + 5s);
+}
+
+}  // namespace
+
+TEST_CASE("node: a settled member whose table grows by a wave of members makes a repair exchange") {
+  // The wave's alives keep reaching settled members by gossip only; an exchange carries what
+  // the peer learned of the wave in bulk (node_impl.hpp, note_new_member).
+  fixture f;
+  const time_point wave = f.now + 4s;
+  auto started = settled_member_sees_wave(f, 8);
+  REQUIRE(started.size() == 1);
+  CHECK(started[0] >= wave + repair_quiet(f.n.cfg().t));
+  CHECK(started[0] <= wave + repair_quiet(f.n.cfg().t) + 10ms);
+  CHECK(f.n.stats().repair_push_pulls == 1);
+}
+
+TEST_CASE("node: a few members joining a settled cluster cost no exchange") {
+  fixture f;
+  CHECK(settled_member_sees_wave(f, 7).empty());
+  CHECK(f.n.stats().repair_push_pulls == 0);
+}
