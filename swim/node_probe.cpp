@@ -182,6 +182,10 @@ void node::impl::finish_probe(bool acked, time_point now) {
     if (entry* t = lookup(done.target)) {
       t->last_ack = now;
       t->failures_in_row = 0;
+      if (t->has_doubted_death()) {  // it answered: the death we doubted was wrong
+        t->d->doubted_death.reset();
+        t->settle();
+      }
     }
   } else {
     int delta = 0;

@@ -97,6 +97,14 @@ void node::impl::suspect_node(const suspect& s, time_point now, origin from) {
     return;
   }
   if (suspicion* running = e->susp()) {
+    if (from == origin::ours && e->has_doubted_death() &&
+        e->d->doubted_death->incarnation >= e->incarnation) {
+      // A death we doubted while it still answered us, now that our own probe failed too.
+      const dead d = *e->d->doubted_death;
+      e->d->doubted_death.reset();
+      dead_node(d, now, origin::heard);
+      return;
+    }
     // Independent confirmations shorten the timer; only new ones are re-gossiped.
     if (from == origin::heard && !may_confirm(s)) {
       st.confirmations_ignored++;
@@ -139,7 +147,7 @@ void node::impl::suspect_node(const suspect& s, time_point now, origin from) {
   }
   h.heard_pending = false;
   h.heard_accusers.clear();
-  if (h.doubted_death && h.doubted_death->incarnation == e->incarnation) {
+  if (h.doubted_death && h.doubted_death->incarnation >= e->incarnation) {
     // A death we doubted for its declarer, now that our own probe failed too.
     const dead d = *h.doubted_death;
     h.doubted_death.reset();
@@ -260,12 +268,23 @@ void node::impl::dead_node(const dead& d, time_point now, origin from) {
     }
   }
   if (from == origin::heard && d.node != d.from && e->id->name != cfg.name &&
+      e->last_ack > e->last_failure &&
       ((e->state == member_state::suspect && e->last_ack > e->state_change) ||
        (e->state == member_state::alive && e->heard_pending_at(d.incarnation) &&
         e->last_ack > e->d->heard_since))) {
-    // It answered our own probe after the suspicion began: the death is hearsay from a
-    // member that missed the refutation. Keep it suspect; our timer and probes decide.
+    // It answered our own probe after the suspicion began, and has not failed one since: the
+    // death is hearsay from a member that missed the refutation. Keep it as it is; our timer
+    // and probes decide.
     st.deaths_refused++;
+    if (!e->has_doubted_death()) {
+      // But it may have failed since it answered us: a crash soon after a wrong suspicion
+      // that it never refuted brings a true death at the same incarnation, and our
+      // round-robin may not probe it for many intervals. Our own probe at the next tick
+      // decides: a failure takes this death (suspect_node), an answer forgets it
+      // (finish_probe).
+      e->doubt().doubted_death = d;
+      if (verify.size() < max_pending_verifications) verify.push_front({d.node, now, now, true});
+    }
     return;
   }
   if (e->d) {
