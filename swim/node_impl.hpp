@@ -677,6 +677,10 @@ struct node::impl {
   /// that a member that missed a refutation does not declare a live member dead on the
   /// strength of a few lost packets.
   int evidence_needed(const entry& e, time_point now);
+  /// A death we doubted is taken once our own probes of the member have failed as often in a
+  /// row as evidence_needed asks (one while our suspicions have been right), at its
+  /// incarnation or an older one of ours.
+  bool doubted_death_due(const entry& e, time_point now);
   /// How our own last 16 suspicions ended: 1 = the member refuted (we were wrong, most
   /// likely because of packet loss), 0 = it died or left. Forgotten after a clean streak
   /// (note_probe_path).

@@ -97,9 +97,8 @@ void node::impl::suspect_node(const suspect& s, time_point now, origin from) {
     return;
   }
   if (suspicion* running = e->susp()) {
-    if (from == origin::ours && e->has_doubted_death() &&
-        e->d->doubted_death->incarnation >= e->incarnation) {
-      // A death we doubted while it still answered us, now that our own probe failed too.
+    if (from == origin::ours && doubted_death_due(*e, now)) {
+      // A death we doubted while it still answered us, now that our own probes failed too.
       const dead d = *e->d->doubted_death;
       e->d->doubted_death.reset();
       dead_node(d, now, origin::heard);
@@ -147,15 +146,18 @@ void node::impl::suspect_node(const suspect& s, time_point now, origin from) {
   }
   h.heard_pending = false;
   h.heard_accusers.clear();
-  if (h.doubted_death && h.doubted_death->incarnation >= e->incarnation) {
-    // A death we doubted for its declarer, now that our own probe failed too.
+  if (doubted_death_due(*e, now)) {
+    // A death we doubted (for its declarer, or since it answered us), now that our own
+    // probe failed too.
     const dead d = *h.doubted_death;
     h.doubted_death.reset();
     emit(*e, member_event::suspect);
     dead_node(d, now, origin::heard);
     return;
   }
-  h.doubted_death.reset();
+  // Short of evidence, a doubted death waits for our next probes (verify, below); one
+  // about an older incarnation is moot.
+  if (h.doubted_death && h.doubted_death->incarnation < e->incarnation) h.doubted_death.reset();
   add_timer(h.susp->deadline(), timer_kind::suspicion, 0, s.node);
   // Our own probe failed already when we raised it; either way we gather first-hand
   // evidence one interval in, and then at every probe tick until it answers or has failed
@@ -226,6 +228,11 @@ bool node::impl::discounted(const std::string& who, time_point now) {
   return true;
 }
 
+bool node::impl::doubted_death_due(const entry& e, time_point now) {
+  return e.has_doubted_death() && e.d->doubted_death->incarnation >= e.incarnation &&
+         e.failures_in_row >= evidence_needed(e, now);
+}
+
 int node::impl::evidence_needed(const entry& e, time_point now) {
   // A member whose own accusations we discount (a sick NIC, a starved CPU) is the problem:
   // one failed probe of ours is evidence enough to remove it (and flap damping keeps it out
@@ -289,6 +296,7 @@ void node::impl::dead_node(const dead& d, time_point now, origin from) {
   }
   if (e->d) {
     e->d->susp.reset();
+    e->d->doubted_death.reset();  // taken, or out-bid by this one
     e->settle();
   }
   if (is_dead_or_left(e->state)) return;
