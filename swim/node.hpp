@@ -37,7 +37,7 @@ struct node_stats {
   std::uint64_t refutations = 0;         ///< we refuted a suspicion/death about us
   std::uint64_t deaths_declared = 0;     ///< our suspicion timers that expired
   std::uint64_t deaths_held = 0;         ///< expiries held back for want of first-hand evidence
-  std::uint64_t deaths_refused = 0;      ///< heard deaths of a suspect that answered our probe
+  std::uint64_t deaths_refused = 0;      ///< heard deaths of a member that answered our probe
   /// Our record of wrong suspicions forgotten after a clean run of probes (docs/wire.md §7.6).
   std::uint64_t suspicion_history_cleared = 0;
   std::uint64_t port_unreachables = 0;   ///< ICMP port unreachable from a member's address
@@ -48,7 +48,8 @@ struct node_stats {
   std::uint64_t suspicions_withheld = 0;     ///< our probe failed while our health was worst
   std::uint64_t push_pulls = 0;          ///< push-pull exchanges completed (both directions)
   std::uint64_t joins = 0;               ///< join push-pulls that succeeded
-  /// Push-pulls started after our join because the table kept growing (docs/wire.md §7.8).
+  /// Push-pulls started after our join because the table kept growing, or after a wave of
+  /// new members (docs/wire.md §7.8).
   std::uint64_t repair_push_pulls = 0;
   std::uint64_t push_pull_failures = 0;
   std::uint64_t broadcasts_queued = 0;
