@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <ranges>
 
 #include "scenario.hpp"
 
@@ -79,11 +80,8 @@ TEST_CASE("sim: lan, N=30: after 60 s of 30 % loss and 30 s clean, crashes go wi
   CHECK(cleared > 0);
   const time_point t1 = c.now();
   for (std::size_t v : victims) c.crash(v);
-  const bool gone = c.run_until(
-      [&] {
-        return std::all_of(victims.begin(), victims.end(), [&](std::size_t v) { return c.all_see_gone(v); });
-      },
-      3 * suspicion_max(c.options().t, n));
+  const bool gone =
+      c.run_until([&] { return all_see_all_gone(c, victims); }, 3 * suspicion_max(c.options().t, n));
   INFO("crashes removed everywhere after " << secs(c.now() - t1) << " s");
   CHECK(gone);
   std::uint64_t held = 0;
@@ -115,13 +113,8 @@ TEST_CASE("sim: lan, N=50: crashes as 60 s of 30 % loss ends go everywhere withi
     REQUIRE(c.run_until([&] { return c.converged(); }, 60s));
     const time_point t0 = c.now();
     for (std::size_t v = n - crashed; v < n; ++v) c.crash(v);
-    const bool gone = c.run_until(
-        [&] {
-          for (std::size_t v = n - crashed; v < n; ++v)
-            if (!c.all_see_gone(v)) return false;
-          return true;
-        },
-        30s);
+    const bool gone =
+        c.run_until([&] { return all_see_all_gone(c, std::views::iota(n - crashed, n)); }, 30s);
     INFO("crashes removed everywhere after " << secs(c.now() - t0) << " s");
     CHECK(gone);
     CHECK(false_deaths(c, t0) == 0);

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <ranges>
 #include <string>
 #include <vector>
 
@@ -40,13 +41,8 @@ burst_result crash_ten(std::string_view profile, std::uint64_t seed) {
   };
   for (std::size_t i = n - failing; i < n; ++i) c.crash(i);
   // Every survivor sees every crash as dead, then the last window closes.
-  const bool removed = c.run_until(
-      [&] {
-        for (std::size_t i = n - failing; i < n; ++i)
-          if (!c.all_see_gone(i)) return false;
-        return true;
-      },
-      suspicion_max(t, n) * 3 + 20 * t.probe_interval);
+  const bool removed = c.run_until([&] { return all_see_all_gone(c, std::views::iota(n - failing, n)); },
+                                   suspicion_max(t, n) * 3 + 20 * t.probe_interval);
   REQUIRE(removed);
   c.run_for(agent::default_burst_hold(t.probe_interval) + 2s);
 

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <ranges>
 #include <string_view>
 
 #include "swim/sim/cluster.hpp"
@@ -56,6 +57,12 @@ inline void bootstrap(cluster& c, std::size_t n, duration timeout = 10s) {
   const bool ok = c.run_until([&] { return c.converged(); }, timeout);
   INFO("bootstrap of " << n << " members did not converge in " << secs(timeout) << " s");
   REQUIRE(ok);
+}
+
+/// Every live member has removed (dead or left) each of `subjects`.
+template <std::ranges::input_range R>
+inline bool all_see_all_gone(const cluster& c, const R& subjects) {
+  return std::ranges::all_of(subjects, [&](std::size_t v) { return c.all_see_gone(v); });
 }
 
 /// Dead (not left) events about `subject` raised by anyone at or after `since`.
