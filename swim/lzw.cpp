@@ -201,8 +201,8 @@ std::optional<bytes> decompress(byte_view input, std::size_t max_output) {
   };
 
   bytes out;
-  // Gossip and push-pull payloads inflate about threefold; reserving that up front (never
-  // beyond the cap) spares the regrowth copies.
+  // Gossip and push-pull payloads inflate about threefold; reserving four times the input
+  // up front (never beyond the cap) spares the regrowth copies.
   out.reserve(std::min(max_output, input.size() * 4));
   std::size_t pos = 0;
   std::uint32_t acc = 0;

@@ -73,7 +73,7 @@
 //   while it keeps growing, each once the table has been quiet for a probe
 //   interval or at the latest twice as far from the last as the one before
 //   (impl::repair_pending): N members joining one seed at once all know all in
-//   4.1 / 6.7 / 12.6 / 28.5 virtual s at N = 250 / 500 / 1000 / 2000 instead of
+//   4.5 / 7.2 / 12.2 / 25.0 virtual s at N = 250 / 500 / 1000 / 2000 instead of
 //   4.6 / 10.7 / 27.5 / 182 with the early exchange alone (swim-sim-bench). A
 //   settled member whose table grows by a wave of new members (a growing managed
 //   instance group) starts the same repairs (impl::note_new_member).
@@ -100,8 +100,9 @@
 //   suspicions were refuted, i.e. how lossy the network has been, forgotten after
 //   16 of our probes in a row are answered on the first ping); otherwise it
 //   holds the death back, probes again and waits for the refutation, at most
-//   three times the maximum timeout. A heard dead about a suspect that answered
-//   our probe after the suspicion began is not applied. memberlist lets any
+//   three times the maximum timeout. A heard dead about a member that answered
+//   our probe after the suspicion began, and failed none since, is not applied
+//   until our own probes fail K times in a row too. memberlist lets any
 //   member that missed a refutation declare a live member dead.
 // - Accusers that are the problem (docs/wire.md §7.6): at our worst health we do
 //   not accuse; a member whose accusations keep proving wrong (>= 3 and >= 4x the

@@ -681,6 +681,8 @@ struct node::impl {
   /// row as evidence_needed asks (one while our suspicions have been right), at its
   /// incarnation or an older one of ours.
   bool doubted_death_due(const entry& e, time_point now);
+  /// Apply the doubted death (as heard: dead_node's checks still run).
+  void take_doubted_death(entry& e, time_point now);
   /// How our own last 16 suspicions ended: 1 = the member refuted (we were wrong, most
   /// likely because of packet loss), 0 = it died or left. Forgotten after a clean streak
   /// (note_probe_path).

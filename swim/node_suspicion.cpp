@@ -99,9 +99,7 @@ void node::impl::suspect_node(const suspect& s, time_point now, origin from) {
   if (suspicion* running = e->susp()) {
     if (from == origin::ours && doubted_death_due(*e, now)) {
       // A death we doubted while it still answered us, now that our own probes failed too.
-      const dead d = *e->d->doubted_death;
-      e->d->doubted_death.reset();
-      dead_node(d, now, origin::heard);
+      take_doubted_death(*e, now);
       return;
     }
     // Independent confirmations shorten the timer; only new ones are re-gossiped.
@@ -149,10 +147,8 @@ void node::impl::suspect_node(const suspect& s, time_point now, origin from) {
   if (doubted_death_due(*e, now)) {
     // A death we doubted (for its declarer, or since it answered us), now that our own
     // probe failed too.
-    const dead d = *h.doubted_death;
-    h.doubted_death.reset();
     emit(*e, member_event::suspect);
-    dead_node(d, now, origin::heard);
+    take_doubted_death(*e, now);
     return;
   }
   // Short of evidence, a doubted death waits for our next probes (verify, below); one
@@ -233,6 +229,12 @@ bool node::impl::doubted_death_due(const entry& e, time_point now) {
          e.failures_in_row >= evidence_needed(e, now);
 }
 
+void node::impl::take_doubted_death(entry& e, time_point now) {
+  const dead d = *e.d->doubted_death;
+  e.d->doubted_death.reset();
+  dead_node(d, now, origin::heard);
+}
+
 int node::impl::evidence_needed(const entry& e, time_point now) {
   // A member whose own accusations we discount (a sick NIC, a starved CPU) is the problem:
   // one failed probe of ours is evidence enough to remove it (and flap damping keeps it out
@@ -286,9 +288,9 @@ void node::impl::dead_node(const dead& d, time_point now, origin from) {
     if (!e->has_doubted_death()) {
       // But it may have failed since it answered us: a crash soon after a wrong suspicion
       // that it never refuted brings a true death at the same incarnation, and our
-      // round-robin may not probe it for many intervals. Our own probe at the next tick
-      // decides: a failure takes this death (suspect_node), an answer forgets it
-      // (finish_probe).
+      // round-robin may not probe it for many intervals. Our own probes from the next tick
+      // on decide: as many failures in a row as our suspicions need take this death
+      // (doubted_death_due), an answer forgets it (finish_probe).
       e->doubt().doubted_death = d;
       if (verify.size() < max_pending_verifications) verify.push_front({d.node, now, now, true});
     }
